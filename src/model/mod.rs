@@ -1,0 +1,1 @@
+//! Model files: GGUF reading, validation and weight views. (Being built.)
