@@ -14,6 +14,7 @@
 //! - [`decode`]: workspaces, greedy and beam search, the translator.
 //! - [`capi`]: the only `extern "C"` code.
 
+pub mod capi;
 pub mod error;
 pub mod math;
 pub mod model;

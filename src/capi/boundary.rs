@@ -1,0 +1,240 @@
+//! The one place where C pointers become Rust values, and where Rust failures become statuses.
+//!
+//! Every `extern "C"` function body runs inside [`ffi_guard`]: the body returns a
+//! [`crate::Result`], a panic is caught instead of unwinding into C, and the detailed message
+//! of a failure lands in the calling thread's last-error slot ([`mnmt_last_error`]).
+//! Keeping the boundary a plain function around the body (not a macro around the whole
+//! `extern "C" fn`) lets cbindgen see each real signature.
+
+use std::cell::RefCell;
+use std::ffi::{c_char, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use super::status::mnmt_status;
+use crate::{Error, Result};
+
+thread_local! {
+    // One message per thread, so that concurrent callers never see each other's errors.
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+/// Replaces the calling thread's last-error message.
+fn set_last_error(message: &str) {
+    // An interior NUL would cut the message short in C; replace it rather than lose the text.
+    let text = CString::new(message.replace('\0', "\u{FFFD}")).unwrap_or_default();
+    LAST_ERROR.with(|slot| *slot.borrow_mut() = text);
+}
+
+/// Clears the calling thread's last-error message (a call that succeeds leaves "").
+fn clear_last_error() {
+    LAST_ERROR.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if !slot.as_bytes().is_empty() {
+            *slot = CString::default();
+        }
+    });
+}
+
+/// Extracts the text of a panic payload (`panic!` with a literal or a formatted message).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "unknown panic payload"
+    }
+}
+
+/// Runs the body of the C function `name`: maps its error to a status and records the message;
+/// a panic becomes [`mnmt_status::MNMT_INTERNAL`]. Success clears the last error.
+pub(crate) fn ffi_guard(name: &str, body: impl FnOnce() -> Result<()>) -> mnmt_status {
+    let outcome = catch_unwind(AssertUnwindSafe(body));
+    match outcome {
+        Ok(Ok(())) => {
+            clear_last_error();
+            mnmt_status::MNMT_OK
+        }
+        Ok(Err(e)) => {
+            set_last_error(&format!("{name}: {}", e.message()));
+            mnmt_status::from_kind(e.kind())
+        }
+        Err(payload) => {
+            set_last_error(&format!(
+                "{name}: internal error (panic: {}); please report this bug",
+                panic_message(payload.as_ref())
+            ));
+            mnmt_status::MNMT_INTERNAL
+        }
+    }
+}
+
+/// Runs an infallible body that returns a value (getters): a panic yields `fallback`.
+pub(crate) fn ffi_guard_value<T>(name: &str, fallback: T, body: impl FnOnce() -> T) -> T {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(v) => v,
+        Err(payload) => {
+            set_last_error(&format!(
+                "{name}: internal error (panic: {}); please report this bug",
+                panic_message(payload.as_ref())
+            ));
+            fallback
+        }
+    }
+}
+
+/// Borrows `*ptr`, or fails with an invalid-argument error naming `what`.
+///
+/// # Safety
+/// `ptr` is NULL or points to a live, properly aligned `T` that nobody mutates during `'a`.
+pub(crate) unsafe fn try_ref<'a, T>(ptr: *const T, what: &str) -> Result<&'a T> {
+    // SAFETY: the caller guarantees that a non-NULL `ptr` is valid for reads for `'a`.
+    unsafe { ptr.as_ref() }.ok_or_else(|| Error::invalid_argument(format!("{what} is NULL")))
+}
+
+/// Borrows `len` elements at `ptr`; NULL is accepted only when `len` is 0 (an empty slice).
+///
+/// # Safety
+/// A non-NULL `ptr` points to `len` initialised, aligned `T`s that stay unchanged during `'a`.
+pub(crate) unsafe fn try_slice<'a, T>(ptr: *const T, len: usize, what: &str) -> Result<&'a [T]> {
+    if ptr.is_null() {
+        if len == 0 {
+            return Ok(&[]);
+        }
+        return Err(Error::invalid_argument(format!(
+            "{what} is NULL but its length is {len}"
+        )));
+    }
+    // `Layout::array` fails exactly when the byte size overflows `isize`.
+    if std::alloc::Layout::array::<T>(len).is_err() {
+        return Err(Error::invalid_argument(format!(
+            "{what}: length {len} is impossibly large"
+        )));
+    }
+    // SAFETY: `ptr` is non-NULL, the caller guarantees `len` readable elements, and the byte size
+    // was checked to fit in `isize` as `from_raw_parts` requires.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// Borrows UTF-8 text given as pointer and byte length (NULL with length 0 is the empty string).
+///
+/// # Safety
+/// As for [`try_slice`] with `T = u8`.
+pub(crate) unsafe fn try_text<'a>(ptr: *const c_char, len: usize, what: &str) -> Result<&'a str> {
+    // SAFETY: forwarded from the caller's contract.
+    let bytes = unsafe { try_slice(ptr.cast::<u8>(), len, what) }?;
+    std::str::from_utf8(bytes).map_err(|e| Error::from(e).context(what))
+}
+
+/// Borrows a NUL-terminated C string.
+///
+/// # Safety
+/// A non-NULL `ptr` points to a NUL-terminated string that stays unchanged during `'a`.
+pub(crate) unsafe fn try_cstr<'a>(ptr: *const c_char, what: &str) -> Result<&'a CStr> {
+    if ptr.is_null() {
+        return Err(Error::invalid_argument(format!("{what} is NULL")));
+    }
+    // SAFETY: non-NULL and NUL-terminated per the caller's contract.
+    Ok(unsafe { CStr::from_ptr(ptr) })
+}
+
+/// Fails with invalid-argument when an out-pointer is NULL, so that bodies check all pointers
+/// before doing any work and write outputs only on success.
+pub(crate) fn check_out<T>(ptr: *mut T, what: &str) -> Result<()> {
+    if ptr.is_null() {
+        Err(Error::invalid_argument(format!("{what} is NULL")))
+    } else {
+        Ok(())
+    }
+}
+
+/// Returns the calling thread's most recent error message, as UTF-8 text.
+///
+/// Every fallible `mnmt_*` function (one that returns `mnmt_status`) replaces this message:
+/// with a detailed explanation when it fails (which argument, key, tensor or offset was wrong),
+/// with the empty string when it succeeds.
+///
+/// Returns: never NULL; "" when the last fallible call on this thread succeeded or none was made.
+///
+/// Ownership and lifetime: the text belongs to the library; do not free it. It stays valid until
+/// the next `mnmt_*` call on the same thread; copy it if you need it longer.
+///
+/// Thread safety: each thread has its own message; calls on other threads never change it.
+#[no_mangle]
+pub extern "C" fn mnmt_last_error() -> *const c_char {
+    ffi_guard_value("mnmt_last_error", b"\0".as_ptr().cast(), || {
+        LAST_ERROR.with(|slot| slot.borrow().as_ptr())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    fn last_error() -> String {
+        // SAFETY: mnmt_last_error never returns NULL and the text stays valid until the next call.
+        unsafe { CStr::from_ptr(mnmt_last_error()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn error_sets_status_and_message_success_clears_it() {
+        let s = ffi_guard("mnmt_demo", || {
+            Err(Error::new(ErrorKind::BadModel, "tensor x: bad shape"))
+        });
+        assert_eq!(s, mnmt_status::MNMT_BAD_MODEL);
+        assert_eq!(last_error(), "mnmt_demo: tensor x: bad shape");
+        assert_eq!(ffi_guard("mnmt_demo", || Ok(())), mnmt_status::MNMT_OK);
+        assert_eq!(last_error(), "");
+    }
+
+    #[test]
+    fn panic_becomes_internal_status() {
+        let s = ffi_guard("mnmt_boom", || panic!("kaboom {}", 42));
+        assert_eq!(s, mnmt_status::MNMT_INTERNAL);
+        let msg = last_error();
+        assert!(
+            msg.contains("mnmt_boom") && msg.contains("kaboom 42"),
+            "{msg}"
+        );
+        assert_eq!(ffi_guard_value("mnmt_boom", 7, || panic!("x")), 7);
+    }
+
+    #[test]
+    fn interior_nul_does_not_truncate() {
+        ffi_guard("f", || Err(Error::invalid_argument("a\0b")));
+        assert_eq!(last_error(), "f: a\u{FFFD}b");
+    }
+
+    #[test]
+    fn last_error_is_per_thread() {
+        ffi_guard("main", || Err(Error::invalid_argument("here")));
+        std::thread::spawn(|| assert_eq!(last_error(), ""))
+            .join()
+            .unwrap();
+        assert_eq!(last_error(), "main: here");
+    }
+
+    #[test]
+    fn pointer_helpers_reject_null_and_bad_utf8() {
+        // SAFETY: NULL pointers and a live local buffer, per each helper's contract.
+        unsafe {
+            assert_eq!(try_text(std::ptr::null(), 0, "text").unwrap(), "");
+            assert_eq!(
+                try_text(std::ptr::null(), 3, "text").unwrap_err().kind(),
+                ErrorKind::InvalidArgument
+            );
+            let bad = [b'a', 0xff];
+            assert_eq!(
+                try_text(bad.as_ptr().cast(), 2, "text").unwrap_err().kind(),
+                ErrorKind::InvalidUtf8
+            );
+            assert!(try_ref::<u32>(std::ptr::null(), "x").is_err());
+            assert!(try_cstr(std::ptr::null(), "path").is_err());
+            assert!(try_slice(1usize as *const u64, usize::MAX / 4, "big").is_err());
+        }
+        assert!(check_out::<u32>(std::ptr::null_mut(), "out").is_err());
+    }
+}
