@@ -1,1 +1,522 @@
-//! Model files: GGUF reading, validation and weight views. (Being built.)
+//! Model files: GGUF reading, validation and zero-copy weight views.
+//!
+//! A [`Model`] is one GGUF v3 file (layout in `docs/model-format.md`), memory-mapped by
+//! [`Model::load`] or copied into an owned aligned buffer by [`Model::from_bytes`]. Everything is
+//! validated once at load — header, metadata types, configuration, every tensor's type, shape,
+//! alignment and bounds, overlaps, vocabularies — so the accessors afterwards are infallible,
+//! allocation-free slices into the file. The model is immutable and `Send + Sync`: any number of
+//! translators on any threads may share one.
+
+mod config;
+mod gguf;
+mod weights;
+
+use std::fmt;
+use std::fs::File;
+use std::path::Path;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::math::Activation;
+
+pub use config::{FORMAT_VERSION, MAX_POSITIONS};
+pub use weights::ROW_ALIGN;
+
+use config::Meta;
+use weights::{Layout, LinearRef, MatRef, NormRef};
+
+/// How linear weights and embeddings are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DType {
+    /// f32, row-major, unpadded: the reference path.
+    F32,
+    /// INT8 with one f32 scale per row, rows padded to [`ROW_ALIGN`] values.
+    Int8,
+}
+
+impl DType {
+    /// The name used by `mobilenmt.dtype`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::F32 => "f32",
+            DType::Int8 => "int8",
+        }
+    }
+}
+
+/// The model's architecture and special tokens, validated against the tensors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub d_model: usize,
+    pub encoder_layers: usize,
+    pub decoder_layers: usize,
+    pub encoder_heads: usize,
+    pub decoder_heads: usize,
+    pub encoder_ffn_dim: usize,
+    pub decoder_ffn_dim: usize,
+    pub activation: Activation,
+    /// Multiply token embeddings by `sqrt(d_model)`.
+    pub scale_embedding: bool,
+    pub layer_norm_eps: f32,
+    /// Rows of [`Model::positions`].
+    pub max_position_embeddings: usize,
+    /// Source (encoder) vocabulary size.
+    pub vocab_size: usize,
+    /// Target vocabulary size: logits per decoding step.
+    pub decoder_vocab_size: usize,
+    /// One embedding matrix for both sides.
+    pub shared_embeddings: bool,
+    /// The output projection is the target embedding matrix.
+    pub tied_output: bool,
+    pub pad_id: u32,
+    pub eos_id: u32,
+    pub unk_id: u32,
+    pub decoder_start_id: u32,
+    /// Target ids never generated (Marian forbids `<pad>`).
+    pub forbidden_ids: Vec<u32>,
+    pub source_lang: Option<String>,
+    pub target_lang: Option<String>,
+    pub name: Option<String>,
+    pub dtype: DType,
+    pub format_version: u32,
+}
+
+/// A weight matrix viewed in place.
+#[derive(Clone, Copy, Debug)]
+pub enum Matrix<'a> {
+    /// Row-major `(rows, cols)`.
+    F32 {
+        data: &'a [f32],
+        rows: usize,
+        cols: usize,
+    },
+    /// Row-major `(rows, stride)` with `stride` = `cols` rounded up to [`ROW_ALIGN`], padding
+    /// zero; the real value of `data[r * stride + c]` is that times `scales[r]`.
+    I8 {
+        data: &'a [i8],
+        scales: &'a [f32],
+        rows: usize,
+        cols: usize,
+        stride: usize,
+    },
+}
+
+impl Matrix<'_> {
+    /// Output rows.
+    pub fn rows(&self) -> usize {
+        match *self {
+            Matrix::F32 { rows, .. } | Matrix::I8 { rows, .. } => rows,
+        }
+    }
+
+    /// Logical input columns (without padding).
+    pub fn cols(&self) -> usize {
+        match *self {
+            Matrix::F32 { cols, .. } | Matrix::I8 { cols, .. } => cols,
+        }
+    }
+}
+
+/// A linear layer `y = W x + b`, `W` of shape `(out, in)`.
+#[derive(Clone, Copy, Debug)]
+pub struct Linear<'a> {
+    pub weight: Matrix<'a>,
+    pub bias: &'a [f32],
+}
+
+/// Layer-norm parameters, each of length `d_model`.
+#[derive(Clone, Copy, Debug)]
+pub struct LayerNorm<'a> {
+    pub weight: &'a [f32],
+    pub bias: &'a [f32],
+}
+
+/// One post-norm encoder layer.
+#[derive(Clone, Copy, Debug)]
+pub struct EncoderLayer<'a> {
+    pub q: Linear<'a>,
+    pub k: Linear<'a>,
+    pub v: Linear<'a>,
+    pub o: Linear<'a>,
+    pub attn_norm: LayerNorm<'a>,
+    pub ffn_up: Linear<'a>,
+    pub ffn_down: Linear<'a>,
+    pub ffn_norm: LayerNorm<'a>,
+}
+
+/// One post-norm decoder layer.
+#[derive(Clone, Copy, Debug)]
+pub struct DecoderLayer<'a> {
+    pub q: Linear<'a>,
+    pub k: Linear<'a>,
+    pub v: Linear<'a>,
+    pub o: Linear<'a>,
+    pub attn_norm: LayerNorm<'a>,
+    pub cross_q: Linear<'a>,
+    pub cross_k: Linear<'a>,
+    pub cross_v: Linear<'a>,
+    pub cross_o: Linear<'a>,
+    pub cross_norm: LayerNorm<'a>,
+    pub ffn_up: Linear<'a>,
+    pub ffn_down: Linear<'a>,
+    pub ffn_norm: LayerNorm<'a>,
+}
+
+/// 64 bytes with 64-byte alignment: the unit of [`Model::from_bytes`]'s owned buffer, so that
+/// copied models get the same alignment guarantees as mapped ones.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Line([u8; 64]);
+
+enum Storage {
+    Mapped(memmap2::Mmap),
+    Owned { lines: Vec<Line>, len: usize },
+}
+
+impl Storage {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Storage::Mapped(m) => m,
+            Storage::Owned { lines, len } => {
+                // SAFETY: `lines` holds `lines.len() * 64 >= len` initialised bytes (Line is
+                // plain bytes, repr(C), no padding), borrowed for the lifetime of `self`.
+                unsafe { std::slice::from_raw_parts(lines.as_ptr().cast::<u8>(), *len) }
+            }
+        }
+    }
+}
+
+/// A loaded, validated model. Immutable; share it by reference across threads.
+pub struct Model {
+    storage: Storage,
+    config: Config,
+    source_spm: (usize, usize),
+    target_spm: (usize, usize),
+    source_vocab: Vec<String>,
+    target_vocab: Option<Vec<String>>,
+    positions: Vec<f32>,
+    layout: Layout,
+}
+
+impl fmt::Debug for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Model")
+            .field(
+                "storage",
+                &match self.storage {
+                    Storage::Mapped(_) => "mapped",
+                    Storage::Owned { .. } => "owned",
+                },
+            )
+            .field("file_size", &self.file_size())
+            .field("parameters", &self.parameter_count())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Model {
+    /// Memory-maps and validates the model file at `path`. Weights stay in the mapping and are
+    /// paged in on first use. Errors: [`ErrorKind::Io`] if the file cannot be opened or mapped,
+    /// [`ErrorKind::BadModel`] / [`ErrorKind::UnsupportedModel`] for its content; the message
+    /// starts with the path.
+    ///
+    /// The file must not be modified or truncated while the model is alive (as with any mapped
+    /// file); replace model files by renaming a new file over the old one.
+    pub fn load(path: impl AsRef<Path>) -> Result<Model> {
+        let path = path.as_ref();
+        let ctx = || format!("loading {}", path.display());
+        let file = File::open(path).map_err(|e| Error::from(e).context(ctx()))?;
+        let len = file
+            .metadata()
+            .map_err(|e| Error::from(e).context(ctx()))?
+            .len();
+        if len == 0 {
+            return Err(Error::bad_model("the file is empty").context(ctx()));
+        }
+        // SAFETY: the map is read-only and private to this model. Another process truncating or
+        // rewriting the file while it is mapped would change memory under us; that is the
+        // documented contract of `load` (never modify a model file in place), as for every mapped
+        // file, and cannot be prevented portably.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| {
+            Error::new(ErrorKind::Io, format!("cannot map the file: {e}")).context(ctx())
+        })?;
+        Self::from_storage(Storage::Mapped(map)).map_err(|e| e.context(ctx()))
+    }
+
+    /// Validates a model held in memory. The bytes are copied into an owned, 64-byte-aligned
+    /// buffer, so `bytes` need not outlive the model (and need not be aligned).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Model> {
+        if bytes.is_empty() {
+            return Err(Error::bad_model("the model is empty (0 bytes)"));
+        }
+        let mut lines: Vec<Line> = Vec::new();
+        lines
+            .try_reserve_exact(bytes.len().div_ceil(64))
+            .map_err(|_| {
+                Error::new(
+                    ErrorKind::OutOfMemory,
+                    format!("cannot allocate {} bytes for the model", bytes.len()),
+                )
+            })?;
+        for chunk in bytes.chunks(64) {
+            let mut line = Line([0; 64]);
+            line.0[..chunk.len()].copy_from_slice(chunk);
+            lines.push(line);
+        }
+        Self::from_storage(Storage::Owned {
+            lines,
+            len: bytes.len(),
+        })
+    }
+
+    fn from_storage(storage: Storage) -> Result<Model> {
+        if cfg!(target_endian = "big") {
+            return Err(Error::unsupported(
+                "model files are little-endian and this build targets a big-endian CPU",
+            ));
+        }
+        let bytes = storage.bytes();
+        // Views cast tensor bytes to f32 in place; this and the alignment of every tensor offset
+        // (checked in `weights`) make those casts aligned.
+        if bytes.as_ptr() as usize % 64 != 0 {
+            return Err(Error::internal("model buffer is not 64-byte aligned"));
+        }
+        let mut g = gguf::parse(bytes)?;
+        let meta = Meta { g: &g, bytes };
+        let config = config::read_config(&meta)?;
+        let source_spm = meta.u8_array("tokenizer.source_spm")?;
+        let target_spm = meta.u8_array("tokenizer.target_spm")?;
+        let layout = weights::resolve(&g, bytes.len(), &config)?;
+
+        let source_vocab =
+            take_vocab(&mut g, "tokenizer.vocab", config.vocab_size, true)?.unwrap_or_default();
+        let target_vocab = take_vocab(
+            &mut g,
+            "tokenizer.target_vocab",
+            config.decoder_vocab_size,
+            false,
+        )?;
+        if target_vocab.is_none() && config.vocab_size != config.decoder_vocab_size {
+            return Err(Error::bad_model(format!(
+                "missing key tokenizer.target_vocab: marian.decoder_vocab_size = {} differs from marian.vocab_size = {}, so the target side needs its own vocabulary",
+                config.decoder_vocab_size, config.vocab_size
+            )));
+        }
+        let positions =
+            config::sinusoidal_positions(config.max_position_embeddings, config.d_model);
+        Ok(Model {
+            storage,
+            config,
+            source_spm,
+            target_spm,
+            source_vocab,
+            target_vocab,
+            positions,
+            layout,
+        })
+    }
+
+    /// The validated configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Size of the model file in bytes.
+    pub fn file_size(&self) -> u64 {
+        self.storage.bytes().len() as u64
+    }
+
+    /// The source SentencePiece `.model` file, byte for byte.
+    pub fn source_spm(&self) -> &[u8] {
+        let (start, len) = self.source_spm;
+        &self.storage.bytes()[start..start + len]
+    }
+
+    /// The target SentencePiece `.model` file, byte for byte.
+    pub fn target_spm(&self) -> &[u8] {
+        let (start, len) = self.target_spm;
+        &self.storage.bytes()[start..start + len]
+    }
+
+    /// Marian's source vocabulary in id order (`vocab_size` pieces).
+    pub fn source_vocab(&self) -> &[String] {
+        &self.source_vocab
+    }
+
+    /// The target vocabulary in id order (`decoder_vocab_size` pieces); the source list when the
+    /// sides share one.
+    pub fn target_vocab(&self) -> &[String] {
+        self.target_vocab.as_deref().unwrap_or(&self.source_vocab)
+    }
+
+    /// Source token embeddings, `(vocab_size, d_model)`.
+    pub fn src_embedding(&self) -> Matrix<'_> {
+        self.matrix(self.layout.src_embedding)
+    }
+
+    /// Target token embeddings, `(decoder_vocab_size, d_model)`; the source matrix when shared.
+    pub fn tgt_embedding(&self) -> Matrix<'_> {
+        self.matrix(self.layout.tgt_embedding)
+    }
+
+    /// The vocabulary projection, `(decoder_vocab_size, d_model)`; the target embedding when
+    /// tied.
+    pub fn output_projection(&self) -> Matrix<'_> {
+        self.matrix(self.layout.output)
+    }
+
+    /// Added to the logits, `decoder_vocab_size` values.
+    pub fn final_logits_bias(&self) -> &[f32] {
+        self.f32s(
+            self.layout.final_logits_bias,
+            self.config.decoder_vocab_size,
+        )
+    }
+
+    /// Sinusoidal positions, `(max_position_embeddings, d_model)` row-major, computed at load.
+    pub fn positions(&self) -> &[f32] {
+        &self.positions
+    }
+
+    /// Encoder layer `i`. Panics if `i >= encoder_layers` (a caller bug, not a file problem).
+    pub fn encoder_layer(&self, i: usize) -> EncoderLayer<'_> {
+        let l = &self.layout.encoder[i];
+        EncoderLayer {
+            q: self.linear(l.q),
+            k: self.linear(l.k),
+            v: self.linear(l.v),
+            o: self.linear(l.o),
+            attn_norm: self.norm(l.attn_norm),
+            ffn_up: self.linear(l.ffn_up),
+            ffn_down: self.linear(l.ffn_down),
+            ffn_norm: self.norm(l.ffn_norm),
+        }
+    }
+
+    /// Decoder layer `i`. Panics if `i >= decoder_layers` (a caller bug, not a file problem).
+    pub fn decoder_layer(&self, i: usize) -> DecoderLayer<'_> {
+        let l = &self.layout.decoder[i];
+        DecoderLayer {
+            q: self.linear(l.q),
+            k: self.linear(l.k),
+            v: self.linear(l.v),
+            o: self.linear(l.o),
+            attn_norm: self.norm(l.attn_norm),
+            cross_q: self.linear(l.cross_q),
+            cross_k: self.linear(l.cross_k),
+            cross_v: self.linear(l.cross_v),
+            cross_o: self.linear(l.cross_o),
+            cross_norm: self.norm(l.cross_norm),
+            ffn_up: self.linear(l.ffn_up),
+            ffn_down: self.linear(l.ffn_down),
+            ffn_norm: self.norm(l.ffn_norm),
+        }
+    }
+
+    /// Parameters stored in the file: each matrix once (shared and tied ones are not counted
+    /// twice, padding and INT8 scales not at all), plus biases, norms and `final_logits_bias`.
+    /// The sinusoidal table is computed, not stored, and not counted.
+    pub fn parameter_count(&self) -> u64 {
+        self.layout.parameter_count
+    }
+
+    fn f32s(&self, offset: usize, n: usize) -> &[f32] {
+        let b = &self.storage.bytes()[offset..offset + 4 * n];
+        // SAFETY: the range is in bounds (sliced just above); `weights::resolve` checked that
+        // the offset is a multiple of the file alignment (>= 8) from a data section that starts
+        // on such a multiple, and `from_storage` that the buffer is 64-byte aligned, so the
+        // pointer is f32-aligned; every bit pattern is a valid f32; the storage is immutable.
+        unsafe { std::slice::from_raw_parts(b.as_ptr().cast::<f32>(), n) }
+    }
+
+    fn i8s(&self, offset: usize, n: usize) -> &[i8] {
+        let b = &self.storage.bytes()[offset..offset + n];
+        // SAFETY: in bounds (sliced just above); i8 has the size and alignment of u8 and every
+        // bit pattern is valid; the storage is immutable for the borrow.
+        unsafe { std::slice::from_raw_parts(b.as_ptr().cast::<i8>(), n) }
+    }
+
+    fn matrix(&self, m: MatRef) -> Matrix<'_> {
+        match self.config.dtype {
+            DType::F32 => Matrix::F32 {
+                data: self.f32s(m.data, m.rows * m.cols),
+                rows: m.rows,
+                cols: m.cols,
+            },
+            DType::Int8 => {
+                let stride = weights::padded(m.cols);
+                Matrix::I8 {
+                    data: self.i8s(m.data, m.rows * stride),
+                    scales: self.f32s(m.scales, m.rows),
+                    rows: m.rows,
+                    cols: m.cols,
+                    stride,
+                }
+            }
+        }
+    }
+
+    fn linear(&self, l: LinearRef) -> Linear<'_> {
+        Linear {
+            weight: self.matrix(l.weight),
+            bias: self.f32s(l.bias, l.weight.rows),
+        }
+    }
+
+    fn norm(&self, n: NormRef) -> LayerNorm<'_> {
+        LayerNorm {
+            weight: self.f32s(n.weight, self.config.d_model),
+            bias: self.f32s(n.bias, self.config.d_model),
+        }
+    }
+}
+
+/// Moves a vocabulary out of the parsed metadata after checking its type and length.
+fn take_vocab(
+    g: &mut gguf::Gguf,
+    key: &str,
+    expected_len: usize,
+    required: bool,
+) -> Result<Option<Vec<String>>> {
+    let Some((_, value)) = g.metadata.iter_mut().find(|(k, _)| k == key) else {
+        if required {
+            return Err(Error::bad_model(format!(
+                "missing key {key} (expected array[string])"
+            )));
+        }
+        return Ok(None);
+    };
+    let gguf::Value::StringArray(pieces) = value else {
+        return Err(Error::bad_model(format!(
+            "key {key}: expected array[string], found {}",
+            value.type_name()
+        )));
+    };
+    if pieces.len() != expected_len {
+        return Err(Error::bad_model(format!(
+            "key {key}: expected {expected_len} pieces (the vocabulary size), found {}",
+            pieces.len()
+        )));
+    }
+    Ok(Some(std::mem::take(pieces)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static_assertions::assert_impl_all!(Model: Send, Sync, fmt::Debug);
+
+    #[test]
+    fn empty_input_is_bad_model() {
+        let e = Model::from_bytes(&[]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::BadModel);
+    }
+
+    #[test]
+    fn missing_file_is_io() {
+        let e = Model::load("this/file/does/not/exist.gguf").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Io);
+        assert!(e.message().contains("exist.gguf"), "{}", e.message());
+    }
+}
