@@ -12,6 +12,72 @@ help:
 
 # ---- build, header, install, lint, tests (C ABI and packaging) ----
 
+CBINDGEN         ?= cbindgen
+CBINDGEN_VERSION := 0.29.4
+BUILD            := build
+RELEASE          := target/release
+DEMO_MODEL       ?= $(firstword $(wildcard models/mobilenmt-en-de/model-int8.gguf) tests/data/tiny-swish/model-int8.gguf)
+CTEST_PREFIX     := $(CURDIR)/$(BUILD)/ctest-prefix
+# Libraries a Rust staticlib needs on Linux (`cargo rustc --print native-static-libs`).
+STATIC_LIBS      := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+
+.PHONY: build header check-header cbindgen install test test-rust ctest pytest lint examples demo clean
+
+build: ## Build the release libraries (target/release/libmobilenmt.{a,so})
+	$(CARGO) build --release --lib
+
+cbindgen: ## Install the pinned cbindgen if it is missing or another version
+	@$(CBINDGEN) --version 2>/dev/null | grep -qx 'cbindgen $(CBINDGEN_VERSION)' || \
+		$(CARGO) install --locked cbindgen --version $(CBINDGEN_VERSION)
+
+header: cbindgen ## Regenerate include/mobilenmt.h from src/capi/
+	$(CBINDGEN) --quiet --config cbindgen.toml --output include/mobilenmt.h src/capi/mod.rs
+
+check-header: cbindgen ## Fail if include/mobilenmt.h differs from what src/capi/ generates
+	@mkdir -p $(BUILD)
+	$(CBINDGEN) --quiet --config cbindgen.toml --output $(BUILD)/mobilenmt.h src/capi/mod.rs
+	@diff -u include/mobilenmt.h $(BUILD)/mobilenmt.h || \
+		{ echo "include/mobilenmt.h is stale: run 'make header' and commit it" >&2; exit 1; }
+
+install: build ## Install libraries, header and pkg-config file under PREFIX (default /usr/local)
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 644 $(RELEASE)/libmobilenmt.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(RELEASE)/libmobilenmt.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/mobilenmt.h $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)|' \
+		-e 's|@STATIC_LIBS@|$(STATIC_LIBS)|' mobilenmt.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mobilenmt.pc
+
+test: test-rust ctest pytest check-header lint ## THE test command: Rust, C (valgrind), Python, header, fmt, clippy
+
+test-rust: ## All Rust tests
+	$(CARGO) test
+
+ctest: ## C tests against the installed header, static and shared, under valgrind; C++ include test
+	rm -rf $(CTEST_PREFIX)
+	$(MAKE) --no-print-directory install PREFIX=$(CTEST_PREFIX)
+	ctest/run.sh $(CTEST_PREFIX) $(BUILD)/ctest
+
+pytest: build ## Python ctypes wrapper tests
+	MNMT_LIBRARY=$(CURDIR)/$(RELEASE)/libmobilenmt.so $(VENV)/bin/python -m pytest -q tests/python
+
+lint: ## rustfmt and clippy, warnings are errors
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+examples: build ## Build the C and C++ examples into build/examples
+	@mkdir -p $(BUILD)/examples
+	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -pedantic -Iinclude examples/c/mnmt_translate.c \
+		$(RELEASE)/libmobilenmt.a $(STATIC_LIBS) -o $(BUILD)/examples/mnmt-translate
+	$(CXX) -std=c++11 -O2 -Wall -Wextra -Werror -pedantic -Iinclude examples/cpp/translate.cpp \
+		$(RELEASE)/libmobilenmt.a $(STATIC_LIBS) -o $(BUILD)/examples/translate-cpp
+
+demo: examples ## Translate a few English sentences with the shipped model (or a fixture)
+	$(BUILD)/examples/mnmt-translate --info -m $(DEMO_MODEL) < examples/demo.txt
+
+clean: ## Remove build outputs
+	$(CARGO) clean
+	rm -rf $(BUILD)
+
 # ---- kernels (benchmarks, aarch64 under qemu) ----
 
 # ---- models, fixtures, demo, benchmarks against peers ----

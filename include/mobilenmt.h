@@ -81,6 +81,104 @@ typedef enum {
     MNMT_INTERNAL = 9,
 } mnmt_status;
 
+/**
+ * A loaded model, ready to translate. Opaque: create it with `mnmt_load()` or
+ * `mnmt_load_from_memory()` and release it with `mnmt_free()`.
+ *
+ * Thread safety: one handle may be used by any number of threads at once.
+ */
+typedef struct mnmt_translator mnmt_translator;
+
+/**
+ * Facts about a loaded model, filled by `mnmt_get_model_info()`.
+ *
+ * Extensible: set `struct_size = sizeof(mnmt_model_info)` before the call. A library built with
+ * a shorter struct fills only the fields it knows and sets `struct_size` to the bytes it
+ * filled; fields after that keep whatever the caller put there. New fields are only ever added
+ * at the end.
+ *
+ * The text fields point into the translator: never NULL (the empty string when the model file
+ * does not say), UTF-8, valid until `mnmt_free()` of the translator, not to be freed.
+ */
+typedef struct {
+    /**
+     * In: `sizeof(mnmt_model_info)` as the caller compiled it. Out: the bytes filled.
+     */
+    uint32_t struct_size;
+    /**
+     * Source (encoder) vocabulary size.
+     */
+    uint32_t vocab_size;
+    /**
+     * Target (decoder) vocabulary size: the number of logits per step.
+     */
+    uint32_t decoder_vocab_size;
+    /**
+     * Model width.
+     */
+    uint32_t d_model;
+    /**
+     * Encoder layers.
+     */
+    uint32_t encoder_layers;
+    /**
+     * Decoder layers.
+     */
+    uint32_t decoder_layers;
+    /**
+     * Encoder attention heads.
+     */
+    uint32_t encoder_heads;
+    /**
+     * Decoder attention heads.
+     */
+    uint32_t decoder_heads;
+    /**
+     * Encoder feed-forward inner size.
+     */
+    uint32_t encoder_ffn_dim;
+    /**
+     * Decoder feed-forward inner size.
+     */
+    uint32_t decoder_ffn_dim;
+    /**
+     * 1 when the source and target embeddings are one matrix, else 0.
+     */
+    uint32_t shared_embeddings;
+    /**
+     * 1 when the output projection is the decoder's embedding matrix, else 0.
+     */
+    uint32_t tied_output;
+    /**
+     * Size of the model file (or of the bytes given to `mnmt_load_from_memory()`), in bytes.
+     */
+    uint64_t file_size;
+    /**
+     * Number of model parameters (weights, biases, norms; padding not counted).
+     */
+    uint64_t parameter_count;
+    /**
+     * How the weights are stored: "int8" or "f32".
+     */
+    const char *dtype;
+    /**
+     * The feed-forward activation: "relu", "swish", "gelu" or "gelu_tanh".
+     */
+    const char *activation;
+    /**
+     * The model's display name (`general.name`), or "".
+     */
+    const char *name;
+    /**
+     * Source language code such as "en", or "" when the model file does not say.
+     */
+    const char *source_lang;
+    /**
+     * Target language code such as "de", or "" when the model file does not say.
+     */
+    const char *target_lang;
+} mnmt_model_info;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -102,6 +200,23 @@ extern "C" {
 const char *mnmt_last_error(void);
 
 /**
+ * Fills `*info` with the facts of the translator's model.
+ *
+ * Parameters:
+ * - `t`: a translator from `mnmt_load()`; not NULL.
+ * - `info`: not NULL; `info->struct_size` must be set to `sizeof(mnmt_model_info)` (at least 8).
+ *
+ * Errors: `MNMT_INVALID_ARGUMENT` for NULL pointers or a `struct_size` below 8.
+ *
+ * Thread safety: safe to call concurrently with any other call on `t`.
+ *
+ * # Safety
+ * `t` is NULL or a live translator; `info` is NULL or points to `info->struct_size` writable
+ * bytes, aligned for `mnmt_model_info`.
+ */
+mnmt_status mnmt_get_model_info(const mnmt_translator *t, mnmt_model_info *info);
+
+/**
  * Returns a short English description of a status ("ok", "invalid argument", ...).
  *
  * `status`: a `mnmt_status` value. The parameter is a plain `int` so that any number is safe
@@ -113,6 +228,62 @@ const char *mnmt_last_error(void);
  * Thread safety: safe to call from any thread; does not change `mnmt_last_error()`.
  */
 const char *mnmt_status_string(int status);
+
+/**
+ * Loads a model file (`.gguf`, as written by `tools/convert.py`) and creates a translator.
+ *
+ * The file is memory-mapped, not read: loading is fast and the weights are shared with the
+ * page cache. The file must not be modified or truncated while the translator lives.
+ *
+ * Parameters:
+ * - `path`: NUL-terminated file name (bytes as the OS takes them; UTF-8 on Windows); not NULL.
+ * - `out`: receives the new translator on success (untouched on failure); not NULL.
+ *
+ * Ownership: the caller owns `*out` and releases it with `mnmt_free()`.
+ *
+ * Errors: `MNMT_INVALID_ARGUMENT` (NULL pointer), `MNMT_IO_ERROR` (cannot open or map),
+ * `MNMT_BAD_MODEL` (corrupt, truncated or inconsistent file), `MNMT_UNSUPPORTED_MODEL` (a valid
+ * file needing a feature this build lacks). `mnmt_last_error()` says which key or tensor.
+ *
+ * Thread safety: safe from any thread.
+ *
+ * # Safety
+ * `path` is NULL or a NUL-terminated string; `out` is NULL or valid for one pointer write.
+ */
+mnmt_status mnmt_load(const char *path, mnmt_translator **out);
+
+/**
+ * Creates a translator from a model file held in memory (for example an app asset).
+ *
+ * The bytes are copied: the caller may free or reuse `data` as soon as this returns.
+ *
+ * Parameters:
+ * - `data`, `len`: the whole model file; `data` not NULL unless `len` is 0 (which fails as
+ *   `MNMT_BAD_MODEL`).
+ * - `out`: receives the new translator on success (untouched on failure); not NULL.
+ *
+ * Ownership: the caller owns `*out` and releases it with `mnmt_free()`.
+ *
+ * Errors: as `mnmt_load()`, without `MNMT_IO_ERROR`; `MNMT_OUT_OF_MEMORY` if the copy fails.
+ *
+ * Thread safety: safe from any thread.
+ *
+ * # Safety
+ * `data` is NULL or points to `len` readable bytes; `out` is NULL or valid for one pointer write.
+ */
+mnmt_status mnmt_load_from_memory(const uint8_t *data, size_t len, mnmt_translator **out);
+
+/**
+ * Releases a translator and everything it owns (the mapping, workspaces, info strings).
+ *
+ * `t`: a translator from `mnmt_load()`/`mnmt_load_from_memory()`, or NULL (does nothing).
+ *
+ * Thread safety: no other call may be using `t`, and `t` must not be used afterwards.
+ *
+ * # Safety
+ * `t` is NULL or a translator from this library that has not been freed yet.
+ */
+void mnmt_free(mnmt_translator *t);
 
 /**
  * Returns the library version as text, e.g. "0.1.0" (the crate version).

@@ -219,22 +219,24 @@ mod tests {
 
     #[test]
     fn pointer_helpers_reject_null_and_bad_utf8() {
-        // SAFETY: NULL pointers and a live local buffer, per each helper's contract.
-        unsafe {
-            assert_eq!(try_text(std::ptr::null(), 0, "text").unwrap(), "");
-            assert_eq!(
-                try_text(std::ptr::null(), 3, "text").unwrap_err().kind(),
-                ErrorKind::InvalidArgument
-            );
-            let bad = [b'a', 0xff];
-            assert_eq!(
-                try_text(bad.as_ptr().cast(), 2, "text").unwrap_err().kind(),
-                ErrorKind::InvalidUtf8
-            );
-            assert!(try_ref::<u32>(std::ptr::null(), "x").is_err());
-            assert!(try_cstr(std::ptr::null(), "path").is_err());
-            assert!(try_slice(1usize as *const u64, usize::MAX / 4, "big").is_err());
+        fn text(ptr: *const u8, len: usize) -> Result<&'static str> {
+            // SAFETY: the callers below pass NULL or a static buffer of `len` bytes.
+            unsafe { try_text(ptr.cast(), len, "t") }
         }
+        assert_eq!(text(std::ptr::null(), 0).unwrap(), "");
+        let null_with_len = text(std::ptr::null(), 3).unwrap_err();
+        assert_eq!(null_with_len.kind(), ErrorKind::InvalidArgument);
+        static BAD: [u8; 2] = [b'a', 0xff];
+        assert_eq!(
+            text(BAD.as_ptr(), 2).unwrap_err().kind(),
+            ErrorKind::InvalidUtf8
+        );
+        // SAFETY: NULL is allowed by the helper's contract.
+        assert!(unsafe { try_ref::<u32>(std::ptr::null(), "x") }.is_err());
+        // SAFETY: NULL is allowed by the helper's contract.
+        assert!(unsafe { try_cstr(std::ptr::null(), "path") }.is_err());
+        // SAFETY: the length is rejected before any pointer is formed, so dangling is fine.
+        assert!(unsafe { try_slice(8usize as *const u64, usize::MAX / 4, "big") }.is_err());
         assert!(check_out::<u32>(std::ptr::null_mut(), "out").is_err());
     }
 }

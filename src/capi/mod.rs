@@ -1,14 +1,19 @@
 //! The C ABI: the only `extern "C"` code of the crate, exported as `include/mobilenmt.h`.
 //!
 //! One file per concern: [`boundary`] (panic boundary, pointer helpers, the thread-local last
-//! error), [`status`] (`mnmt_status`), [`version`]. Every function documents its parameters,
+//! error), [`status`] (`mnmt_status`), [`translator`] (the handle: load, free), [`info`]
+//! (`mnmt_model_info`), [`version`]. Every function documents its parameters,
 //! ownership, thread safety and errors; cbindgen copies those comments into the header, which
 //! is generated (`make header`) and committed (`make check-header` fails on drift).
 
 pub mod boundary;
+pub mod info;
 pub mod status;
+pub mod translator;
 pub mod version;
 
 pub use boundary::mnmt_last_error;
+pub use info::{mnmt_get_model_info, mnmt_model_info};
 pub use status::{mnmt_status, mnmt_status_string};
+pub use translator::{mnmt_free, mnmt_load, mnmt_load_from_memory, mnmt_translator};
 pub use version::{mnmt_abi_version, mnmt_version, MNMT_ABI_VERSION};

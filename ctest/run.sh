@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds every ctest/*.c against an installed mobilenmt (header + pkg-config file), once linked
+# statically and once dynamically, runs each under valgrind, and compiles the C++ include test.
+# Usage: ctest/run.sh PREFIX OUTDIR
+set -euo pipefail
+prefix=$1
+out=$2
+mkdir -p "$out"
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+cflags="-std=c99 -Wall -Wextra -Werror -pedantic -g $(pkg-config --cflags mobilenmt)"
+static_libs="$prefix/lib/libmobilenmt.a $(pkg-config --libs-only-other --libs-only-l --static mobilenmt | sed 's/-lmobilenmt//')"
+shared_libs="$(pkg-config --libs mobilenmt) -Wl,-rpath,$prefix/lib"
+
+# The C++ test only has to compile and link: it proves the header is valid C++11.
+g++ -std=c++11 -Wall -Wextra -Werror -pedantic $(pkg-config --cflags mobilenmt) \
+    ctest/include_test.cpp $shared_libs -o "$out/include_test_cpp"
+"$out/include_test_cpp"
+
+models=()
+for m in tests/data/tiny-swish/model-int8.gguf tests/data/tiny-swish/model-f32.gguf \
+         tests/data/tiny-relu-untied/model-int8.gguf; do
+    [ -f "$m" ] && models+=("$m")
+done
+
+status=0
+for src in ctest/*.c; do
+    name=$(basename "$src" .c)
+    # shellcheck disable=SC2086
+    cc $cflags "$src" $static_libs -o "$out/$name-static"
+    # shellcheck disable=SC2086
+    cc $cflags "$src" $shared_libs -o "$out/$name-shared"
+    for variant in static shared; do
+        echo "== $name ($variant)"
+        if ! valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
+                "$out/$name-$variant" "${models[@]}"; then
+            echo "FAILED: $name ($variant)" >&2
+            status=1
+        fi
+    done
+done
+exit $status

@@ -1,0 +1,206 @@
+/*
+ * C tests of the mobilenmt C API: statuses, last-error messages, NULL pointers, bad files and
+ * model info. Usage: test_capi [MODEL.gguf ...]; model-dependent checks run on every file given.
+ * Prints "N passed, M failed" and exits non-zero on any failure.
+ */
+#include <mobilenmt.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int passed, failed;
+
+#define CHECK(cond)                                                              \
+    do {                                                                         \
+        if (cond) {                                                              \
+            passed++;                                                            \
+        } else {                                                                 \
+            failed++;                                                            \
+            fprintf(stderr, "%s:%d: check failed: %s (last error: %s)\n", __FILE__, \
+                    __LINE__, #cond, mnmt_last_error());                         \
+        }                                                                        \
+    } while (0)
+
+static int contains(const char *haystack, const char *needle) {
+    return haystack != NULL && strstr(haystack, needle) != NULL;
+}
+
+static unsigned char *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    unsigned char *buf;
+    long n;
+    if (f == NULL) return NULL;
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return NULL;
+    }
+    buf = (unsigned char *)malloc((size_t)n + 1);
+    if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+static void test_versions_and_statuses(void) {
+    int s;
+    CHECK(mnmt_abi_version() == MNMT_ABI_VERSION);
+    CHECK(mnmt_version() != NULL && strlen(mnmt_version()) >= 5);
+    CHECK(strcmp(mnmt_status_string(MNMT_OK), "ok") == 0);
+    CHECK(strcmp(mnmt_status_string(MNMT_BAD_MODEL), "bad model file") == 0);
+    CHECK(strcmp(mnmt_status_string(MNMT_BUFFER_TOO_SMALL), "buffer too small") == 0);
+    for (s = MNMT_OK; s <= MNMT_INTERNAL; s++) {
+        CHECK(strlen(mnmt_status_string(s)) > 0);
+        CHECK(strcmp(mnmt_status_string(s), "unknown status") != 0);
+    }
+    CHECK(strcmp(mnmt_status_string(-1), "unknown status") == 0);
+    CHECK(strcmp(mnmt_status_string(1000), "unknown status") == 0);
+    CHECK(strcmp(mnmt_last_error(), "") == 0);
+}
+
+static void test_null_pointers(void) {
+    mnmt_translator *sentinel = (mnmt_translator *)&passed;
+    mnmt_translator *t = sentinel;
+    mnmt_model_info info;
+    CHECK(mnmt_load(NULL, &t) == MNMT_INVALID_ARGUMENT);
+    CHECK(t == sentinel); /* out-params untouched on failure */
+    CHECK(contains(mnmt_last_error(), "path is NULL"));
+    CHECK(mnmt_load("whatever.gguf", NULL) == MNMT_INVALID_ARGUMENT);
+    CHECK(contains(mnmt_last_error(), "out is NULL"));
+    CHECK(mnmt_load_from_memory(NULL, 16, &t) == MNMT_INVALID_ARGUMENT);
+    CHECK(t == sentinel);
+    CHECK(mnmt_load_from_memory(NULL, 0, NULL) == MNMT_INVALID_ARGUMENT);
+    info.struct_size = sizeof info;
+    CHECK(mnmt_get_model_info(NULL, &info) == MNMT_INVALID_ARGUMENT);
+    CHECK(contains(mnmt_last_error(), "translator is NULL"));
+    mnmt_free(NULL);
+}
+
+static void test_bad_files(void) {
+    static const char garbage[] = "this is not a model file, just some text padded to be long "
+                                  "enough to look like a header of something";
+    const char *tmp = "ctest-garbage.gguf";
+    mnmt_translator *t = NULL;
+    FILE *f;
+
+    CHECK(mnmt_load("no/such/dir/model.gguf", &t) == MNMT_IO_ERROR);
+    CHECK(t == NULL);
+    CHECK(contains(mnmt_last_error(), "mnmt_load"));
+    CHECK(strlen(mnmt_last_error()) > strlen("mnmt_load: "));
+
+    f = fopen(tmp, "wb");
+    CHECK(f != NULL);
+    if (f != NULL) {
+        fwrite(garbage, 1, sizeof garbage, f);
+        fclose(f);
+        CHECK(mnmt_load(tmp, &t) == MNMT_BAD_MODEL);
+        CHECK(t == NULL);
+        remove(tmp);
+    }
+    CHECK(mnmt_load_from_memory((const uint8_t *)garbage, sizeof garbage, &t) == MNMT_BAD_MODEL);
+    CHECK(mnmt_load_from_memory((const uint8_t *)"GGUF", 4, &t) == MNMT_BAD_MODEL);
+    CHECK(mnmt_load_from_memory(NULL, 0, &t) == MNMT_BAD_MODEL);
+    CHECK(t == NULL);
+    CHECK(contains(mnmt_last_error(), "mnmt_load_from_memory"));
+}
+
+static void test_model(const char *path) {
+    mnmt_translator *t = NULL, *t2 = NULL;
+    mnmt_model_info info, small;
+    unsigned char *bytes;
+    size_t len = 0, cut;
+    const size_t cuts[] = {1, 4, 8, 24, 100, 1000};
+
+    printf("model %s\n", path);
+    bytes = read_file(path, &len);
+    CHECK(bytes != NULL);
+    if (bytes == NULL) return;
+
+    CHECK(mnmt_load(path, &t) == MNMT_OK);
+    CHECK(t != NULL);
+    CHECK(strcmp(mnmt_last_error(), "") == 0);
+    if (t == NULL) {
+        free(bytes);
+        return;
+    }
+    memset(&info, 0, sizeof info);
+    info.struct_size = sizeof info;
+    CHECK(mnmt_get_model_info(t, &info) == MNMT_OK);
+    CHECK(info.struct_size == sizeof info);
+    CHECK(info.file_size == len);
+    CHECK(info.d_model > 0 && info.d_model % info.encoder_heads == 0);
+    CHECK(info.vocab_size > 0 && info.decoder_vocab_size > 0);
+    CHECK(info.encoder_layers > 0 && info.decoder_layers > 0);
+    CHECK(info.encoder_ffn_dim > 0 && info.decoder_ffn_dim > 0);
+    CHECK(info.parameter_count > (uint64_t)info.vocab_size * info.d_model);
+    CHECK(strcmp(info.dtype, "int8") == 0 || strcmp(info.dtype, "f32") == 0);
+    CHECK(contains(path, info.dtype));
+    CHECK(info.activation != NULL && strlen(info.activation) > 0);
+    CHECK(info.name != NULL && info.source_lang != NULL && info.target_lang != NULL);
+    printf("  %s %s->%s d_model=%u layers=%u+%u vocab=%u/%u params=%lu\n", info.dtype,
+           info.source_lang, info.target_lang, info.d_model, info.encoder_layers,
+           info.decoder_layers, info.vocab_size, info.decoder_vocab_size,
+           (unsigned long)info.parameter_count);
+
+    /* An older, shorter struct: only the fields it has are written. */
+    memset(&small, 0xAB, sizeof small);
+    small.struct_size = 8;
+    CHECK(mnmt_get_model_info(t, &small) == MNMT_OK);
+    CHECK(small.struct_size == 8);
+    CHECK(small.vocab_size == info.vocab_size);
+    CHECK(small.decoder_vocab_size == 0xABABABABu);
+    small.struct_size = 4;
+    CHECK(mnmt_get_model_info(t, &small) == MNMT_INVALID_ARGUMENT);
+    CHECK(contains(mnmt_last_error(), "struct_size"));
+    CHECK(mnmt_get_model_info(t, NULL) == MNMT_INVALID_ARGUMENT);
+
+    /* From memory: the bytes are copied, so the buffer may go away at once. */
+    {
+        unsigned char *copy = (unsigned char *)malloc(len);
+        CHECK(copy != NULL);
+        if (copy != NULL) {
+            memcpy(copy, bytes, len);
+            CHECK(mnmt_load_from_memory(copy, len, &t2) == MNMT_OK);
+            memset(copy, 0, len);
+            free(copy);
+        }
+    }
+    if (t2 != NULL) {
+        memset(&small, 0, sizeof small);
+        small.struct_size = sizeof small;
+        CHECK(mnmt_get_model_info(t2, &small) == MNMT_OK);
+        CHECK(small.d_model == info.d_model && small.file_size == info.file_size);
+        mnmt_free(t2);
+    }
+
+    /* Truncated copies of a valid file are rejected, never read out of bounds. */
+    for (cut = 0; cut < sizeof cuts / sizeof cuts[0]; cut++) {
+        mnmt_translator *bad = NULL;
+        CHECK(mnmt_load_from_memory(bytes, cuts[cut], &bad) == MNMT_BAD_MODEL);
+        CHECK(bad == NULL);
+    }
+    {
+        mnmt_translator *bad = NULL;
+        CHECK(mnmt_load_from_memory(bytes, len / 2, &bad) == MNMT_BAD_MODEL);
+        CHECK(mnmt_load_from_memory(bytes, len - 1, &bad) == MNMT_BAD_MODEL);
+        CHECK(bad == NULL);
+        CHECK(strlen(mnmt_last_error()) > 0);
+    }
+
+    mnmt_free(t);
+    free(bytes);
+}
+
+int main(int argc, char **argv) {
+    int i;
+    test_versions_and_statuses();
+    test_null_pointers();
+    test_bad_files();
+    if (argc < 2) printf("no model files given: model checks skipped\n");
+    for (i = 1; i < argc; i++) test_model(argv[i]);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
