@@ -1,0 +1,339 @@
+//! aarch64 Advanced SIMD (NEON) kernels, 128-bit.
+//!
+//! GEMM: per 16 bytes, `smull` multiplies the low 8 byte pairs into i16 lanes, `smlal2` adds the
+//! high 8 products (each lane holds two products, at most 2 * 128 * 127 = 32512 for weights in
+//! [-128, 127] and activations in [-127, 127]: no overflow), and `sadalp` pairwise-widens them
+//! into the i32 accumulator. The dot-product extension replaces those three instructions with one
+//! `sdot` (see `aarch64_dotprod.rs`), which reuses the tiling here through the [`Mac`] trait.
+//!
+//! Tiles: blocks of four weight rows are the outer loop (so a block stays in L1), and every
+//! activation row passes over the block four rows at a time: M = 1 streams four weight rows side
+//! by side, larger M gets a 4 x 4 tile with 16 accumulators that reuses each weight vector four
+//! times. Horizontal sums (`addv`) happen once per output.
+
+// NEON intrinsics are unsafe fns on the older compilers we support (Debian's rustc included) and
+// safe on newer ones, where the `unsafe` blocks around them become redundant. Each block is a
+// straight run of register-only intrinsics with one precondition, covered by one SAFETY comment.
+#![allow(unused_unsafe)]
+#![allow(clippy::multiple_unsafe_ops_per_block)]
+
+use std::arch::aarch64::*;
+
+use super::scalar::{self, QuantParams};
+use super::{check_dequantize, check_gemm, Isa, Kernels};
+use crate::math::Activation;
+
+static KERNELS: Kernels = Kernels {
+    isa: Isa::Neon,
+    name: "aarch64-neon",
+    gemm_i8,
+    quantize_row,
+    dequantize,
+};
+
+fn detected() -> bool {
+    std::arch::is_aarch64_feature_detected!("neon")
+}
+
+/// The NEON table (every aarch64 Linux CPU has NEON; detection keeps the pattern uniform).
+pub(super) fn kernels() -> Option<&'static Kernels> {
+    detected().then_some(&KERNELS)
+}
+
+/// 16 bytes from the start of `s`.
+#[inline(always)]
+pub(super) fn load_i8(s: &[i8]) -> int8x16_t {
+    assert!(s.len() >= 16);
+    // SAFETY: 16 bytes are readable (asserted), read_unaligned has no alignment requirement and
+    // every bit pattern is a valid int8x16_t.
+    unsafe { std::ptr::read_unaligned(s.as_ptr().cast::<int8x16_t>()) }
+}
+
+#[inline(always)]
+fn load_f32(s: &[f32]) -> float32x4_t {
+    assert!(s.len() >= 4);
+    // SAFETY: 4 f32 are readable (asserted); unaligned read of plain data.
+    unsafe { std::ptr::read_unaligned(s.as_ptr().cast::<float32x4_t>()) }
+}
+
+#[inline(always)]
+fn load_i32(s: &[i32]) -> int32x4_t {
+    assert!(s.len() >= 4);
+    // SAFETY: 4 i32 are readable (asserted); unaligned read of plain data.
+    unsafe { std::ptr::read_unaligned(s.as_ptr().cast::<int32x4_t>()) }
+}
+
+#[inline(always)]
+fn store_f32(d: &mut [f32], v: float32x4_t) {
+    assert!(d.len() >= 4);
+    // SAFETY: 4 f32 are writable (asserted); unaligned write of plain data.
+    unsafe { std::ptr::write_unaligned(d.as_mut_ptr().cast::<float32x4_t>(), v) }
+}
+
+#[inline(always)]
+fn store_i8x8(d: &mut [i8], v: int8x8_t) {
+    assert!(d.len() >= 8);
+    // SAFETY: 8 bytes are writable (asserted); unaligned write of plain data.
+    unsafe { std::ptr::write_unaligned(d.as_mut_ptr().cast::<int8x8_t>(), v) }
+}
+
+/// One 16-byte multiply-accumulate step: `acc` += the byte products of `w` and `a`, in some
+/// grouping into the four i32 lanes (the lanes are summed at the end, so any grouping works).
+pub(super) trait Mac {
+    /// # Safety
+    /// The CPU must have the implementation's target features.
+    unsafe fn mac(acc: int32x4_t, w: int8x16_t, a: int8x16_t) -> int32x4_t;
+}
+
+/// `smull` + `smlal2` + `sadalp`.
+struct Smull;
+
+impl Mac for Smull {
+    #[inline(always)]
+    unsafe fn mac(acc: int32x4_t, w: int8x16_t, a: int8x16_t) -> int32x4_t {
+        // SAFETY: register-only NEON arithmetic; NEON is part of the aarch64 baseline.
+        unsafe {
+            let p = vmull_s8(vget_low_s8(w), vget_low_s8(a));
+            vpadalq_s16(acc, vmlal_high_s8(p, w, a))
+        }
+    }
+}
+
+fn gemm_i8(m: usize, n: usize, k: usize, a: &[i8], w: &[i8], c: &mut [i32]) {
+    check_gemm(m, n, k, a, w, c);
+    assert!(detected());
+    // SAFETY: NEON was detected just above; check_gemm validated the lengths.
+    unsafe { gemm_with::<Smull>(m, n, k, a, w, c) }
+}
+
+/// The tiled GEMM over any [`Mac`] step. Inlined into each caller so it is compiled with the
+/// caller's target features.
+///
+/// # Safety
+/// The CPU must have `M`'s target features; the lengths must satisfy [`check_gemm`].
+#[inline(always)]
+pub(super) unsafe fn gemm_with<M: Mac>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[i8],
+    w: &[i8],
+    c: &mut [i32],
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        c[..m * n].fill(0);
+        return;
+    }
+    let mut j = 0;
+    while j + 4 <= n {
+        // SAFETY: forwarded precondition.
+        unsafe { column_block::<M, 4>(m, n, k, a, w, c, j) };
+        j += 4;
+    }
+    while j < n {
+        // SAFETY: forwarded precondition.
+        unsafe { column_block::<M, 1>(m, n, k, a, w, c, j) };
+        j += 1;
+    }
+}
+
+/// All activation rows against weight rows `j..j + NR`.
+///
+/// # Safety
+/// The CPU must have `M`'s target features.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn column_block<M: Mac, const NR: usize>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[i8],
+    w: &[i8],
+    c: &mut [i32],
+    j: usize,
+) {
+    let mut i = 0;
+    while i + 4 <= m {
+        // SAFETY: forwarded precondition.
+        unsafe { tile::<M, 4, NR>(n, k, a, w, c, i, j) };
+        i += 4;
+    }
+    while i < m {
+        // SAFETY: forwarded precondition.
+        unsafe { tile::<M, 1, NR>(n, k, a, w, c, i, j) };
+        i += 1;
+    }
+}
+
+/// Computes `c[i0 + r][j0 + s]` for `r < MR`, `s < NR`. The k tail (k % 16 bytes) runs through
+/// one more step on zero-padded copies, which adds exact zeros.
+///
+/// # Safety
+/// The CPU must have `M`'s target features.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile<M: Mac, const MR: usize, const NR: usize>(
+    n: usize,
+    k: usize,
+    a: &[i8],
+    w: &[i8],
+    c: &mut [i32],
+    i0: usize,
+    j0: usize,
+) {
+    let arow: [&[i8]; MR] = std::array::from_fn(|r| &a[(i0 + r) * k..(i0 + r + 1) * k]);
+    let wrow: [&[i8]; NR] = std::array::from_fn(|s| &w[(j0 + s) * k..(j0 + s + 1) * k]);
+    // SAFETY: register-only NEON; NEON is part of the aarch64 baseline.
+    let zero = unsafe { vdupq_n_s32(0) };
+    let mut acc = [[zero; NR]; MR];
+    let body = k / 16 * 16;
+    let mut off = 0;
+    while off < body {
+        let wv: [int8x16_t; NR] = std::array::from_fn(|s| load_i8(&wrow[s][off..]));
+        for r in 0..MR {
+            let av = load_i8(&arow[r][off..]);
+            for s in 0..NR {
+                // SAFETY: forwarded precondition.
+                acc[r][s] = unsafe { M::mac(acc[r][s], wv[s], av) };
+            }
+        }
+        off += 16;
+    }
+    if off < k {
+        let pad = |row: &[i8]| {
+            let mut b = [0i8; 16];
+            b[..k - off].copy_from_slice(&row[off..]);
+            b
+        };
+        let wb: [[i8; 16]; NR] = std::array::from_fn(|s| pad(wrow[s]));
+        for r in 0..MR {
+            let av = load_i8(&pad(arow[r]));
+            for s in 0..NR {
+                // SAFETY: forwarded precondition.
+                acc[r][s] = unsafe { M::mac(acc[r][s], load_i8(&wb[s]), av) };
+            }
+        }
+    }
+    for r in 0..MR {
+        for s in 0..NR {
+            // SAFETY: register-only NEON; NEON is part of the aarch64 baseline.
+            c[(i0 + r) * n + j0 + s] = unsafe { vaddvq_s32(acc[r][s]) };
+        }
+    }
+}
+
+fn quantize_row(x: &[f32], q: &mut [i8]) -> f32 {
+    scalar::check_quantize(x, q);
+    let (head, rest) = q.split_at_mut(x.len());
+    rest.fill(0);
+    let (inv, scale) = match scalar::quant_params(max_abs_bits(x)) {
+        QuantParams::Zero(scale) => {
+            head.fill(0);
+            return scale;
+        }
+        QuantParams::Scale { inv, scale } => (inv, scale),
+    };
+    let body = x.len() / 8 * 8;
+    // SAFETY: register-only NEON arithmetic; NEON is part of the aarch64 baseline. fcvtns rounds
+    // to nearest, ties to even, like the scalar quantize_one; the input is finite, so max/min
+    // behave like the scalar clamp.
+    unsafe {
+        let vinv = vdupq_n_f32(inv);
+        let lo = vdupq_n_f32(-127.0);
+        let hi = vdupq_n_f32(127.0);
+        for (src, dst) in x[..body].chunks_exact(8).zip(head.chunks_exact_mut(8)) {
+            let v0 = vminq_f32(vmaxq_f32(vmulq_f32(load_f32(src), vinv), lo), hi);
+            let v1 = vminq_f32(vmaxq_f32(vmulq_f32(load_f32(&src[4..]), vinv), lo), hi);
+            let i16s = vcombine_s16(
+                vqmovn_s32(vcvtnq_s32_f32(v0)),
+                vqmovn_s32(vcvtnq_s32_f32(v1)),
+            );
+            store_i8x8(dst, vqmovn_s16(i16s));
+        }
+    }
+    for (d, &s) in head[body..].iter_mut().zip(&x[body..]) {
+        *d = scalar::quantize_one(s, inv);
+    }
+    scale
+}
+
+fn max_abs_bits(x: &[f32]) -> u32 {
+    let body = x.len() / 4 * 4;
+    // SAFETY: register-only NEON arithmetic; NEON is part of the aarch64 baseline.
+    let vmax = unsafe {
+        let mask = vdupq_n_u32(0x7fff_ffff);
+        let mut m = vdupq_n_u32(0);
+        for src in x[..body].chunks_exact(4) {
+            m = vmaxq_u32(m, vandq_u32(vreinterpretq_u32_f32(load_f32(src)), mask));
+        }
+        vmaxvq_u32(m)
+    };
+    vmax.max(scalar::max_abs_bits(&x[body..]))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn dequantize(
+    m: usize,
+    n: usize,
+    c: &[i32],
+    a_scales: &[f32],
+    w_scales: &[f32],
+    bias: &[f32],
+    act: Activation,
+    out: &mut [f32],
+) {
+    check_dequantize(m, n, c, a_scales, w_scales, bias, out);
+    if n == 0 {
+        return;
+    }
+    let relu = act == Activation::Relu;
+    let body = n / 4 * 4;
+    for (i, &sa) in a_scales.iter().enumerate().take(m) {
+        let crow = &c[i * n..(i + 1) * n];
+        let orow = &mut out[i * n..(i + 1) * n];
+        // SAFETY: register-only NEON arithmetic; NEON is part of the aarch64 baseline. The order
+        // (c * (sa * ws)) + b matches scalar::dequantize_one; ReLU selects y only where y > 0,
+        // exactly like Activation::Relu (NaN and -0 give +0).
+        unsafe {
+            let vsa = vdupq_n_f32(sa);
+            let zero = vdupq_n_f32(0.0);
+            let mut j = 0;
+            while j < body {
+                let s = vmulq_f32(vsa, load_f32(&w_scales[j..]));
+                let mut y = vmulq_f32(vcvtq_f32_s32(load_i32(&crow[j..])), s);
+                if !bias.is_empty() {
+                    y = vaddq_f32(y, load_f32(&bias[j..]));
+                }
+                if relu {
+                    y = vbslq_f32(vcgtq_f32(y, zero), y, zero);
+                }
+                store_f32(&mut orow[j..], y);
+                j += 4;
+            }
+        }
+        for j in body..n {
+            let y = scalar::dequantize_one(crow[j], sa, w_scales[j], bias.get(j).copied());
+            orow[j] = act.apply(y);
+        }
+        if !matches!(act, Activation::None | Activation::Relu) {
+            act.apply_slice(&mut orow[..body]);
+        }
+    }
+}
+
+/// The NEON quantiser, shared with the dotprod table.
+pub(super) const QUANTIZE_ROW: fn(&[f32], &mut [i8]) -> f32 = quantize_row;
+/// The NEON dequantiser, shared with the dotprod table.
+pub(super) const DEQUANTIZE: fn(
+    usize,
+    usize,
+    &[i32],
+    &[f32],
+    &[f32],
+    &[f32],
+    Activation,
+    &mut [f32],
+) = dequantize;
