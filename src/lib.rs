@@ -16,7 +16,9 @@
 
 pub mod capi;
 pub mod error;
+pub mod kernels;
 pub mod math;
 pub mod model;
+pub mod nn;
 
 pub use error::{Error, ErrorKind, Result};

@@ -1,0 +1,74 @@
+//! Scaled dot-product attention for one query row, all heads, in f32 with the deterministic
+//! numerics of [`crate::math`]. HF Marian multiplies `q·k` by `head_dim^-0.5` and softmaxes in f32.
+
+use crate::math;
+
+/// Attention of query `q` (`d` wide) over `n` keys/values stored contiguously (`n × d`):
+/// the encoder's self-attention and the decoder's cross-attention. Padding never occurs here
+/// because every sentence is attended over exactly its own length.
+pub(crate) fn attend_contiguous(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    n: usize,
+    heads: usize,
+    scores: &mut [f32],
+    out: &mut [f32],
+) {
+    let d = q.len();
+    let hd = d / heads;
+    let scaling = (hd as f64).powf(-0.5) as f32;
+    let scores = &mut scores[..n];
+    for h in 0..heads {
+        let qh = &q[h * hd..(h + 1) * hd];
+        for (j, s) in scores.iter_mut().enumerate() {
+            *s = math::dot(qh, &k[j * d + h * hd..j * d + (h + 1) * hd]) * scaling;
+        }
+        math::softmax(scores);
+        let oh = &mut out[h * hd..(h + 1) * hd];
+        oh.iter_mut().for_each(|o| *o = 0.0);
+        for (j, &p) in scores.iter().enumerate() {
+            let vj = &v[j * d + h * hd..j * d + (h + 1) * hd];
+            for (o, x) in oh.iter_mut().zip(vj) {
+                *o += p * *x;
+            }
+        }
+    }
+}
+
+/// Decoder self-attention of query `q` over its own history: the key/value of step `t` lives in
+/// cache slot `(t, origin[t])` of the `(steps, rows_cap, d)` caches `k` and `v`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn attend_history(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    origin: &[u32],
+    rows_cap: usize,
+    heads: usize,
+    scores: &mut [f32],
+    out: &mut [f32],
+) {
+    let d = q.len();
+    let hd = d / heads;
+    let scaling = (hd as f64).powf(-0.5) as f32;
+    let n = origin.len();
+    let scores = &mut scores[..n];
+    let base = |t: usize| (t * rows_cap + origin[t] as usize) * d;
+    for h in 0..heads {
+        let qh = &q[h * hd..(h + 1) * hd];
+        for (t, s) in scores.iter_mut().enumerate() {
+            let b = base(t) + h * hd;
+            *s = math::dot(qh, &k[b..b + hd]) * scaling;
+        }
+        math::softmax(scores);
+        let oh = &mut out[h * hd..(h + 1) * hd];
+        oh.iter_mut().for_each(|o| *o = 0.0);
+        for (t, &p) in scores.iter().enumerate() {
+            let b = base(t) + h * hd;
+            for (o, x) in oh.iter_mut().zip(&v[b..b + hd]) {
+                *o += p * *x;
+            }
+        }
+    }
+}
