@@ -1,0 +1,443 @@
+"""Python bindings for mobilenmt, the on-device translation library, through ctypes.
+
+    from mobilenmt import Translator
+    with Translator("model-int8.gguf") as t:
+        print(t.translate("Two dogs play in the snow."))
+        print(t.translate(["One.", "Two."], beam_size=4))
+
+The shared library is found through the ``MNMT_LIBRARY`` environment variable (a path), else
+next to this file's repository (``target/release``), else on the system library path.
+Every failure raises :class:`MnmtError`, which carries the status and the library's message.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import enum
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple, Union
+
+__all__ = [
+    "Status",
+    "MnmtError",
+    "ModelInfo",
+    "Translator",
+    "version",
+    "kernel_name",
+    "load_library",
+]
+
+
+class Status(enum.IntEnum):
+    """``mnmt_status`` values (stable numbers)."""
+
+    OK = 0
+    INVALID_ARGUMENT = 1
+    IO_ERROR = 2
+    BAD_MODEL = 3
+    UNSUPPORTED_MODEL = 4
+    INVALID_UTF8 = 5
+    INPUT_TOO_LONG = 6
+    BUFFER_TOO_SMALL = 7
+    OUT_OF_MEMORY = 8
+    INTERNAL = 9
+
+
+class MnmtError(Exception):
+    """A failed library call: ``status`` (a :class:`Status` or int) and ``message``."""
+
+    def __init__(self, status: int, message: str):
+        try:
+            status = Status(status)
+        except ValueError:
+            pass
+        self.status = status
+        self.message = message
+        name = status.name if isinstance(status, Status) else str(status)
+        super().__init__(f"{name}: {message}")
+
+
+class _ModelInfo(ctypes.Structure):
+    # Mirrors mnmt_model_info in include/mobilenmt.h.
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("vocab_size", ctypes.c_uint32),
+        ("decoder_vocab_size", ctypes.c_uint32),
+        ("d_model", ctypes.c_uint32),
+        ("encoder_layers", ctypes.c_uint32),
+        ("decoder_layers", ctypes.c_uint32),
+        ("encoder_heads", ctypes.c_uint32),
+        ("decoder_heads", ctypes.c_uint32),
+        ("encoder_ffn_dim", ctypes.c_uint32),
+        ("decoder_ffn_dim", ctypes.c_uint32),
+        ("shared_embeddings", ctypes.c_uint32),
+        ("tied_output", ctypes.c_uint32),
+        ("file_size", ctypes.c_uint64),
+        ("parameter_count", ctypes.c_uint64),
+        ("dtype", ctypes.c_char_p),
+        ("activation", ctypes.c_char_p),
+        ("name", ctypes.c_char_p),
+        ("source_lang", ctypes.c_char_p),
+        ("target_lang", ctypes.c_char_p),
+    ]
+
+
+class _Options(ctypes.Structure):
+    # Mirrors mnmt_options in include/mobilenmt.h.
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("beam_size", ctypes.c_uint32),
+        ("num_hypotheses", ctypes.c_uint32),
+        ("length_penalty", ctypes.c_float),
+        ("max_output_tokens", ctypes.c_uint32),
+        ("max_length_a", ctypes.c_float),
+        ("max_length_b", ctypes.c_uint32),
+        ("truncate", ctypes.c_uint32),
+    ]
+
+
+_BATCH_CB = ctypes.CFUNCTYPE(
+    None, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_char), ctypes.c_size_t
+)
+_NBEST_CB = ctypes.CFUNCTYPE(
+    None,
+    ctypes.c_void_p,
+    ctypes.c_size_t,
+    ctypes.POINTER(ctypes.c_char),
+    ctypes.c_size_t,
+    ctypes.c_float,
+)
+
+_P = ctypes.c_void_p
+_SIGNATURES = {
+    "mnmt_version": (ctypes.c_char_p, []),
+    "mnmt_abi_version": (ctypes.c_uint32, []),
+    "mnmt_kernel_name": (ctypes.c_char_p, []),
+    "mnmt_status_string": (ctypes.c_char_p, [ctypes.c_int]),
+    "mnmt_last_error": (ctypes.c_char_p, []),
+    "mnmt_load": (ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(_P)]),
+    "mnmt_load_from_memory": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(_P)]),
+    "mnmt_free": (None, [_P]),
+    "mnmt_get_model_info": (ctypes.c_int, [_P, ctypes.POINTER(_ModelInfo)]),
+    "mnmt_tokenize": (
+        ctypes.c_int,
+        [_P, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_int32), ctypes.c_size_t,
+         ctypes.POINTER(ctypes.c_size_t)],
+    ),
+    "mnmt_detokenize": (
+        ctypes.c_int,
+        [_P, ctypes.POINTER(ctypes.c_int32), ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t,
+         ctypes.POINTER(ctypes.c_size_t)],
+    ),
+    "mnmt_options_default": (_Options, []),
+    "mnmt_translate": (
+        ctypes.c_int,
+        [_P, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(_Options), ctypes.c_char_p,
+         ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)],
+    ),
+    "mnmt_translate_batch": (
+        ctypes.c_int,
+        [_P, ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_size_t), ctypes.c_size_t,
+         ctypes.POINTER(_Options), _BATCH_CB, ctypes.c_void_p],
+    ),
+    "mnmt_translate_nbest": (
+        ctypes.c_int,
+        [_P, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(_Options), _NBEST_CB,
+         ctypes.c_void_p],
+    ),
+}
+
+
+class _Lib:
+    """The loaded shared library; functions are bound on first use."""
+
+    def __init__(self, cdll: ctypes.CDLL):
+        self._cdll = cdll
+        self._bound = {}
+
+    def __getattr__(self, name: str):
+        fn = self._bound.get(name)
+        if fn is None:
+            restype, argtypes = _SIGNATURES[name]
+            fn = getattr(self._cdll, name)
+            fn.restype = restype
+            fn.argtypes = argtypes
+            self._bound[name] = fn
+        return fn
+
+
+_LIB: Optional[_Lib] = None
+
+
+def _candidates() -> List[str]:
+    env = os.environ.get("MNMT_LIBRARY")
+    if env:
+        return [env]
+    names = ["libmobilenmt.so", "libmobilenmt.dylib", "mobilenmt.dll"]
+    repo = Path(__file__).resolve().parent.parent
+    found = [str(repo / "target" / "release" / n) for n in names]
+    found = [p for p in found if os.path.exists(p)]
+    system = ctypes.util.find_library("mobilenmt")
+    if system:
+        found.append(system)
+    return found
+
+
+def load_library(path: Optional[str] = None) -> _Lib:
+    """Loads (once) and returns the library; ``path`` overrides the search."""
+    global _LIB
+    if _LIB is None or path is not None:
+        candidates = [path] if path else _candidates()
+        if not candidates:
+            raise OSError(
+                "libmobilenmt not found: build it with `make build` or set MNMT_LIBRARY"
+            )
+        _LIB = _Lib(ctypes.CDLL(candidates[0]))
+    return _LIB
+
+
+def _check(status: int) -> None:
+    if status != Status.OK:
+        lib = load_library()
+        raise MnmtError(status, lib.mnmt_last_error().decode("utf-8", "replace"))
+
+
+def version() -> str:
+    """The library version, e.g. ``"0.1.0"``."""
+    return load_library().mnmt_version().decode()
+
+
+def kernel_name() -> str:
+    """The INT8 kernel set chosen for this CPU (``avx2``, ``neon``, ``scalar``, ...)."""
+    return load_library().mnmt_kernel_name().decode()
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Facts about a loaded model (see ``mnmt_model_info`` in the header)."""
+
+    vocab_size: int
+    decoder_vocab_size: int
+    d_model: int
+    encoder_layers: int
+    decoder_layers: int
+    encoder_heads: int
+    decoder_heads: int
+    encoder_ffn_dim: int
+    decoder_ffn_dim: int
+    shared_embeddings: bool
+    tied_output: bool
+    file_size: int
+    parameter_count: int
+    dtype: str
+    activation: str
+    name: str
+    source_lang: str
+    target_lang: str
+
+
+def _encode(text: str) -> bytes:
+    if not isinstance(text, str):
+        raise TypeError(f"expected str, got {type(text).__name__}")
+    return text.encode("utf-8")
+
+
+class Translator:
+    """A loaded model. Thread-safe: one instance may be shared by threads.
+
+    ``Translator(path)`` maps a ``.gguf`` file; ``Translator.from_bytes(data)`` copies a model
+    held in memory. Use it as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(self, path: Union[str, os.PathLike, None] = None, *, _handle=None):
+        self._lib = load_library()
+        self._handle = None
+        if _handle is not None:
+            self._handle = _handle
+            return
+        if path is None:
+            raise TypeError("Translator() needs a model path (or use Translator.from_bytes)")
+        handle = _P()
+        _check(self._lib.mnmt_load(os.fsencode(path), ctypes.byref(handle)))
+        self._handle = handle
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Translator":
+        """Creates a translator from the bytes of a model file (the bytes are copied)."""
+        lib = load_library()
+        handle = _P()
+        _check(lib.mnmt_load_from_memory(bytes(data), len(data), ctypes.byref(handle)))
+        return cls(_handle=handle)
+
+    # -- lifetime --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Releases the model; the translator cannot be used afterwards."""
+        if self._handle is not None:
+            self._lib.mnmt_free(self._handle)
+            self._handle = None
+
+    def __enter__(self) -> "Translator":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown may have torn ctypes down
+            pass
+
+    def _h(self):
+        if self._handle is None:
+            raise ValueError("the translator is closed")
+        return self._handle
+
+    # -- facts -----------------------------------------------------------------------------
+
+    @property
+    def info(self) -> ModelInfo:
+        raw = _ModelInfo()
+        raw.struct_size = ctypes.sizeof(_ModelInfo)
+        _check(self._lib.mnmt_get_model_info(self._h(), ctypes.byref(raw)))
+        values = {}
+        for name, _ in _ModelInfo._fields_:
+            if name == "struct_size":
+                continue
+            v = getattr(raw, name)
+            if isinstance(v, bytes):
+                v = v.decode("utf-8")
+            elif name in ("shared_embeddings", "tied_output"):
+                v = bool(v)
+            values[name] = v
+        return ModelInfo(**values)
+
+    # -- tokens ----------------------------------------------------------------------------
+
+    def tokenize(self, text: str) -> List[int]:
+        """Source-side token ids of ``text``, ending with ``</s>``."""
+        data = _encode(text)
+        needed = ctypes.c_size_t()
+        cap = len(data) + 2
+        while True:
+            ids = (ctypes.c_int32 * cap)()
+            status = self._lib.mnmt_tokenize(
+                self._h(), data, len(data), ids, cap, ctypes.byref(needed)
+            )
+            if status == Status.BUFFER_TOO_SMALL and needed.value > cap:
+                cap = needed.value
+                continue
+            _check(status)
+            return list(ids[: needed.value])
+
+    def detokenize(self, ids: Sequence[int]) -> str:
+        """Text of target-side token ids (special tokens dropped)."""
+        arr = (ctypes.c_int32 * len(ids))(*ids)
+        return self._text_call(
+            lambda buf, cap, n: self._lib.mnmt_detokenize(self._h(), arr, len(ids), buf, cap, n),
+            16 * len(ids) + 16,
+        )
+
+    def _text_call(self, call, cap: int) -> str:
+        needed = ctypes.c_size_t()
+        while True:
+            buf = ctypes.create_string_buffer(cap)
+            status = call(buf, cap, ctypes.byref(needed))
+            if status == Status.BUFFER_TOO_SMALL and needed.value + 1 > cap:
+                cap = needed.value + 1
+                continue
+            _check(status)
+            return buf.raw[: needed.value].decode("utf-8")
+
+    # -- translation -----------------------------------------------------------------------
+
+    def _options(
+        self,
+        beam_size: Optional[int] = None,
+        num_hypotheses: Optional[int] = None,
+        length_penalty: Optional[float] = None,
+        max_output_tokens: Optional[int] = None,
+        max_length_a: Optional[float] = None,
+        max_length_b: Optional[int] = None,
+        truncate: Optional[bool] = None,
+    ) -> _Options:
+        opts = self._lib.mnmt_options_default()
+        given = {
+            "beam_size": beam_size,
+            "num_hypotheses": num_hypotheses,
+            "length_penalty": length_penalty,
+            "max_output_tokens": max_output_tokens,
+            "max_length_a": max_length_a,
+            "max_length_b": max_length_b,
+            "truncate": None if truncate is None else int(bool(truncate)),
+        }
+        for name, value in given.items():
+            if value is not None:
+                if not isinstance(value, (int, float)) or value < 0:
+                    raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+                setattr(opts, name, value)
+        return opts
+
+    def translate(self, text: Union[str, Sequence[str]], **options) -> Union[str, List[str]]:
+        """Translates one text (returns ``str``) or a list of texts (returns ``list[str]``,
+        in one batched pass).
+
+        Options (defaults in the header's ``mnmt_options``): ``beam_size`` (1 = greedy),
+        ``length_penalty``, ``max_output_tokens`` (0 = the translator's limit),
+        ``max_length_a``, ``max_length_b``, ``truncate`` (over-long input is cut instead of
+        raising ``INPUT_TOO_LONG``).
+        """
+        opts = self._options(**options)
+        if isinstance(text, str):
+            data = _encode(text)
+            return self._text_call(
+                lambda buf, cap, n: self._lib.mnmt_translate(
+                    self._h(), data, len(data), ctypes.byref(opts), buf, cap, n
+                ),
+                4 * len(data) + 64,
+            )
+        texts = [_encode(t) for t in text]
+        results: List[Optional[str]] = [None] * len(texts)
+
+        def collect(_user, index, ptr, length):
+            results[index] = ctypes.string_at(ptr, length).decode("utf-8")
+
+        cb = _BATCH_CB(collect)
+        ptrs = (ctypes.c_char_p * len(texts))(*texts)
+        lens = (ctypes.c_size_t * len(texts))(*[len(t) for t in texts])
+        _check(
+            self._lib.mnmt_translate_batch(
+                self._h(), ptrs, lens, len(texts), ctypes.byref(opts), cb, None
+            )
+        )
+        if any(r is None for r in results):
+            raise MnmtError(Status.INTERNAL, "the batch call skipped an input")
+        return results  # type: ignore[return-value]
+
+    def translate_nbest(
+        self, text: str, num_hypotheses: int, beam_size: Optional[int] = None, **options
+    ) -> List[Tuple[str, float]]:
+        """The ``num_hypotheses`` best translations with their scores, best first.
+        ``beam_size`` defaults to ``num_hypotheses``."""
+        opts = self._options(
+            beam_size=beam_size if beam_size is not None else num_hypotheses,
+            num_hypotheses=num_hypotheses,
+            **options,
+        )
+        data = _encode(text)
+        out: List[Tuple[str, float]] = []
+
+        def collect(_user, _rank, ptr, length, score):
+            out.append((ctypes.string_at(ptr, length).decode("utf-8"), float(score)))
+
+        cb = _NBEST_CB(collect)
+        _check(
+            self._lib.mnmt_translate_nbest(
+                self._h(), data, len(data), ctypes.byref(opts), cb, None
+            )
+        )
+        return out
