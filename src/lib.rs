@@ -20,5 +20,6 @@ pub mod kernels;
 pub mod math;
 pub mod model;
 pub mod nn;
+pub mod tokenizer;
 
 pub use error::{Error, ErrorKind, Result};

@@ -1,0 +1,381 @@
+//! SentencePiece in Rust, with Marian's vocabulary mapping on top.
+//!
+//! The layers, bottom up:
+//! - [`proto`]: a small protobuf reader for the `.model` file.
+//! - `normalizer`: the precompiled charsmap (darts-clone double array + replacement strings) and
+//!   the whitespace rules.
+//! - `trie`: a byte trie over the pieces, walked by the Viterbi segmenter.
+//! - [`SentencePiece`]: normalization, unigram Viterbi segmentation, decoding.
+//! - [`Tokenizer`]: what `transformers`' `MarianTokenizer` does around SentencePiece: special
+//!   tokens in the text, `>>xx<<` language codes, pieces mapped to model ids through Marian's
+//!   vocabulary (unknown pieces to `<unk>`), `</s>` appended; decoding drops special tokens.
+//!
+//! The results are identical to Python `sentencepiece` 0.2 and `MarianTokenizer` (without
+//! sacremoses); the golden test in `tests/tokenizer.rs` checks every line of Multi30k.
+
+pub mod proto;
+
+mod normalizer;
+mod sentencepiece;
+mod trie;
+
+use std::collections::HashMap;
+use std::fmt;
+
+pub use self::sentencepiece::{EncodeScratch, SentencePiece, Span, SpanKind};
+use crate::{Error, Result};
+
+/// One side's mapping from SentencePiece output to model ids.
+#[derive(Clone)]
+struct VocabSide {
+    /// Marian id per SentencePiece id (`<unk>` where the piece is not in the vocabulary).
+    spm_to_vocab: Vec<u32>,
+    /// Marian id of each byte piece `<0xXX>`.
+    byte_to_vocab: [u32; 256],
+    /// Piece string -> Marian id, for merged unknown runs and language codes.
+    index: HashMap<String, u32>,
+    size: usize,
+}
+
+impl VocabSide {
+    fn new(spm: &SentencePiece, vocab: &[String], unk_id: u32, side: &str) -> Result<Self> {
+        let mut index = HashMap::with_capacity(vocab.len());
+        for (i, piece) in vocab.iter().enumerate() {
+            let id = u32::try_from(i)
+                .map_err(|_| Error::bad_model(format!("{side} vocabulary too large")))?;
+            if index.insert(piece.clone(), id).is_some() {
+                return Err(Error::bad_model(format!(
+                    "{side} vocabulary lists {piece:?} twice"
+                )));
+            }
+        }
+        let lookup = |p: &str| index.get(p).copied().unwrap_or(unk_id);
+        let spm_to_vocab = (0..spm.piece_size() as u32)
+            .map(|id| lookup(spm.id_to_piece(id).unwrap_or_default()))
+            .collect();
+        let mut byte_to_vocab = [unk_id; 256];
+        for (b, slot) in byte_to_vocab.iter_mut().enumerate() {
+            *slot = lookup(&format!("<0x{b:02X}>"));
+        }
+        Ok(VocabSide {
+            spm_to_vocab,
+            byte_to_vocab,
+            index,
+            size: vocab.len(),
+        })
+    }
+
+    fn lookup(&self, piece: &[u8]) -> Option<u32> {
+        std::str::from_utf8(piece)
+            .ok()
+            .and_then(|p| self.index.get(p).copied())
+    }
+}
+
+/// Marian's tokenizer: source text to model ids, target ids to text.
+///
+/// Immutable after construction (`Send + Sync`); per-call state lives in an [`EncodeScratch`].
+#[derive(Clone)]
+pub struct Tokenizer {
+    source: SentencePiece,
+    target: SentencePiece,
+    source_vocab: VocabSide,
+    target_vocab: VocabSide,
+    /// Target vocabulary strings and their id in the SentencePiece model used for decoding.
+    target_pieces: Vec<(String, u32)>,
+    /// MarianTokenizer decodes with the source model when the vocabulary is shared.
+    decode_with_source: bool,
+    /// Special-token strings split out of the text before SentencePiece sees it, with their ids.
+    specials: Vec<(String, u32)>,
+    unk_id: u32,
+    eos_id: u32,
+    pad_id: u32,
+}
+
+impl fmt::Debug for Tokenizer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tokenizer")
+            .field("source_vocab_size", &self.source_vocab.size)
+            .field("target_vocab_size", &self.target_vocab.size)
+            .field("shared_vocab", &self.decode_with_source)
+            .field("unk_id", &self.unk_id)
+            .field("eos_id", &self.eos_id)
+            .field("pad_id", &self.pad_id)
+            .finish()
+    }
+}
+
+/// Which side's SentencePiece model and vocabulary to encode with.
+#[derive(Clone, Copy)]
+enum Side {
+    Source,
+    Target,
+}
+
+impl Tokenizer {
+    /// Builds a tokenizer from the source/target SentencePiece model bytes, the source/target
+    /// vocabularies in id order (pass the same vocabulary twice for a shared one) and the special
+    /// ids. Errors: `BadModel` for a corrupt model or vocabulary, `UnsupportedModel` for a
+    /// non-unigram model, `InvalidArgument` for special ids outside a vocabulary.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        source_spm: &[u8],
+        target_spm: &[u8],
+        source_vocab: &[String],
+        target_vocab: &[String],
+        unk_id: u32,
+        eos_id: u32,
+        pad_id: u32,
+    ) -> Result<Tokenizer> {
+        let source =
+            SentencePiece::from_bytes(source_spm).map_err(|e| e.context("source SentencePiece"))?;
+        let target =
+            SentencePiece::from_bytes(target_spm).map_err(|e| e.context("target SentencePiece"))?;
+        for (name, vocab) in [("source", source_vocab), ("target", target_vocab)] {
+            for (what, id) in [("unk", unk_id), ("eos", eos_id), ("pad", pad_id)] {
+                if id as usize >= vocab.len() {
+                    return Err(Error::invalid_argument(format!(
+                        "{what} id {id} is outside the {name} vocabulary (size {})",
+                        vocab.len()
+                    )));
+                }
+            }
+        }
+        let decode_with_source = source_vocab == target_vocab;
+        let source_side = VocabSide::new(&source, source_vocab, unk_id, "source")?;
+        let target_side = VocabSide::new(&target, target_vocab, unk_id, "target")?;
+        let decoder = if decode_with_source { &source } else { &target };
+        let target_pieces = target_vocab
+            .iter()
+            .map(|p| (p.clone(), decoder.piece_to_id(p)))
+            .collect();
+        let mut specials: Vec<(String, u32)> = Vec::new();
+        for id in [eos_id, unk_id, pad_id] {
+            let s = &source_vocab[id as usize];
+            if !s.is_empty() && !specials.iter().any(|(t, _)| t == s) {
+                specials.push((s.clone(), id));
+            }
+        }
+        Ok(Tokenizer {
+            source,
+            target,
+            source_vocab: source_side,
+            target_vocab: target_side,
+            target_pieces,
+            decode_with_source,
+            specials,
+            unk_id,
+            eos_id,
+            pad_id,
+        })
+    }
+
+    /// Source vocabulary size (encoder input ids are below it).
+    pub fn source_vocab_size(&self) -> usize {
+        self.source_vocab.size
+    }
+
+    /// Target vocabulary size (decoder ids are below it).
+    pub fn target_vocab_size(&self) -> usize {
+        self.target_vocab.size
+    }
+
+    /// The source SentencePiece model.
+    pub fn source_model(&self) -> &SentencePiece {
+        &self.source
+    }
+
+    /// The target SentencePiece model.
+    pub fn target_model(&self) -> &SentencePiece {
+        &self.target
+    }
+
+    /// Encodes source text as `MarianTokenizer(text)["input_ids"]`: clears `out`, writes the ids
+    /// and the final `</s>`. Allocates nothing once `scratch` and `out` have grown to the input.
+    pub fn encode(&self, text: &str, scratch: &mut EncodeScratch, out: &mut Vec<u32>) -> Result<()> {
+        self.encode_side(Side::Source, text, scratch, out)
+    }
+
+    /// Encodes target-language text as `MarianTokenizer(text_target=text)["input_ids"]` (target
+    /// SentencePiece model and target vocabulary), for training and scoring tools.
+    pub fn encode_target(
+        &self,
+        text: &str,
+        scratch: &mut EncodeScratch,
+        out: &mut Vec<u32>,
+    ) -> Result<()> {
+        self.encode_side(Side::Target, text, scratch, out)
+    }
+
+    fn encode_side(
+        &self,
+        side: Side,
+        text: &str,
+        scratch: &mut EncodeScratch,
+        out: &mut Vec<u32>,
+    ) -> Result<()> {
+        out.clear();
+        let mut rest = text;
+        // Special tokens written in the text are split out first, as the Python tokenizer does
+        // with its added tokens; each chunk between them is encoded on its own.
+        while !rest.is_empty() {
+            let next = self
+                .specials
+                .iter()
+                .filter_map(|(s, id)| rest.find(s.as_str()).map(|pos| (pos, s.len(), *id)))
+                .min_by_key(|&(pos, len, _)| (pos, usize::MAX - len));
+            match next {
+                Some((pos, len, id)) => {
+                    self.encode_chunk(side, &rest[..pos], scratch, out)?;
+                    out.push(id);
+                    rest = &rest[pos + len..];
+                }
+                None => {
+                    self.encode_chunk(side, rest, scratch, out)?;
+                    break;
+                }
+            }
+        }
+        out.push(self.eos_id);
+        Ok(())
+    }
+
+    fn encode_chunk(
+        &self,
+        side: Side,
+        mut chunk: &str,
+        scratch: &mut EncodeScratch,
+        out: &mut Vec<u32>,
+    ) -> Result<()> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        let (spm, vocab) = match side {
+            Side::Source => (&self.source, &self.source_vocab),
+            Side::Target => (&self.target, &self.target_vocab),
+        };
+        // MarianTokenizer.remove_language_code: a leading ">>xx<<" is one token.
+        if chunk.starts_with(">>") {
+            if let Some(end) = chunk.find("<<") {
+                let code = &chunk[..end + 2];
+                out.push(vocab.lookup(code.as_bytes()).unwrap_or(self.unk_id));
+                chunk = &chunk[end + 2..];
+            }
+        }
+        spm.encode_spans(chunk, scratch)?;
+        for span in scratch.spans() {
+            let id = match span.kind {
+                SpanKind::Piece(id) => vocab
+                    .spm_to_vocab
+                    .get(id as usize)
+                    .copied()
+                    .unwrap_or(self.unk_id),
+                SpanKind::Unknown => vocab
+                    .lookup(scratch.span_bytes(span))
+                    .unwrap_or(self.unk_id),
+                SpanKind::Byte(b) => vocab.byte_to_vocab[usize::from(b)],
+            };
+            out.push(id);
+        }
+        Ok(())
+    }
+
+    /// Decodes target ids as `MarianTokenizer.decode(ids, skip_special_tokens=True)`: clears
+    /// `out` and writes the text. `</s>`, `<pad>` and `<unk>` are dropped. An id outside the
+    /// target vocabulary is `InvalidArgument`. Allocates nothing once `out` has the capacity
+    /// (unless the SentencePiece model has a denormalizer).
+    pub fn decode(&self, ids: &[u32], out: &mut String) -> Result<()> {
+        out.clear();
+        if let Some(&bad) = ids.iter().find(|&&id| id as usize >= self.target_pieces.len()) {
+            return Err(Error::invalid_argument(format!(
+                "token id {bad} is outside the target vocabulary (size {})",
+                self.target_pieces.len()
+            )));
+        }
+        let decoder = if self.decode_with_source {
+            &self.source
+        } else {
+            &self.target
+        };
+        let pieces = ids
+            .iter()
+            .filter(|&&id| id != self.eos_id && id != self.pad_id && id != self.unk_id)
+            .map(|&id| {
+                let (piece, spm_id) = &self.target_pieces[id as usize];
+                (piece.as_str(), *spm_id)
+            });
+        decoder.decode_into(pieces, out)?;
+        // MarianTokenizer then replaces any `▁` left (pieces unknown to SentencePiece keep
+        // theirs) and strips Python whitespace from both ends.
+        if out.contains('\u{2581}') {
+            replace_space_symbol_in_place(out)?;
+        }
+        let end = out.trim_end_matches(is_python_space).len();
+        out.truncate(end);
+        let start = out.len() - out.trim_start_matches(is_python_space).len();
+        out.drain(..start);
+        Ok(())
+    }
+}
+
+/// `str.isspace()` in Python: what `str.strip()` removes.
+fn is_python_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t'..='\r'
+            | '\u{1c}'..='\u{20}'
+            | '\u{85}'
+            | '\u{a0}'
+            | '\u{1680}'
+            | '\u{2000}'..='\u{200a}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{202f}'
+            | '\u{205f}'
+            | '\u{3000}'
+    )
+}
+
+/// Replaces every `▁` (3 bytes) by a space (1 byte) without allocating.
+fn replace_space_symbol_in_place(s: &mut String) -> Result<()> {
+    let mut bytes = std::mem::take(s).into_bytes();
+    let sym = "\u{2581}".as_bytes();
+    let mut w = 0;
+    let mut r = 0;
+    while r < bytes.len() {
+        if bytes[r..].starts_with(sym) {
+            bytes[w] = b' ';
+            r += sym.len();
+        } else {
+            bytes[w] = bytes[r];
+            r += 1;
+        }
+        w += 1;
+    }
+    bytes.truncate(w);
+    *s = String::from_utf8(bytes)
+        .map_err(|_| Error::internal("space replacement broke UTF-8"))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_space_set() {
+        for c in ['\t', '\n', '\u{b}', '\u{1c}', '\u{1f}', ' ', '\u{a0}', '\u{3000}'] {
+            assert!(is_python_space(c), "{c:?}");
+        }
+        for c in ['a', '\u{200b}', '\u{2581}', '\u{180e}'] {
+            assert!(!is_python_space(c), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn space_symbol_replacement() {
+        let mut s = "▁a▁▁bé▁".to_string();
+        replace_space_symbol_in_place(&mut s).unwrap();
+        assert_eq!(s, " a  bé ");
+    }
+}
