@@ -1,0 +1,333 @@
+//! Text-to-text translation: the [`Translator`], its options and limits, greedy and beam search.
+//!
+//! Decoding follows `transformers`' `generate` for Marian exactly: the decoder starts with
+//! `decoder_start_id`, forbidden ids (Marian's `<pad>`) get `-inf`, the last allowed step is forced
+//! to `</s>` (Marian's `forced_eos_token_id`), greedy takes the arg-max of the processed logits, and
+//! beam search keeps `2 × beams` candidates per step, scores finished hypotheses as
+//! `sum_logprobs / generated_len ^ length_penalty` (generated length counts `</s>`, not the start
+//! token) and stops with HF's default `early_stopping = false` heuristic.
+//!
+//! Memory: a translator owns a pool of [`Workspace`]s, each sized once from [`Limits`]; after a
+//! workspace's first use, translating allocates nothing.
+
+mod search;
+mod workspace;
+
+pub use workspace::Workspace;
+
+use parking_lot::Mutex;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::kernels::{self, Kernels};
+use crate::model::{DType, Model};
+use crate::nn::Net;
+use crate::tokenizer::Tokenizer;
+
+/// Most n-best hypotheses one call can return.
+pub const MAX_HYPOTHESES: usize = 32;
+
+/// Sizes a translator's workspaces are built for. Requests beyond them are refused (or truncated
+/// when [`TranslateOptions::truncate`] asks), never overflowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest source, in token ids including `</s>` (default 256; capped by the model's positions).
+    pub max_source_tokens: usize,
+    /// Most generated tokens including `</s>` (default 256; capped by the model's positions).
+    pub max_target_tokens: usize,
+    /// Largest beam (default 8).
+    pub max_beam: usize,
+    /// Most sentences decoded together by [`Translator::translate_batch_with`] (default 32).
+    pub max_batch: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_source_tokens: 256,
+            max_target_tokens: 256,
+            max_beam: 8,
+            max_batch: 32,
+        }
+    }
+}
+
+/// Options of one translation call.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TranslateOptions {
+    /// Beam width; 1 = greedy (default 1).
+    pub beam_size: usize,
+    /// n-best size, 1..=`beam_size` (default 1).
+    pub num_hypotheses: usize,
+    /// Length penalty exponent: finished scores are `sum_logprobs / len ^ length_penalty`
+    /// (default 1.0, as in `transformers`).
+    pub length_penalty: f32,
+    /// Hard cap on generated tokens including `</s>`; 0 = the translator's limit (default 0).
+    pub max_output_tokens: usize,
+    /// Output length cap `max_length_a * source_tokens + max_length_b` (default 1.5).
+    pub max_length_a: f32,
+    /// See `max_length_a` (default 10).
+    pub max_length_b: usize,
+    /// Over-long input is truncated (keeping `</s>`) instead of failing with
+    /// [`ErrorKind::InputTooLong`] (default false).
+    pub truncate: bool,
+}
+
+impl Default for TranslateOptions {
+    fn default() -> Self {
+        TranslateOptions {
+            beam_size: 1,
+            num_hypotheses: 1,
+            length_penalty: 1.0,
+            max_output_tokens: 0,
+            max_length_a: 1.5,
+            max_length_b: 10,
+            truncate: false,
+        }
+    }
+}
+
+impl TranslateOptions {
+    /// Checks the options against `limits`: beam in `1..=max_beam`, n-best in
+    /// `1..=min(beam, MAX_HYPOTHESES)`, finite length penalty, finite non-negative `max_length_a`.
+    pub fn validate(&self, limits: &Limits) -> Result<()> {
+        if self.beam_size == 0 || self.beam_size > limits.max_beam {
+            return Err(Error::invalid_argument(format!(
+                "beam_size must be in 1..={} (the translator's max_beam), got {}",
+                limits.max_beam, self.beam_size
+            )));
+        }
+        if self.num_hypotheses == 0
+            || self.num_hypotheses > self.beam_size
+            || self.num_hypotheses > MAX_HYPOTHESES
+        {
+            return Err(Error::invalid_argument(format!(
+                "num_hypotheses must be in 1..={} (beam_size, at most {MAX_HYPOTHESES}), got {}",
+                self.beam_size.min(MAX_HYPOTHESES),
+                self.num_hypotheses
+            )));
+        }
+        if !self.length_penalty.is_finite() {
+            return Err(Error::invalid_argument(format!(
+                "length_penalty must be finite, got {}",
+                self.length_penalty
+            )));
+        }
+        if !self.max_length_a.is_finite() || self.max_length_a < 0.0 {
+            return Err(Error::invalid_argument(format!(
+                "max_length_a must be finite and >= 0, got {}",
+                self.max_length_a
+            )));
+        }
+        Ok(())
+    }
+
+    /// Most tokens to generate (including `</s>`) for a source of `src_len` ids.
+    fn max_new_tokens(&self, src_len: usize, limits: &Limits) -> usize {
+        let by_ratio =
+            (self.max_length_a as f64 * src_len as f64).floor() + self.max_length_b as f64;
+        let mut n = if by_ratio >= limits.max_target_tokens as f64 {
+            limits.max_target_tokens
+        } else {
+            by_ratio as usize
+        };
+        if self.max_output_tokens > 0 {
+            n = n.min(self.max_output_tokens);
+        }
+        n.max(1)
+    }
+}
+
+/// One translation of an n-best list.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Hypothesis<'a> {
+    /// Detokenized text.
+    pub text: &'a str,
+    /// Generated target ids (without the decoder start token, with the final `</s>`).
+    pub ids: &'a [u32],
+    /// `sum_logprobs / len ^ length_penalty` (the same formula for greedy and beam search).
+    pub score: f32,
+}
+
+/// A loaded model ready to translate; `Send + Sync`, so one translator serves many threads.
+#[derive(Debug)]
+pub struct Translator {
+    model: Model,
+    tokenizer: Tokenizer,
+    kern: Option<&'static Kernels>,
+    limits: Limits,
+    pool: Mutex<Vec<Workspace>>,
+}
+
+static_assertions::assert_impl_all!(Translator: Send, Sync);
+
+impl Translator {
+    /// Builds a translator for `model`. Limits above the model's position table are lowered to
+    /// it; zero limits are an [`ErrorKind::InvalidArgument`]. INT8 models select the kernels here.
+    pub fn new(model: Model, limits: Limits) -> Result<Translator> {
+        if limits.max_source_tokens == 0
+            || limits.max_target_tokens == 0
+            || limits.max_beam == 0
+            || limits.max_batch == 0
+        {
+            return Err(Error::invalid_argument(format!(
+                "every limit must be at least 1, got {limits:?}"
+            )));
+        }
+        let c = model.config();
+        let mut limits = limits;
+        limits.max_source_tokens = limits.max_source_tokens.min(c.max_position_embeddings);
+        limits.max_target_tokens = limits.max_target_tokens.min(c.max_position_embeddings);
+        if limits.max_source_tokens < 2 {
+            return Err(Error::invalid_argument(
+                "max_source_tokens must leave room for one token and </s>",
+            ));
+        }
+        let kern = match c.dtype {
+            DType::F32 => None,
+            DType::Int8 => Some(kernels::active()?),
+        };
+        let tokenizer = Tokenizer::new(
+            model.source_spm(),
+            model.target_spm(),
+            model.source_vocab(),
+            model.target_vocab(),
+            c.unk_id,
+            c.eos_id,
+            c.pad_id,
+        )?;
+        Ok(Translator {
+            model,
+            tokenizer,
+            kern,
+            limits,
+            pool: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The tokenizer built from the model's SentencePiece models and vocabularies.
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    /// The effective limits (after capping by the model's positions).
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Runs `f` with a workspace from the pool (a new one when all are in use), then returns it.
+    fn with_workspace<R>(&self, f: impl FnOnce(&mut Workspace) -> R) -> R {
+        let ws = self.pool.lock().pop();
+        let mut ws = match ws {
+            Some(ws) => ws,
+            None => Workspace::new(&self.model, &self.limits),
+        };
+        let r = f(&mut ws);
+        self.pool.lock().push(ws);
+        r
+    }
+
+    fn net(&self) -> Net<'_> {
+        Net::new(&self.model, self.kern)
+    }
+
+    /// Translates one text; `f` sees the best translation while the workspace is held, so nothing
+    /// is allocated once the workspace is warm.
+    pub fn translate_with<R>(
+        &self,
+        text: &str,
+        opts: &TranslateOptions,
+        f: impl FnOnce(&str) -> R,
+    ) -> Result<R> {
+        self.translate_nbest_with(text, opts, |h| f(h.first().map_or("", |h| h.text)))
+    }
+
+    /// Translates one text; `f` sees up to `opts.num_hypotheses` hypotheses, best first.
+    pub fn translate_nbest_with<R>(
+        &self,
+        text: &str,
+        opts: &TranslateOptions,
+        f: impl FnOnce(&[Hypothesis<'_>]) -> R,
+    ) -> Result<R> {
+        self.nbest_with(search::Source::Texts(&[text]), opts, f)
+    }
+
+    /// Translates one sentence given as source ids (`</s>` appended when missing); `f` sees up to
+    /// `opts.num_hypotheses` hypotheses, best first. Ids outside the source vocabulary are an
+    /// [`ErrorKind::InvalidArgument`].
+    pub fn translate_ids_nbest_with<R>(
+        &self,
+        ids: &[u32],
+        opts: &TranslateOptions,
+        f: impl FnOnce(&[Hypothesis<'_>]) -> R,
+    ) -> Result<R> {
+        self.nbest_with(search::Source::Ids(ids), opts, f)
+    }
+
+    fn nbest_with<R>(
+        &self,
+        source: search::Source<'_>,
+        opts: &TranslateOptions,
+        f: impl FnOnce(&[Hypothesis<'_>]) -> R,
+    ) -> Result<R> {
+        opts.validate(&self.limits)?;
+        self.with_workspace(|ws| {
+            search::run_chunk(self, ws, source, opts)?;
+            let n = ws.finish_nbest(&self.tokenizer, 0, opts.num_hypotheses)?;
+            let mut hyps = [Hypothesis {
+                text: "",
+                ids: &[],
+                score: 0.0,
+            }; MAX_HYPOTHESES];
+            for (i, h) in hyps.iter_mut().enumerate().take(n) {
+                *h = ws.hypothesis(0, i);
+            }
+            Ok(f(&hyps[..n]))
+        })
+    }
+
+    /// Translates `texts`, decoding up to `max_batch` sentences (fewer with wide beams) in one
+    /// decoder pass; calls `f(i, best)` for every input in order.
+    pub fn translate_batch_with(
+        &self,
+        texts: &[&str],
+        opts: &TranslateOptions,
+        mut f: impl FnMut(usize, &str),
+    ) -> Result<()> {
+        opts.validate(&self.limits)?;
+        self.with_workspace(|ws| {
+            let chunk = ws.sentences_per_chunk(opts.beam_size);
+            for (c, part) in texts.chunks(chunk).enumerate() {
+                search::run_chunk(self, ws, search::Source::Texts(part), opts)?;
+                for i in 0..part.len() {
+                    if ws.finish_nbest(&self.tokenizer, i, 1)? == 0 {
+                        f(c * chunk + i, "");
+                    } else {
+                        f(c * chunk + i, ws.hypothesis(i, 0).text);
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Convenience: translates `text` into a new `String` (allocates).
+    pub fn translate(&self, text: &str, opts: &TranslateOptions) -> Result<String> {
+        self.translate_with(text, opts, str::to_owned)
+    }
+}
+
+/// The error for a source longer than the limit.
+fn too_long(len: usize, max: usize) -> Error {
+    Error::new(
+        ErrorKind::InputTooLong,
+        format!(
+            "input is {len} tokens (with </s>), the translator's limit is {max}; \
+             ask for truncation or raise max_source_tokens"
+        ),
+    )
+}

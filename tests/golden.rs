@@ -1,0 +1,208 @@
+//! Golden parity with `transformers` on the trained fixture models (f32 files): greedy and beam-4
+//! token ids equal the committed generate() outputs for every golden sentence, per-step logits
+//! match within 1e-4 relative error, and batch translation equals one-by-one.
+
+mod common;
+
+use common::{fixture, golden, golden_logits, golden_max_new, Json, FIXTURES};
+use mobilenmt::decode::{Limits, TranslateOptions, Translator};
+use mobilenmt::model::Model;
+use mobilenmt::nn::{Dims, Net, NnWorkspace};
+use mobilenmt::tokenizer::EncodeScratch;
+
+fn translator(name: &str, file: &str, max_new: usize) -> Translator {
+    let model = Model::load(fixture(name, file)).expect("fixture model loads");
+    let limits = Limits {
+        max_target_tokens: max_new.max(Limits::default().max_target_tokens),
+        ..Limits::default()
+    };
+    Translator::new(model, limits).expect("translator")
+}
+
+/// The options that reproduce the golden `generate` kwargs.
+fn options(g: &Json, beam: usize, n: usize) -> TranslateOptions {
+    let gen = g.at("generation");
+    TranslateOptions {
+        beam_size: beam,
+        num_hypotheses: n,
+        length_penalty: gen.get("length_penalty").map_or(1.0, |v| v.num() as f32),
+        max_output_tokens: golden_max_new(g),
+        max_length_a: 0.0,
+        max_length_b: golden_max_new(g),
+        truncate: false,
+    }
+}
+
+#[test]
+fn tokenizer_matches_golden_source_ids() {
+    for name in FIXTURES {
+        let g = golden(name);
+        let tr = translator(name, "model-f32.gguf", golden_max_new(&g));
+        let mut scratch = EncodeScratch::new();
+        let mut ids = Vec::new();
+        for s in g.at("sentences").arr() {
+            tr.tokenizer()
+                .encode(s.at("src").str(), &mut scratch, &mut ids)
+                .unwrap();
+            assert_eq!(
+                ids,
+                s.at("src_ids").ids(),
+                "{name}: {:?}",
+                s.at("src").str()
+            );
+        }
+    }
+}
+
+#[test]
+fn greedy_and_beam_ids_equal_transformers() {
+    for name in FIXTURES {
+        let g = golden(name);
+        let tr = translator(name, "model-f32.gguf", golden_max_new(&g));
+        let sentences = g.at("sentences").arr();
+        let (mut greedy_ok, mut beam_ok) = (0, 0);
+        for s in sentences {
+            let src = s.at("src").str();
+            let (ids, text) = tr
+                .translate_nbest_with(src, &options(&g, 1, 1), |h| {
+                    (h[0].ids.to_vec(), h[0].text.to_owned())
+                })
+                .unwrap();
+            assert_eq!(ids, s.at("greedy_ids").ids(), "{name} greedy: {src:?}");
+            assert_eq!(
+                text,
+                s.at("greedy_text").str(),
+                "{name} greedy text: {src:?}"
+            );
+            greedy_ok += 1;
+
+            let nbest = s.at("nbest").arr();
+            let n = nbest.len().clamp(1, 4);
+            let hyps: Vec<(Vec<u32>, String, f32)> = tr
+                .translate_nbest_with(src, &options(&g, 4, n), |h| {
+                    h.iter()
+                        .map(|h| (h.ids.to_vec(), h.text.to_owned(), h.score))
+                        .collect()
+                })
+                .unwrap();
+            assert_eq!(hyps[0].0, s.at("beam4_ids").ids(), "{name} beam4: {src:?}");
+            assert_eq!(
+                hyps[0].1,
+                s.at("beam4_text").str(),
+                "{name} beam4 text: {src:?}"
+            );
+            let want = s.at("beam4_score").num() as f32;
+            assert!(
+                (hyps[0].2 - want).abs() <= 1e-4 * want.abs().max(1.0),
+                "{name} beam4 score {} vs {want}: {src:?}",
+                hyps[0].2
+            );
+            assert_eq!(hyps.len(), n, "{name}: n-best size");
+            for (i, (h, w)) in hyps.iter().zip(nbest).enumerate() {
+                assert_eq!(h.0, w.at("ids").ids(), "{name} n-best #{i}: {src:?}");
+                let ws = w.at("score").num() as f32;
+                assert!(
+                    (h.2 - ws).abs() <= 1e-4 * ws.abs().max(1.0),
+                    "{name} n-best #{i} score {} vs {ws}",
+                    h.2
+                );
+            }
+            beam_ok += 1;
+        }
+        println!(
+            "{name}: greedy {greedy_ok}/{n} and beam-4 {beam_ok}/{n} sentences identical to transformers",
+            n = sentences.len()
+        );
+    }
+}
+
+/// Largest relative error of `got` against `want`, relative to the row's largest magnitude.
+fn rel_err(got: &[f32], want: &[f32]) -> f32 {
+    let scale = want.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-6);
+    got.iter()
+        .zip(want)
+        .fold(0f32, |m, (a, b)| m.max((a - b).abs() / scale))
+}
+
+/// Teacher-forced per-step logits of `model`, compared with the golden ones; returns the worst
+/// relative error over every step of every golden logits entry.
+pub fn worst_logits_error(name: &str, file: &str) -> f32 {
+    let g = golden(name);
+    let all = golden_logits(name);
+    let model = Model::load(fixture(name, file)).unwrap();
+    let kern = match model.config().dtype {
+        mobilenmt::model::DType::F32 => None,
+        mobilenmt::model::DType::Int8 => Some(mobilenmt::kernels::active().unwrap()),
+    };
+    let vocab = model.config().decoder_vocab_size;
+    let net = Net::new(&model, kern);
+    let mut worst = 0f32;
+    for entry in g.at("logits").arr() {
+        let src = entry.at("src_ids").ids();
+        let dec = entry.at("decoder_input_ids").ids();
+        let shape = entry.at("shape").arr();
+        let steps = shape[0].num() as usize;
+        assert_eq!(shape[1].num() as usize, vocab);
+        assert_eq!(steps, dec.len());
+        let offset = entry.at("offset").num() as usize;
+        let mut ws = NnWorkspace::new(
+            &model,
+            Dims {
+                max_src: src.len(),
+                max_tgt: steps,
+                rows: 1,
+                sents: 1,
+            },
+        );
+        net.encode(&mut ws, &src, 0);
+        for (t, &tok) in dec.iter().enumerate() {
+            net.decode_step(&mut ws, t, &[tok], &[0]);
+            let want = &all[offset + t * vocab..offset + (t + 1) * vocab];
+            let e = rel_err(&ws.logits[..vocab], want);
+            worst = worst.max(e);
+        }
+    }
+    worst
+}
+
+#[test]
+fn f32_logits_match_transformers() {
+    for name in FIXTURES {
+        let worst = worst_logits_error(name, "model-f32.gguf");
+        println!("{name}: f32 per-step logits, worst relative error {worst:.3e}");
+        assert!(worst < 1e-4, "{name}: logits relative error {worst}");
+    }
+}
+
+#[test]
+fn batch_equals_one_by_one() {
+    for name in FIXTURES {
+        let g = golden(name);
+        let tr = translator(name, "model-f32.gguf", golden_max_new(&g));
+        let srcs: Vec<&str> = g
+            .at("sentences")
+            .arr()
+            .iter()
+            .map(|s| s.at("src").str())
+            .collect();
+        for beam in [1, 4] {
+            let opts = options(&g, beam, 1);
+            let single: Vec<String> = srcs
+                .iter()
+                .map(|s| tr.translate(s, &opts).unwrap())
+                .collect();
+            let mut batch = vec![String::new(); srcs.len()];
+            let mut order = Vec::new();
+            tr.translate_batch_with(&srcs, &opts, |i, t| {
+                order.push(i);
+                batch[i] = t.to_owned();
+            })
+            .unwrap();
+            assert_eq!(order, (0..srcs.len()).collect::<Vec<_>>());
+            assert_eq!(
+                batch, single,
+                "{name}: beam {beam} batch differs from one-by-one"
+            );
+        }
+    }
+}
