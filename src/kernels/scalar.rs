@@ -19,6 +19,9 @@ pub static KERNELS: Kernels = Kernels {
 /// Reference INT8 GEMM (see [`Kernels::gemm_i8`]).
 pub fn gemm_i8(m: usize, n: usize, k: usize, a: &[i8], w: &[i8], c: &mut [i32]) {
     check_gemm(m, n, k, a, w, c);
+    if m == 0 || n == 0 {
+        return;
+    }
     if k == 0 {
         c[..m * n].fill(0);
         return;

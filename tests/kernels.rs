@@ -1,0 +1,79 @@
+//! Every INT8 kernel this CPU supports, held bit-identical to the scalar oracle.
+
+mod kernel_checks;
+
+use kernel_checks as kc;
+use mobilenmt::kernels::{self, Isa};
+
+fn for_each_available(check: fn(Isa) -> Result<(), String>) {
+    let avail = kernels::available();
+    eprintln!("available: {avail:?}");
+    for isa in avail {
+        check(isa).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+#[test]
+fn scalar_oracle_matches_naive_gemm() {
+    kc::check_scalar_oracle().unwrap();
+}
+
+#[test]
+fn scalar_quantizer_follows_its_contract() {
+    kc::check_quantize_oracle().unwrap();
+}
+
+#[test]
+fn gemm_matches_scalar_on_every_isa() {
+    for_each_available(kc::check_gemm);
+}
+
+#[test]
+fn quantize_matches_scalar_on_every_isa() {
+    for_each_available(kc::check_quantize);
+}
+
+#[test]
+fn dequantize_matches_scalar_on_every_isa() {
+    for_each_available(kc::check_dequantize);
+}
+
+#[test]
+fn forcing_parses_and_only_lowers() {
+    kc::check_select().unwrap();
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn x86_tables_follow_detection() {
+    let avail = kernels::available();
+    assert_eq!(
+        avail.contains(&Isa::Avx2),
+        std::arch::is_x86_feature_detected!("avx2")
+    );
+    assert_eq!(
+        avail.contains(&Isa::Sse41),
+        std::arch::is_x86_feature_detected!("sse4.1")
+            && std::arch::is_x86_feature_detected!("ssse3")
+    );
+    assert!(!avail.contains(&Isa::Neon) && !avail.contains(&Isa::Dotprod));
+    assert_eq!(
+        kernels::get(Isa::Avx2).map(|k| k.name),
+        avail.contains(&Isa::Avx2).then_some("x86_64-avx2")
+    );
+}
+
+#[test]
+#[should_panic(expected = "gemm_i8: w has")]
+fn gemm_rejects_short_weights() {
+    let k = kernels::select(None).unwrap();
+    let mut c = [0i32; 4];
+    (k.gemm_i8)(2, 2, 8, &[0; 16], &[0; 15], &mut c);
+}
+
+#[test]
+#[should_panic(expected = "quantize_row: q has")]
+fn quantize_rejects_short_output() {
+    let k = kernels::select(None).unwrap();
+    (k.quantize_row)(&[1.0; 9], &mut [0; 8]);
+}
