@@ -15,6 +15,7 @@
 //! - [`capi`]: the only `extern "C"` code.
 
 pub mod capi;
+pub mod decode;
 pub mod error;
 pub mod kernels;
 pub mod math;
