@@ -20,7 +20,7 @@
 use std::arch::aarch64::*;
 
 use super::scalar::{self, QuantParams};
-use super::{check_dequantize, check_gemm, Isa, Kernels};
+use super::{check_dequantize, check_gemm, DequantizeFn, Isa, Kernels, QuantizeFn};
 use crate::math::Activation;
 
 static KERNELS: Kernels = Kernels {
@@ -325,15 +325,6 @@ fn dequantize(
 }
 
 /// The NEON quantiser, shared with the dotprod table.
-pub(super) const QUANTIZE_ROW: fn(&[f32], &mut [i8]) -> f32 = quantize_row;
+pub(super) const QUANTIZE_ROW: QuantizeFn = quantize_row;
 /// The NEON dequantiser, shared with the dotprod table.
-pub(super) const DEQUANTIZE: fn(
-    usize,
-    usize,
-    &[i32],
-    &[f32],
-    &[f32],
-    &[f32],
-    Activation,
-    &mut [f32],
-) = dequantize;
+pub(super) const DEQUANTIZE: DequantizeFn = dequantize;

@@ -81,7 +81,7 @@ pub struct Kernels {
     /// `c[i*n + j] = sum_{t<k} a[i*k + t] as i32 * w[j*k + t] as i32`, for `i < m`, `j < n`.
     ///
     /// Panics if `a.len() < m*k`, `w.len() < n*k` or `c.len() < m*n`.
-    pub gemm_i8: fn(m: usize, n: usize, k: usize, a: &[i8], w: &[i8], c: &mut [i32]),
+    pub gemm_i8: GemmFn,
     /// Quantises `x` into `q[..x.len()]`, zeroes `q[x.len()..]` and returns the scale, so that
     /// `x[i] ~= q[i] as f32 * scale`.
     ///
@@ -90,24 +90,30 @@ pub struct Kernels {
     /// NaN and `q = 0`, so the fault shows up downstream instead of being hidden; otherwise
     /// `inv = 127 / max`, `q_i = round_half_even(clamp(x_i * inv, -127, 127))` and
     /// `scale = max / 127`. Panics if `q.len() < x.len()`.
-    pub quantize_row: fn(x: &[f32], q: &mut [i8]) -> f32,
+    pub quantize_row: QuantizeFn,
     /// `out[i*n + j] = act((c[i*n + j] as f32) * (a_scales[i] * w_scales[j]) + bias[j])`.
     ///
     /// An empty `bias` means no bias (the addition is skipped). Panics if `c` or `out` is
     /// shorter than `m*n`, `a_scales` shorter than `m`, `w_scales` shorter than `n`, or `bias`
     /// neither empty nor at least `n` long.
-    #[allow(clippy::type_complexity)]
-    pub dequantize: fn(
-        m: usize,
-        n: usize,
-        c: &[i32],
-        a_scales: &[f32],
-        w_scales: &[f32],
-        bias: &[f32],
-        act: Activation,
-        out: &mut [f32],
-    ),
+    pub dequantize: DequantizeFn,
 }
+
+/// See [`Kernels::gemm_i8`].
+pub type GemmFn = fn(m: usize, n: usize, k: usize, a: &[i8], w: &[i8], c: &mut [i32]);
+/// See [`Kernels::quantize_row`].
+pub type QuantizeFn = fn(x: &[f32], q: &mut [i8]) -> f32;
+/// See [`Kernels::dequantize`].
+pub type DequantizeFn = fn(
+    m: usize,
+    n: usize,
+    c: &[i32],
+    a_scales: &[f32],
+    w_scales: &[f32],
+    bias: &[f32],
+    act: Activation,
+    out: &mut [f32],
+);
 
 /// The kernels for `isa` if this CPU supports it (for tests and benchmarks).
 pub fn get(isa: Isa) -> Option<&'static Kernels> {

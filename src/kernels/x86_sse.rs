@@ -14,9 +14,12 @@
 //! weight vector four times. Weight blocks are the outer loop so a block stays in L1 while every
 //! activation row passes over it. Horizontal sums happen once per output.
 
-// Each `unsafe` block below is a straight run of register-only intrinsics whose one precondition
-// is the target feature, which one SAFETY comment covers; a block per intrinsic would bury the
-// arithmetic without making anything safer.
+// The arithmetic intrinsics are unsafe fns before Rust 1.87 (older than our MSRV allows) and safe
+// inside a matching `#[target_feature]` fn from then on, so the `unsafe` blocks around them are
+// required on old compilers and redundant on new ones. Each block is a straight run of
+// register-only intrinsics whose one precondition is the target feature, which one SAFETY comment
+// covers; a block per intrinsic would bury the arithmetic without making anything safer.
+#![allow(unused_unsafe)]
 #![allow(clippy::multiple_unsafe_ops_per_block)]
 
 use std::arch::x86_64::*;
