@@ -55,7 +55,7 @@ test-rust: ## All Rust tests
 ctest: ## C tests against the installed header, static and shared, under valgrind; C++ include test
 	rm -rf $(CTEST_PREFIX)
 	$(MAKE) --no-print-directory install PREFIX=$(CTEST_PREFIX)
-	ctest/run.sh $(CTEST_PREFIX) $(BUILD)/ctest
+	ctest/run.sh $(CTEST_PREFIX) $(BUILD)/ctest $(CTEST_MODELS)
 
 pytest: build ## Python ctypes wrapper tests
 	MNMT_LIBRARY=$(CURDIR)/$(RELEASE)/libmobilenmt.so $(VENV)/bin/python -m pytest -q tests/python

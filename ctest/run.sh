@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds every ctest/*.c against an installed mobilenmt (header + pkg-config file), once linked
 # statically and once dynamically, runs each under valgrind, and compiles the C++ include test.
-# Usage: ctest/run.sh PREFIX OUTDIR
+# Usage: ctest/run.sh PREFIX OUTDIR [MODEL.gguf...]   (default models: the committed fixtures)
 set -euo pipefail
 prefix=$1
 out=$2
+shift 2
 mkdir -p "$out"
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 cflags="-std=c99 -Wall -Wextra -Werror -pedantic -g $(pkg-config --cflags mobilenmt)"
@@ -16,11 +17,12 @@ g++ -std=c++11 -Wall -Wextra -Werror -pedantic $(pkg-config --cflags mobilenmt) 
     ctest/include_test.cpp $shared_libs -o "$out/include_test_cpp"
 "$out/include_test_cpp"
 
-models=()
-for m in tests/data/tiny-swish/model-int8.gguf tests/data/tiny-swish/model-f32.gguf \
-         tests/data/tiny-relu-untied/model-int8.gguf; do
-    [ -f "$m" ] && models+=("$m")
-done
+models=("$@")
+if [ ${#models[@]} -eq 0 ]; then
+    for m in tests/data/tiny-*/model-*.gguf; do
+        [ -f "$m" ] && models+=("$m")
+    done
+fi
 
 status=0
 for src in ctest/*.c; do

@@ -107,6 +107,55 @@ static void test_bad_files(void) {
     CHECK(contains(mnmt_last_error(), "mnmt_load_from_memory"));
 }
 
+static void test_tokens(mnmt_translator *t, const mnmt_model_info *info) {
+    static const char text[] = "A man rides a bike down the street.";
+    int32_t ids[256], few[2];
+    size_t n = 0, n2 = 0, len = 0, i;
+    char buf[512], tiny[3];
+    int32_t bad[1];
+
+    CHECK(mnmt_tokenize(t, text, strlen(text), ids, 256, &n) == MNMT_OK);
+    CHECK(n >= 2 && n < 256);
+    for (i = 0; i < n; i++) CHECK(ids[i] >= 0 && (uint32_t)ids[i] < info->vocab_size);
+    /* Size query and too-small buffer: the count is reported, the buffer untouched. */
+    CHECK(mnmt_tokenize(t, text, strlen(text), NULL, 0, &n2) == MNMT_BUFFER_TOO_SMALL);
+    CHECK(n2 == n);
+    few[0] = few[1] = -7;
+    n2 = 0;
+    CHECK(mnmt_tokenize(t, text, strlen(text), few, 2, &n2) == MNMT_BUFFER_TOO_SMALL);
+    CHECK(n2 == n && few[0] == -7 && few[1] == -7);
+    CHECK(contains(mnmt_last_error(), "buffer"));
+    /* Empty text is just </s>; NULL with length 0 is the empty text. */
+    CHECK(mnmt_tokenize(t, NULL, 0, ids + 128, 4, &n2) == MNMT_OK);
+    CHECK(n2 == 1);
+    CHECK(mnmt_tokenize(t, NULL, 3, ids + 128, 4, &n2) == MNMT_INVALID_ARGUMENT);
+    CHECK(mnmt_tokenize(t, "\xff\xfe", 2, ids + 128, 4, &n2) == MNMT_INVALID_UTF8);
+    CHECK(mnmt_tokenize(t, text, strlen(text), NULL, 5, &n2) == MNMT_INVALID_ARGUMENT);
+    CHECK(mnmt_tokenize(t, text, strlen(text), ids, 256, NULL) == MNMT_INVALID_ARGUMENT);
+    CHECK(mnmt_tokenize(NULL, text, strlen(text), ids, 256, &n2) == MNMT_INVALID_ARGUMENT);
+
+    if (info->shared_embeddings) {
+        /* Joint vocabulary: the source ids decode back to the (normalized) text. */
+        CHECK(mnmt_detokenize(t, ids, n, buf, sizeof buf, &len) == MNMT_OK);
+        CHECK(len == strlen(buf));
+        CHECK(len == strlen(text) && strcmp(buf, text) == 0);
+    }
+    CHECK(mnmt_detokenize(t, ids, n, NULL, 0, &len) == MNMT_BUFFER_TOO_SMALL);
+    CHECK(len > 0);
+    memset(tiny, 'x', sizeof tiny);
+    CHECK(mnmt_detokenize(t, ids, n, tiny, sizeof tiny, &len) == MNMT_BUFFER_TOO_SMALL);
+    CHECK(tiny[0] == 'x' && tiny[2] == 'x');
+    CHECK(mnmt_detokenize(t, NULL, 0, buf, sizeof buf, &len) == MNMT_OK);
+    CHECK(len == 0 && buf[0] == '\0');
+    bad[0] = -1;
+    CHECK(mnmt_detokenize(t, bad, 1, buf, sizeof buf, &len) == MNMT_INVALID_ARGUMENT);
+    bad[0] = (int32_t)info->decoder_vocab_size;
+    CHECK(mnmt_detokenize(t, bad, 1, buf, sizeof buf, &len) == MNMT_INVALID_ARGUMENT);
+    CHECK(contains(mnmt_last_error(), "vocabulary"));
+    CHECK(mnmt_detokenize(t, NULL, 2, buf, sizeof buf, &len) == MNMT_INVALID_ARGUMENT);
+    CHECK(mnmt_detokenize(t, ids, n, NULL, 4, &len) == MNMT_INVALID_ARGUMENT);
+}
+
 static void test_model(const char *path) {
     mnmt_translator *t = NULL, *t2 = NULL;
     mnmt_model_info info, small;
@@ -144,6 +193,8 @@ static void test_model(const char *path) {
            info.source_lang, info.target_lang, info.d_model, info.encoder_layers,
            info.decoder_layers, info.vocab_size, info.decoder_vocab_size,
            (unsigned long)info.parameter_count);
+
+    test_tokens(t, &info);
 
     /* An older, shorter struct: only the fields it has are written. */
     memset(&small, 0xAB, sizeof small);

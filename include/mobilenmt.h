@@ -230,6 +230,64 @@ mnmt_status mnmt_get_model_info(const mnmt_translator *t, mnmt_model_info *info)
 const char *mnmt_status_string(int status);
 
 /**
+ * Turns source text into the model's token ids, exactly as Hugging Face's `MarianTokenizer`
+ * does: SentencePiece with the source model, Marian's vocabulary (unknown pieces become
+ * `<unk>`), and a final `</s>`.
+ *
+ * Parameters:
+ * - `t`: the translator; not NULL.
+ * - `text`, `text_len`: UTF-8 source text of `text_len` bytes; NULL with 0 is the empty text
+ *   (which gives just `</s>`).
+ * - `ids`, `cap`: the output array and its capacity in ids; `ids` may be NULL when `cap` is 0,
+ *   to ask for the count.
+ * - `n_ids`: receives the number of ids (including `</s>`); not NULL.
+ *
+ * Errors: `MNMT_BUFFER_TOO_SMALL` when `cap < *n_ids` (then `*n_ids` is set and `ids` is
+ * untouched); `MNMT_INVALID_UTF8`; `MNMT_INVALID_ARGUMENT` (NULL pointers).
+ *
+ * Thread safety: safe to call concurrently on one translator.
+ *
+ * # Safety
+ * `t` is NULL or a live translator; `text` is NULL or points to `text_len` readable bytes;
+ * `ids` is NULL or valid for `cap` writes of `int32_t`; `n_ids` is NULL or valid for a write.
+ */
+mnmt_status mnmt_tokenize(mnmt_translator *t,
+                          const char *text,
+                          size_t text_len,
+                          int32_t *ids,
+                          size_t cap,
+                          size_t *n_ids);
+
+/**
+ * Turns target-side token ids into text, as `MarianTokenizer.decode(ids,
+ * skip_special_tokens=True)` does: `</s>`, `<pad>` and `<unk>` are dropped, pieces are joined
+ * and `▁` becomes a space.
+ *
+ * Parameters:
+ * - `t`: the translator; not NULL.
+ * - `ids`, `n_ids`: target vocabulary ids; `ids` may be NULL when `n_ids` is 0.
+ * - `out`, `cap`: the buffer for the text (UTF-8, NUL-terminated); `out` may be NULL when
+ *   `cap` is 0, to ask for the size.
+ * - `out_len`: receives the text's length in bytes, without the NUL; not NULL.
+ *
+ * Errors: `MNMT_BUFFER_TOO_SMALL` when `cap < *out_len + 1` (then `*out_len` is set and `out`
+ * is untouched); `MNMT_INVALID_ARGUMENT` for NULL pointers or an id outside the target
+ * vocabulary (negative ids included).
+ *
+ * Thread safety: safe to call concurrently on one translator.
+ *
+ * # Safety
+ * `t` is NULL or a live translator; `ids` is NULL or points to `n_ids` readable `int32_t`;
+ * `out` is NULL or valid for `cap` byte writes; `out_len` is NULL or valid for a write.
+ */
+mnmt_status mnmt_detokenize(mnmt_translator *t,
+                            const int32_t *ids,
+                            size_t n_ids,
+                            char *out,
+                            size_t cap,
+                            size_t *out_len);
+
+/**
  * Loads a model file (`.gguf`, as written by `tools/convert.py`) and creates a translator.
  *
  * The file is memory-mapped, not read: loading is fast and the weights are shared with the
@@ -302,6 +360,19 @@ const char *mnmt_version(void);
  * Thread safety: safe from any thread.
  */
 uint32_t mnmt_abi_version(void);
+
+/**
+ * Returns the name of the INT8 kernel set this process uses, e.g. "x86_64-avx2",
+ * "aarch64-dotprod" or "scalar": the best one the CPU supports, or the one the environment
+ * variable `MNMT_FORCE_ISA` (read once, at first use) asks for.
+ *
+ * Returns: never NULL; static text, do not free. "unavailable" when the selection failed (for
+ * example `MNMT_FORCE_ISA` names an ISA this CPU lacks); `mnmt_last_error()` then says why, and
+ * loading an INT8 model fails the same way.
+ *
+ * Thread safety: safe from any thread.
+ */
+const char *mnmt_kernel_name(void);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -11,7 +11,7 @@ use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::status::mnmt_status;
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 thread_local! {
     // One message per thread, so that concurrent callers never see each other's errors.
@@ -19,7 +19,7 @@ thread_local! {
 }
 
 /// Replaces the calling thread's last-error message.
-fn set_last_error(message: &str) {
+pub(crate) fn set_last_error(message: &str) {
     // An interior NUL would cut the message short in C; replace it rather than lose the text.
     let text = CString::new(message.replace('\0', "\u{FFFD}")).unwrap_or_default();
     LAST_ERROR.with(|slot| *slot.borrow_mut() = text);
@@ -148,6 +148,48 @@ pub(crate) fn check_out<T>(ptr: *mut T, what: &str) -> Result<()> {
     }
 }
 
+/// Writes `text` and a NUL into `out` when it fits in `cap` bytes; reports the length either way.
+///
+/// # Safety
+/// `out` is NULL or valid for `cap` byte writes; `out_len` is non-NULL and valid for a write.
+pub(crate) unsafe fn copy_text(
+    text: &str,
+    out: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> Result<()> {
+    let needed = text.len();
+    // SAFETY: `out_len` is valid for a write per the contract; it is the one out-parameter
+    // written on MNMT_BUFFER_TOO_SMALL too.
+    unsafe { out_len.write(needed) };
+    if needed >= cap {
+        return Err(Error::new(
+            ErrorKind::BufferTooSmall,
+            format!(
+                "the output needs {} bytes (text and NUL), the buffer has {cap}",
+                needed + 1
+            ),
+        ));
+    }
+    // `cap > needed >= 0`, so `out` is not NULL (`check_buffer` rejected NULL with a capacity).
+    // SAFETY: `out` is valid for `cap > needed` byte writes per the contract, and the library
+    // owns `text`, so the regions cannot overlap.
+    let dst = unsafe { std::slice::from_raw_parts_mut(out.cast::<u8>(), needed + 1) };
+    dst[..needed].copy_from_slice(text.as_bytes());
+    dst[needed] = 0;
+    Ok(())
+}
+
+/// Rejects a NULL output buffer that claims a capacity.
+pub(crate) fn check_buffer(out: *mut c_char, cap: usize) -> Result<()> {
+    if out.is_null() && cap > 0 {
+        return Err(Error::invalid_argument(format!(
+            "out is NULL but cap is {cap}"
+        )));
+    }
+    Ok(())
+}
+
 /// Returns the calling thread's most recent error message, as UTF-8 text.
 ///
 /// Every fallible `mnmt_*` function (one that returns `mnmt_status`) replaces this message:
@@ -170,7 +212,6 @@ pub extern "C" fn mnmt_last_error() -> *const c_char {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ErrorKind;
 
     fn last_error() -> String {
         // SAFETY: mnmt_last_error never returns NULL and the text stays valid until the next call.
@@ -238,5 +279,20 @@ mod tests {
         // SAFETY: the length is rejected before any pointer is formed, so dangling is fine.
         assert!(unsafe { try_slice(8usize as *const u64, usize::MAX / 4, "big") }.is_err());
         assert!(check_out::<u32>(std::ptr::null_mut(), "out").is_err());
+    }
+
+    #[test]
+    fn copy_text_reports_needed_size() {
+        let mut buf = [0x55 as c_char; 6];
+        let mut len = 0usize;
+        // SAFETY: `buf` has 6 writable bytes and `len` is a live local.
+        let e = unsafe { copy_text("hello", buf.as_mut_ptr(), 5, &mut len) }.unwrap_err();
+        assert_eq!(
+            (e.kind(), len, buf[0]),
+            (ErrorKind::BufferTooSmall, 5, 0x55)
+        );
+        // SAFETY: as above.
+        unsafe { copy_text("hello", buf.as_mut_ptr(), 6, &mut len) }.unwrap();
+        assert_eq!(&buf[..6], b"hello\0".map(|b| b as c_char));
     }
 }

@@ -9,11 +9,13 @@
 pub mod boundary;
 pub mod info;
 pub mod status;
+pub mod tokens;
 pub mod translator;
 pub mod version;
 
 pub use boundary::mnmt_last_error;
 pub use info::{mnmt_get_model_info, mnmt_model_info};
 pub use status::{mnmt_status, mnmt_status_string};
+pub use tokens::{mnmt_detokenize, mnmt_tokenize};
 pub use translator::{mnmt_free, mnmt_load, mnmt_load_from_memory, mnmt_translator};
-pub use version::{mnmt_abi_version, mnmt_version, MNMT_ABI_VERSION};
+pub use version::{mnmt_abi_version, mnmt_kernel_name, mnmt_version, MNMT_ABI_VERSION};

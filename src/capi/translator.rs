@@ -9,6 +9,7 @@ use super::boundary::{check_out, ffi_guard, ffi_guard_value, try_cstr, try_slice
 use super::info::InfoText;
 use super::status::mnmt_status;
 use crate::model::Model;
+use crate::tokenizer::Tokenizer;
 use crate::Result;
 
 /// A loaded model, ready to translate. Opaque: create it with `mnmt_load()` or
@@ -19,6 +20,7 @@ use crate::Result;
 #[derive(Debug)]
 pub struct mnmt_translator {
     model: Model,
+    tokenizer: Tokenizer,
     info: InfoText,
 }
 
@@ -28,11 +30,29 @@ assert_impl_all!(mnmt_translator: Send, Sync);
 impl mnmt_translator {
     fn new(model: Model) -> Result<Self> {
         let info = InfoText::new(&model)?;
-        Ok(mnmt_translator { model, info })
+        let c = model.config();
+        let tokenizer = Tokenizer::new(
+            model.source_spm(),
+            model.target_spm(),
+            model.source_vocab(),
+            model.target_vocab(),
+            c.unk_id,
+            c.eos_id,
+            c.pad_id,
+        )?;
+        Ok(mnmt_translator {
+            model,
+            tokenizer,
+            info,
+        })
     }
 
     pub(crate) fn model(&self) -> &Model {
         &self.model
+    }
+
+    pub(crate) fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
     }
 
     pub(crate) fn info_text(&self) -> &InfoText {

@@ -1,0 +1,378 @@
+//! Translation through the C ABI: `mnmt_options`, one text, a batch, n-best.
+
+use std::ffi::{c_char, c_void, CStr};
+use std::mem::size_of;
+
+use static_assertions::const_assert_eq;
+
+use super::boundary::{
+    check_buffer, check_out, copy_text, ffi_guard, try_ref, try_slice, try_text,
+};
+use super::status::mnmt_status;
+use super::translator::mnmt_translator;
+use crate::decode::TranslateOptions;
+use crate::{Error, ErrorKind, Result};
+
+/// Options of a translation call. Get the defaults from `mnmt_options_default()`, change the
+/// fields you care about, and pass a pointer (or pass NULL for all defaults).
+///
+/// Extensible: `struct_size` is `sizeof(mnmt_options)` as the caller compiled it (the default
+/// sets it). A smaller value (an older, shorter struct, at least 8 bytes) means the fields after
+/// it take their defaults; a larger one (a newer header) is accepted and the fields this library
+/// does not know are ignored. New fields are only ever added at the end.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct mnmt_options {
+    /// `sizeof(mnmt_options)`; values below 8 are `MNMT_INVALID_ARGUMENT`.
+    pub struct_size: u32,
+    /// Beam width; 1 = greedy search (default 1). At most the translator's beam limit (8).
+    pub beam_size: u32,
+    /// Hypotheses `mnmt_translate_nbest()` returns, 1..=`beam_size` (default 1). The other calls
+    /// return only the best one.
+    pub num_hypotheses: u32,
+    /// Length penalty exponent: scores are `sum(log p) / length ^ length_penalty` (default 1.0,
+    /// as in Hugging Face `transformers`). Larger values favour longer translations.
+    pub length_penalty: f32,
+    /// Hard cap on generated tokens including `</s>`; 0 = the translator's limit (256) (default 0).
+    pub max_output_tokens: u32,
+    /// Output length cap: at most `max_length_a * source_tokens + max_length_b` tokens
+    /// (default 1.5).
+    pub max_length_a: f32,
+    /// See `max_length_a` (default 10).
+    pub max_length_b: u32,
+    /// Non-zero: an input longer than the translator's limit (256 tokens) is truncated instead
+    /// of failing with `MNMT_INPUT_TOO_LONG` (default 0).
+    pub truncate: u32,
+}
+
+// Every field is 4 bytes, so the struct has no padding and reads the same in every language.
+const_assert_eq!(size_of::<mnmt_options>(), 32);
+
+fn u32_of(v: usize) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+impl mnmt_options {
+    fn defaults() -> Self {
+        let d = TranslateOptions::default();
+        mnmt_options {
+            struct_size: u32_of(size_of::<mnmt_options>()),
+            beam_size: u32_of(d.beam_size),
+            num_hypotheses: u32_of(d.num_hypotheses),
+            length_penalty: d.length_penalty,
+            max_output_tokens: u32_of(d.max_output_tokens),
+            max_length_a: d.max_length_a,
+            max_length_b: u32_of(d.max_length_b),
+            truncate: u32::from(d.truncate),
+        }
+    }
+
+    fn to_rust(self) -> TranslateOptions {
+        TranslateOptions {
+            beam_size: self.beam_size as usize,
+            num_hypotheses: self.num_hypotheses as usize,
+            length_penalty: self.length_penalty,
+            max_output_tokens: self.max_output_tokens as usize,
+            max_length_a: self.max_length_a,
+            max_length_b: self.max_length_b as usize,
+            truncate: self.truncate != 0,
+        }
+    }
+}
+
+/// Reads the caller's options: NULL means defaults; fields beyond `struct_size` take defaults.
+///
+/// # Safety
+/// `opts` is NULL or points to `opts->struct_size` readable bytes, aligned for `mnmt_options`.
+unsafe fn read_options(opts: *const mnmt_options) -> Result<TranslateOptions> {
+    let mut merged = mnmt_options::defaults();
+    if opts.is_null() {
+        return Ok(merged.to_rust());
+    }
+    // SAFETY: non-NULL and aligned; the first field is always present.
+    let size = unsafe { opts.cast::<u32>().read() } as usize;
+    if size < 8 {
+        return Err(Error::invalid_argument(format!(
+            "options->struct_size is {size}; set it to sizeof(mnmt_options) \
+             (mnmt_options_default() does)"
+        )));
+    }
+    // Only whole fields the caller has: every field is 4 bytes.
+    let n = size.min(size_of::<mnmt_options>()) / 4 * 4;
+    // SAFETY: the caller guarantees `size >= n` readable bytes at `opts`; `merged` is a local of
+    // `size_of::<mnmt_options>() >= n` bytes made only of u32/f32 fields, for which any bit
+    // pattern is valid; the regions cannot overlap.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            opts.cast::<u8>(),
+            std::ptr::addr_of_mut!(merged).cast::<u8>(),
+            n,
+        );
+    }
+    Ok(merged.to_rust())
+}
+
+/// Returns the default options, with `struct_size` set to `sizeof(mnmt_options)`.
+///
+/// Thread safety: safe from any thread.
+#[no_mangle]
+pub extern "C" fn mnmt_options_default() -> mnmt_options {
+    mnmt_options::defaults()
+}
+
+/// Translates one text.
+///
+/// Parameters:
+/// - `t`: the translator; not NULL.
+/// - `text`, `text_len`: the source, UTF-8, `text_len` bytes (no NUL needed); NULL with
+///   `text_len` 0 is the empty text, which translates to the empty string.
+/// - `opts`: options, or NULL for `mnmt_options_default()`.
+/// - `out`, `cap`: the buffer for the translation (UTF-8, NUL-terminated); `out` may be NULL
+///   when `cap` is 0, to ask for the size.
+/// - `out_len`: receives the translation's length in bytes, without the NUL; not NULL.
+///
+/// Errors: `MNMT_BUFFER_TOO_SMALL` when `cap < *out_len + 1` (then `*out_len` is set and `out`
+/// is untouched; call again with a larger buffer: the result is deterministic);
+/// `MNMT_INVALID_UTF8`; `MNMT_INPUT_TOO_LONG` (unless `opts->truncate`);
+/// `MNMT_INVALID_ARGUMENT` (NULL pointers, invalid options).
+///
+/// Thread safety: any number of threads may translate with one translator at once; each
+/// concurrent call uses its own workspace (the pool grows to the number of concurrent callers).
+///
+/// # Safety
+/// `t` is NULL or a live translator; `text` is NULL or points to `text_len` readable bytes;
+/// `opts` is NULL or a valid `mnmt_options` of `opts->struct_size` bytes; `out` is NULL or
+/// valid for `cap` byte writes; `out_len` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn mnmt_translate(
+    t: *mut mnmt_translator,
+    text: *const c_char,
+    text_len: usize,
+    opts: *const mnmt_options,
+    out: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> mnmt_status {
+    ffi_guard("mnmt_translate", || {
+        // SAFETY: per this function's contract.
+        let t = unsafe { try_ref(t, "translator") }?;
+        // SAFETY: per this function's contract.
+        let text = unsafe { try_text(text, text_len, "text") }?;
+        // SAFETY: per this function's contract.
+        let opts = unsafe { read_options(opts) }?;
+        check_buffer(out, cap)?;
+        check_out(out_len, "out_len")?;
+        t.translator()
+            // SAFETY: `out`/`cap` and `out_len` were checked above and are valid per the contract.
+            .translate_with(text, &opts, |s| unsafe { copy_text(s, out, cap, out_len) })?
+    })
+}
+
+/// Receives one translation of `mnmt_translate_batch()`.
+///
+/// - `user_data`: the pointer given to `mnmt_translate_batch()`.
+/// - `index`: the input's position in `texts` (calls come in order 0, 1, 2, ...).
+/// - `text`, `text_len`: the translation, UTF-8, NOT NUL-terminated, valid only during the call.
+pub type mnmt_batch_callback = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        index: usize,
+        text: *const c_char,
+        text_len: usize,
+    ),
+>;
+
+/// Receives one hypothesis of `mnmt_translate_nbest()`.
+///
+/// - `user_data`: the pointer given to `mnmt_translate_nbest()`.
+/// - `rank`: 0 for the best hypothesis, then 1, 2, ... (calls come best first).
+/// - `text`, `text_len`: the hypothesis, UTF-8, NOT NUL-terminated, valid only during the call.
+/// - `score`: `sum(log p) / length ^ length_penalty` (higher is better; at most 0).
+pub type mnmt_nbest_callback = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        rank: usize,
+        text: *const c_char,
+        text_len: usize,
+        score: f32,
+    ),
+>;
+
+/// Translates many texts, decoding up to 32 sentences together per encoder/decoder pass (fewer
+/// with wide beams), which is faster than one call per text. Results are the same as
+/// `mnmt_translate()` on each text.
+///
+/// Parameters:
+/// - `t`: the translator; not NULL.
+/// - `texts`: `n_texts` pointers to UTF-8 texts; not NULL unless `n_texts` is 0.
+/// - `text_lens`: `n_texts` byte lengths, or NULL when every text is NUL-terminated. An entry
+///   of `texts` may be NULL when its length is 0.
+/// - `opts`: options, or NULL for the defaults (`num_hypotheses` is ignored: one result each).
+/// - `callback`: called once per input, in input order, with its translation; not NULL.
+/// - `user_data`: passed to `callback` unchanged; may be NULL.
+///
+/// Errors: as `mnmt_translate()` (no `MNMT_BUFFER_TOO_SMALL`). All inputs are checked (UTF-8,
+/// pointers) before any translation starts; `MNMT_INPUT_TOO_LONG` for one input fails the call,
+/// possibly after `callback` has received the translations of earlier inputs.
+///
+/// Callback rules: it runs on the calling thread while a workspace is held; it may call other
+/// `mnmt_*` functions (even on `t`) but must not free `t`, and must return normally (no
+/// `longjmp`, no C++ exception).
+///
+/// Thread safety: as `mnmt_translate()`.
+///
+/// # Safety
+/// `t` is NULL or a live translator; `texts` is NULL or points to `n_texts` pointers, each NULL
+/// or pointing to its text (`text_lens[i]` readable bytes, or NUL-terminated when `text_lens`
+/// is NULL); `text_lens` is NULL or points to `n_texts` lengths; `opts` as for
+/// `mnmt_translate()`; `callback` is a valid function honouring the rules above.
+#[no_mangle]
+pub unsafe extern "C" fn mnmt_translate_batch(
+    t: *mut mnmt_translator,
+    texts: *const *const c_char,
+    text_lens: *const usize,
+    n_texts: usize,
+    opts: *const mnmt_options,
+    callback: mnmt_batch_callback,
+    user_data: *mut c_void,
+) -> mnmt_status {
+    ffi_guard("mnmt_translate_batch", || {
+        // SAFETY: per this function's contract.
+        let t = unsafe { try_ref(t, "translator") }?;
+        // SAFETY: per this function's contract.
+        let ptrs = unsafe { try_slice(texts, n_texts, "texts") }?;
+        // SAFETY: per this function's contract.
+        let opts = unsafe { read_options(opts) }?;
+        let callback = callback.ok_or_else(|| Error::invalid_argument("callback is NULL"))?;
+        let lens = if text_lens.is_null() {
+            None
+        } else {
+            // SAFETY: per this function's contract.
+            Some(unsafe { try_slice(text_lens, n_texts, "text_lens") }?)
+        };
+        let mut inputs: Vec<&str> = Vec::new();
+        inputs
+            .try_reserve_exact(n_texts)
+            .map_err(|_| Error::new(ErrorKind::OutOfMemory, "cannot allocate the batch"))?;
+        for (i, &p) in ptrs.iter().enumerate() {
+            let what = format!("texts[{i}]");
+            let s = match lens {
+                // SAFETY: per this function's contract.
+                Some(lens) => unsafe { try_text(p, lens[i], &what) }?,
+                None if p.is_null() => "",
+                // SAFETY: non-NULL and NUL-terminated per this function's contract.
+                None => unsafe { CStr::from_ptr(p) }
+                    .to_str()
+                    .map_err(|e| Error::from(e).context(&what))?,
+            };
+            inputs.push(s);
+        }
+        t.translator().translate_batch_with(&inputs, &opts, |i, s| {
+            // SAFETY: `callback` is a valid function per the contract; `s` outlives the call.
+            unsafe { callback(user_data, i, s.as_ptr().cast(), s.len()) }
+        })
+    })
+}
+
+/// Translates one text and reports the `opts->num_hypotheses` best translations (the n-best
+/// list of beam search) with their scores, best first. Use `beam_size >= num_hypotheses`.
+///
+/// Parameters: `t`, `text`, `text_len` and `opts` as for `mnmt_translate()`;
+/// `callback` (not NULL) is called once per hypothesis, best first; `user_data` is passed to it
+/// unchanged and may be NULL. Fewer than `num_hypotheses` calls happen when the search finished
+/// fewer distinct hypotheses.
+///
+/// Errors: as `mnmt_translate()` (no `MNMT_BUFFER_TOO_SMALL`); `num_hypotheses` above
+/// `beam_size` is `MNMT_INVALID_ARGUMENT`. Callback rules as for `mnmt_translate_batch()`.
+///
+/// Thread safety: as `mnmt_translate()`.
+///
+/// # Safety
+/// As for `mnmt_translate()`; `callback` is a valid function honouring the callback rules.
+#[no_mangle]
+pub unsafe extern "C" fn mnmt_translate_nbest(
+    t: *mut mnmt_translator,
+    text: *const c_char,
+    text_len: usize,
+    opts: *const mnmt_options,
+    callback: mnmt_nbest_callback,
+    user_data: *mut c_void,
+) -> mnmt_status {
+    ffi_guard("mnmt_translate_nbest", || {
+        // SAFETY: per this function's contract.
+        let t = unsafe { try_ref(t, "translator") }?;
+        // SAFETY: per this function's contract.
+        let text = unsafe { try_text(text, text_len, "text") }?;
+        // SAFETY: per this function's contract.
+        let opts = unsafe { read_options(opts) }?;
+        let callback = callback.ok_or_else(|| Error::invalid_argument("callback is NULL"))?;
+        t.translator().translate_nbest_with(text, &opts, |hyps| {
+            for (rank, h) in hyps.iter().enumerate() {
+                // SAFETY: `callback` is valid per the contract; `h.text` outlives the call.
+                unsafe {
+                    callback(
+                        user_data,
+                        rank,
+                        h.text.as_ptr().cast(),
+                        h.text.len(),
+                        h.score,
+                    )
+                }
+            }
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_rust_defaults() {
+        let d = mnmt_options_default();
+        assert_eq!(d.struct_size, 32);
+        assert_eq!(d.to_rust(), TranslateOptions::default());
+    }
+
+    #[test]
+    fn short_struct_takes_defaults_beyond_its_size() {
+        let mut o = mnmt_options_default();
+        o.beam_size = 4;
+        o.num_hypotheses = 3;
+        o.struct_size = 8;
+        // SAFETY: `o` is a live, aligned options struct.
+        let r = unsafe { read_options(&o) }.unwrap();
+        assert_eq!(r.beam_size, 4);
+        assert_eq!(r.num_hypotheses, 1);
+        o.struct_size = 12;
+        // SAFETY: as above.
+        assert_eq!(unsafe { read_options(&o) }.unwrap().num_hypotheses, 3);
+        o.struct_size = 7;
+        // SAFETY: as above.
+        let e = unsafe { read_options(&o) }.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        // SAFETY: NULL means defaults.
+        let null = unsafe { read_options(std::ptr::null()) }.unwrap();
+        assert_eq!(null, TranslateOptions::default());
+    }
+
+    #[test]
+    fn larger_struct_from_a_newer_header_is_accepted() {
+        #[repr(C)]
+        struct Newer {
+            base: mnmt_options,
+            extra: u32,
+        }
+        let mut n = Newer {
+            base: mnmt_options_default(),
+            extra: 99,
+        };
+        n.base.struct_size = size_of::<Newer>() as u32;
+        n.base.truncate = 1;
+        // SAFETY: `n` is live and starts with an aligned mnmt_options.
+        let r = unsafe { read_options(std::ptr::addr_of!(n).cast()) }.unwrap();
+        assert!(r.truncate);
+        assert_eq!(n.extra, 99);
+    }
+}
