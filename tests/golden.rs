@@ -4,10 +4,9 @@
 
 mod common;
 
-use common::{fixture, golden, golden_logits, golden_max_new, Json, FIXTURES};
+use common::{fixture, golden, golden_max_new, worst_logits_error, Json, FIXTURES};
 use mobilenmt::decode::{Limits, TranslateOptions, Translator};
 use mobilenmt::model::Model;
-use mobilenmt::nn::{Dims, Net, NnWorkspace};
 use mobilenmt::tokenizer::EncodeScratch;
 
 fn translator(name: &str, file: &str, max_new: usize) -> Translator {
@@ -114,55 +113,6 @@ fn greedy_and_beam_ids_equal_transformers() {
             n = sentences.len()
         );
     }
-}
-
-/// Largest relative error of `got` against `want`, relative to the row's largest magnitude.
-fn rel_err(got: &[f32], want: &[f32]) -> f32 {
-    let scale = want.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-6);
-    got.iter()
-        .zip(want)
-        .fold(0f32, |m, (a, b)| m.max((a - b).abs() / scale))
-}
-
-/// Teacher-forced per-step logits of `model`, compared with the golden ones; returns the worst
-/// relative error over every step of every golden logits entry.
-pub fn worst_logits_error(name: &str, file: &str) -> f32 {
-    let g = golden(name);
-    let all = golden_logits(name);
-    let model = Model::load(fixture(name, file)).unwrap();
-    let kern = match model.config().dtype {
-        mobilenmt::model::DType::F32 => None,
-        mobilenmt::model::DType::Int8 => Some(mobilenmt::kernels::active().unwrap()),
-    };
-    let vocab = model.config().decoder_vocab_size;
-    let net = Net::new(&model, kern);
-    let mut worst = 0f32;
-    for entry in g.at("logits").arr() {
-        let src = entry.at("src_ids").ids();
-        let dec = entry.at("decoder_input_ids").ids();
-        let shape = entry.at("shape").arr();
-        let steps = shape[0].num() as usize;
-        assert_eq!(shape[1].num() as usize, vocab);
-        assert_eq!(steps, dec.len());
-        let offset = entry.at("offset").num() as usize;
-        let mut ws = NnWorkspace::new(
-            &model,
-            Dims {
-                max_src: src.len(),
-                max_tgt: steps,
-                rows: 1,
-                sents: 1,
-            },
-        );
-        net.encode(&mut ws, &src, 0);
-        for (t, &tok) in dec.iter().enumerate() {
-            net.decode_step(&mut ws, t, &[tok], &[0]);
-            let want = &all[offset + t * vocab..offset + (t + 1) * vocab];
-            let e = rel_err(&ws.logits[..vocab], want);
-            worst = worst.max(e);
-        }
-    }
-    worst
 }
 
 #[test]

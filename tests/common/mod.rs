@@ -3,6 +3,9 @@
 
 use std::path::PathBuf;
 
+use mobilenmt::model::{DType, Model};
+use mobilenmt::nn::{Dims, Net, NnWorkspace};
+
 /// A parsed JSON value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Json {
@@ -260,6 +263,55 @@ pub fn golden_max_new(g: &Json) -> usize {
     }
 }
 
+/// Largest relative error of `got` against `want`, relative to the row's largest magnitude.
+fn rel_err(got: &[f32], want: &[f32]) -> f32 {
+    let scale = want.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-6);
+    got.iter()
+        .zip(want)
+        .fold(0f32, |m, (a, b)| m.max((a - b).abs() / scale))
+}
+
+/// Teacher-forced per-step logits of `model`, compared with the golden ones; returns the worst
+/// relative error over every step of every golden logits entry.
+pub fn worst_logits_error(name: &str, file: &str) -> f32 {
+    let g = golden(name);
+    let all = golden_logits(name);
+    let model = Model::load(fixture(name, file)).unwrap();
+    let kern = match model.config().dtype {
+        DType::F32 => None,
+        DType::Int8 => Some(mobilenmt::kernels::active().unwrap()),
+    };
+    let vocab = model.config().decoder_vocab_size;
+    let net = Net::new(&model, kern);
+    let mut worst = 0f32;
+    for entry in g.at("logits").arr() {
+        let src = entry.at("src_ids").ids();
+        let dec = entry.at("decoder_input_ids").ids();
+        let shape = entry.at("shape").arr();
+        let steps = shape[0].num() as usize;
+        assert_eq!(shape[1].num() as usize, vocab);
+        assert_eq!(steps, dec.len());
+        let offset = entry.at("offset").num() as usize;
+        let mut ws = NnWorkspace::new(
+            &model,
+            Dims {
+                max_src: src.len(),
+                max_tgt: steps,
+                rows: 1,
+                sents: 1,
+            },
+        );
+        net.encode(&mut ws, &src, 0);
+        for (t, &tok) in dec.iter().enumerate() {
+            net.decode_step(&mut ws, t, &[tok], &[0]);
+            let want = &all[offset + t * vocab..offset + (t + 1) * vocab];
+            let e = rel_err(&ws.logits[..vocab], want);
+            worst = worst.max(e);
+        }
+    }
+    worst
+}
+
 #[test]
 fn json_parses_nested_values() {
     let v =
@@ -268,4 +320,22 @@ fn json_parses_nested_values() {
     assert_eq!(v.at("a").arr()[2].str(), "xé😀");
     assert_eq!(v.at("b").at("c"), &Json::Null);
     assert_eq!(v.at("b").at("d"), &Json::Bool(true));
+}
+
+/// A translator over a fixture model file with default limits.
+pub fn translator(name: &str, file: &str) -> mobilenmt::decode::Translator {
+    let model =
+        Model::load(fixture(name, file)).unwrap_or_else(|e| panic!("loading {name}/{file}: {e}"));
+    mobilenmt::decode::Translator::new(model, mobilenmt::decode::Limits::default())
+        .expect("translator")
+}
+
+/// The source sentences of a fixture's golden file.
+pub fn golden_sources(name: &str) -> Vec<String> {
+    golden(name)
+        .at("sentences")
+        .arr()
+        .iter()
+        .map(|s| s.at("src").str().to_owned())
+        .collect()
 }
