@@ -156,6 +156,152 @@ static void test_tokens(mnmt_translator *t, const mnmt_model_info *info) {
     CHECK(mnmt_detokenize(t, ids, n, NULL, 4, &len) == MNMT_INVALID_ARGUMENT);
 }
 
+struct collected {
+    size_t calls;
+    size_t next_index;
+    int in_order;
+    float last_score;
+    char text[4][512];
+};
+
+static void collect_batch(void *user, size_t index, const char *text, size_t len) {
+    struct collected *c = (struct collected *)user;
+    if (index != c->next_index) c->in_order = 0;
+    c->next_index = index + 1;
+    if (index < 4 && len < 512) {
+        memcpy(c->text[index], text, len);
+        c->text[index][len] = '\0';
+    }
+    c->calls++;
+}
+
+static void collect_nbest(void *user, size_t rank, const char *text, size_t len, float score) {
+    struct collected *c = (struct collected *)user;
+    if (rank != c->calls || (rank > 0 && score > c->last_score) || score > 0.0f) c->in_order = 0;
+    c->last_score = score;
+    if (rank < 4 && len < 512) {
+        memcpy(c->text[rank], text, len);
+        c->text[rank][len] = '\0';
+    }
+    c->calls++;
+}
+
+static void test_translate(mnmt_translator *t) {
+    static const char *texts[3] = {"A man rides a bike down the street.", "Two dogs play.",
+                                   "A woman is reading a book in the park."};
+    size_t lens[3];
+    char out[3][512], buf[512], small[4];
+    size_t len = 0, len2 = 0, i;
+    mnmt_options opts = mnmt_options_default();
+    struct collected c;
+    char *long_text;
+
+    for (i = 0; i < 3; i++) lens[i] = strlen(texts[i]);
+    CHECK(opts.struct_size == sizeof opts);
+    CHECK(opts.beam_size == 1 && opts.num_hypotheses == 1 && opts.truncate == 0);
+
+    /* One text, NULL options = defaults. */
+    for (i = 0; i < 3; i++) {
+        CHECK(mnmt_translate(t, texts[i], lens[i], NULL, out[i], sizeof out[i], &len) == MNMT_OK);
+        CHECK(len == strlen(out[i]));
+    }
+    CHECK(mnmt_translate(t, texts[0], lens[0], &opts, buf, sizeof buf, &len) == MNMT_OK);
+    CHECK(strcmp(buf, out[0]) == 0);
+
+    /* Buffer sizes: the size query and a buffer without room for the NUL both report the need. */
+    CHECK(mnmt_translate(t, texts[0], lens[0], NULL, NULL, 0, &len2) == MNMT_BUFFER_TOO_SMALL);
+    CHECK(len2 == strlen(out[0]));
+    memset(buf, '#', sizeof buf);
+    CHECK(mnmt_translate(t, texts[0], lens[0], NULL, buf, len2, &len) == MNMT_BUFFER_TOO_SMALL);
+    CHECK(len == len2 && buf[0] == '#');
+    CHECK(mnmt_translate(t, texts[0], lens[0], NULL, buf, len2 + 1, &len) == MNMT_OK);
+    CHECK(strcmp(buf, out[0]) == 0);
+    if (len2 >= sizeof small) {
+        CHECK(mnmt_translate(t, texts[0], lens[0], NULL, small, sizeof small, &len) ==
+              MNMT_BUFFER_TOO_SMALL);
+    }
+
+    /* Empty input, bad input, bad pointers, bad options. */
+    CHECK(mnmt_translate(t, NULL, 0, NULL, buf, sizeof buf, &len) == MNMT_OK);
+    CHECK(mnmt_translate(t, "", 0, NULL, buf, sizeof buf, &len) == MNMT_OK);
+    CHECK(mnmt_translate(t, "\xc3\x28", 2, NULL, buf, sizeof buf, &len) == MNMT_INVALID_UTF8);
+    CHECK(contains(mnmt_last_error(), "UTF-8"));
+    CHECK(mnmt_translate(NULL, texts[0], lens[0], NULL, buf, sizeof buf, &len) ==
+          MNMT_INVALID_ARGUMENT);
+    CHECK(mnmt_translate(t, NULL, 5, NULL, buf, sizeof buf, &len) == MNMT_INVALID_ARGUMENT);
+    CHECK(mnmt_translate(t, texts[0], lens[0], NULL, NULL, 16, &len) == MNMT_INVALID_ARGUMENT);
+    CHECK(mnmt_translate(t, texts[0], lens[0], NULL, buf, sizeof buf, NULL) ==
+          MNMT_INVALID_ARGUMENT);
+    opts.struct_size = 4;
+    CHECK(mnmt_translate(t, texts[0], lens[0], &opts, buf, sizeof buf, &len) ==
+          MNMT_INVALID_ARGUMENT);
+    CHECK(contains(mnmt_last_error(), "struct_size"));
+    opts = mnmt_options_default();
+    opts.beam_size = 0;
+    CHECK(mnmt_translate(t, texts[0], lens[0], &opts, buf, sizeof buf, &len) ==
+          MNMT_INVALID_ARGUMENT);
+    CHECK(contains(mnmt_last_error(), "beam_size"));
+    opts.beam_size = 1000;
+    CHECK(mnmt_translate(t, texts[0], lens[0], &opts, buf, sizeof buf, &len) ==
+          MNMT_INVALID_ARGUMENT);
+
+    /* An older 8-byte struct: beam_size is read, the rest take defaults. */
+    opts = mnmt_options_default();
+    opts.struct_size = 8;
+    opts.beam_size = 4;
+    opts.num_hypotheses = 99; /* beyond struct_size: ignored */
+    CHECK(mnmt_translate(t, texts[0], lens[0], &opts, buf, sizeof buf, &len) == MNMT_OK);
+
+    /* Over-long input fails, or is truncated on request. */
+    long_text = (char *)malloc(6 * 2000 + 1);
+    CHECK(long_text != NULL);
+    if (long_text != NULL) {
+        for (i = 0; i < 2000; i++) memcpy(long_text + 6 * i, "word, ", 6);
+        long_text[6 * 2000] = '\0';
+        CHECK(mnmt_translate(t, long_text, 6 * 2000, NULL, buf, sizeof buf, &len) ==
+              MNMT_INPUT_TOO_LONG);
+        CHECK(contains(mnmt_last_error(), "limit"));
+        opts = mnmt_options_default();
+        opts.truncate = 1;
+        opts.max_output_tokens = 8;
+        CHECK(mnmt_translate(t, long_text, 6 * 2000, &opts, buf, sizeof buf, &len) == MNMT_OK);
+        free(long_text);
+    }
+
+    /* Batch: same results as one by one, in order, with or without lengths. */
+    memset(&c, 0, sizeof c);
+    c.in_order = 1;
+    CHECK(mnmt_translate_batch(t, texts, lens, 3, NULL, collect_batch, &c) == MNMT_OK);
+    CHECK(c.calls == 3 && c.in_order);
+    for (i = 0; i < 3; i++) CHECK(strcmp(c.text[i], out[i]) == 0);
+    memset(&c, 0, sizeof c);
+    c.in_order = 1;
+    CHECK(mnmt_translate_batch(t, texts, NULL, 3, NULL, collect_batch, &c) == MNMT_OK);
+    CHECK(c.calls == 3 && c.in_order && strcmp(c.text[2], out[2]) == 0);
+    memset(&c, 0, sizeof c);
+    CHECK(mnmt_translate_batch(t, NULL, NULL, 0, NULL, collect_batch, &c) == MNMT_OK);
+    CHECK(c.calls == 0);
+    CHECK(mnmt_translate_batch(t, texts, lens, 3, NULL, NULL, &c) == MNMT_INVALID_ARGUMENT);
+    CHECK(mnmt_translate_batch(t, NULL, lens, 3, NULL, collect_batch, &c) ==
+          MNMT_INVALID_ARGUMENT);
+
+    /* n-best: best first, scores non-increasing, the best equals the beam translation. */
+    opts = mnmt_options_default();
+    opts.beam_size = 4;
+    CHECK(mnmt_translate(t, texts[2], lens[2], &opts, buf, sizeof buf, &len) == MNMT_OK);
+    opts.num_hypotheses = 3;
+    memset(&c, 0, sizeof c);
+    c.in_order = 1;
+    CHECK(mnmt_translate_nbest(t, texts[2], lens[2], &opts, collect_nbest, &c) == MNMT_OK);
+    CHECK(c.calls >= 1 && c.calls <= 3 && c.in_order);
+    CHECK(strcmp(c.text[0], buf) == 0);
+    opts.num_hypotheses = 5;
+    CHECK(mnmt_translate_nbest(t, texts[2], lens[2], &opts, collect_nbest, &c) ==
+          MNMT_INVALID_ARGUMENT);
+    CHECK(contains(mnmt_last_error(), "num_hypotheses"));
+    CHECK(mnmt_translate_nbest(t, texts[2], lens[2], NULL, NULL, &c) == MNMT_INVALID_ARGUMENT);
+}
+
 static void test_model(const char *path) {
     mnmt_translator *t = NULL, *t2 = NULL;
     mnmt_model_info info, small;
@@ -195,6 +341,7 @@ static void test_model(const char *path) {
            (unsigned long)info.parameter_count);
 
     test_tokens(t, &info);
+    test_translate(t);
 
     /* An older, shorter struct: only the fields it has are written. */
     memset(&small, 0xAB, sizeof small);

@@ -38,7 +38,7 @@
  * Values are stable: a value, once released, keeps its meaning and is never reused. New values
  * may be added at the end, so treat an unknown value as a generic failure.
  */
-typedef enum {
+typedef enum mnmt_status {
     /**
      * Success.
      */
@@ -100,7 +100,7 @@ typedef struct mnmt_translator mnmt_translator;
  * The text fields point into the translator: never NULL (the empty string when the model file
  * does not say), UTF-8, valid until `mnmt_free()` of the translator, not to be freed.
  */
-typedef struct {
+typedef struct mnmt_model_info {
     /**
      * In: `sizeof(mnmt_model_info)` as the caller compiled it. Out: the bytes filled.
      */
@@ -179,6 +179,77 @@ typedef struct {
     const char *target_lang;
 } mnmt_model_info;
 
+/**
+ * Options of a translation call. Get the defaults from `mnmt_options_default()`, change the
+ * fields you care about, and pass a pointer (or pass NULL for all defaults).
+ *
+ * Extensible: `struct_size` is `sizeof(mnmt_options)` as the caller compiled it (the default
+ * sets it). A smaller value (an older, shorter struct, at least 8 bytes) means the fields after
+ * it take their defaults; a larger one (a newer header) is accepted and the fields this library
+ * does not know are ignored. New fields are only ever added at the end.
+ */
+typedef struct mnmt_options {
+    /**
+     * `sizeof(mnmt_options)`; values below 8 are `MNMT_INVALID_ARGUMENT`.
+     */
+    uint32_t struct_size;
+    /**
+     * Beam width; 1 = greedy search (default 1). At most the translator's beam limit (8).
+     */
+    uint32_t beam_size;
+    /**
+     * Hypotheses `mnmt_translate_nbest()` returns, 1..=`beam_size` (default 1). The other calls
+     * return only the best one.
+     */
+    uint32_t num_hypotheses;
+    /**
+     * Length penalty exponent: scores are `sum(log p) / length ^ length_penalty` (default 1.0,
+     * as in Hugging Face `transformers`). Larger values favour longer translations.
+     */
+    float length_penalty;
+    /**
+     * Hard cap on generated tokens including `</s>`; 0 = the translator's limit (256) (default 0).
+     */
+    uint32_t max_output_tokens;
+    /**
+     * Output length cap: at most `max_length_a * source_tokens + max_length_b` tokens
+     * (default 1.5).
+     */
+    float max_length_a;
+    /**
+     * See `max_length_a` (default 10).
+     */
+    uint32_t max_length_b;
+    /**
+     * Non-zero: an input longer than the translator's limit (256 tokens) is truncated instead
+     * of failing with `MNMT_INPUT_TOO_LONG` (default 0).
+     */
+    uint32_t truncate;
+} mnmt_options;
+
+/**
+ * Receives one translation of `mnmt_translate_batch()`.
+ *
+ * - `user_data`: the pointer given to `mnmt_translate_batch()`.
+ * - `index`: the input's position in `texts` (calls come in order 0, 1, 2, ...).
+ * - `text`, `text_len`: the translation, UTF-8, NOT NUL-terminated, valid only during the call.
+ */
+typedef void (*mnmt_batch_callback)(void *user_data, size_t index, const char *text, size_t text_len);
+
+/**
+ * Receives one hypothesis of `mnmt_translate_nbest()`.
+ *
+ * - `user_data`: the pointer given to `mnmt_translate_nbest()`.
+ * - `rank`: 0 for the best hypothesis, then 1, 2, ... (calls come best first).
+ * - `text`, `text_len`: the hypothesis, UTF-8, NOT NUL-terminated, valid only during the call.
+ * - `score`: `sum(log p) / length ^ length_penalty` (higher is better; at most 0).
+ */
+typedef void (*mnmt_nbest_callback)(void *user_data,
+                                    size_t rank,
+                                    const char *text,
+                                    size_t text_len,
+                                    float score);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -214,7 +285,7 @@ const char *mnmt_last_error(void);
  * `t` is NULL or a live translator; `info` is NULL or points to `info->struct_size` writable
  * bytes, aligned for `mnmt_model_info`.
  */
-mnmt_status mnmt_get_model_info(const mnmt_translator *t, mnmt_model_info *info);
+enum mnmt_status mnmt_get_model_info(const struct mnmt_translator *t, struct mnmt_model_info *info);
 
 /**
  * Returns a short English description of a status ("ok", "invalid argument", ...).
@@ -251,12 +322,12 @@ const char *mnmt_status_string(int status);
  * `t` is NULL or a live translator; `text` is NULL or points to `text_len` readable bytes;
  * `ids` is NULL or valid for `cap` writes of `int32_t`; `n_ids` is NULL or valid for a write.
  */
-mnmt_status mnmt_tokenize(mnmt_translator *t,
-                          const char *text,
-                          size_t text_len,
-                          int32_t *ids,
-                          size_t cap,
-                          size_t *n_ids);
+enum mnmt_status mnmt_tokenize(struct mnmt_translator *t,
+                               const char *text,
+                               size_t text_len,
+                               int32_t *ids,
+                               size_t cap,
+                               size_t *n_ids);
 
 /**
  * Turns target-side token ids into text, as `MarianTokenizer.decode(ids,
@@ -280,12 +351,114 @@ mnmt_status mnmt_tokenize(mnmt_translator *t,
  * `t` is NULL or a live translator; `ids` is NULL or points to `n_ids` readable `int32_t`;
  * `out` is NULL or valid for `cap` byte writes; `out_len` is NULL or valid for a write.
  */
-mnmt_status mnmt_detokenize(mnmt_translator *t,
-                            const int32_t *ids,
-                            size_t n_ids,
-                            char *out,
-                            size_t cap,
-                            size_t *out_len);
+enum mnmt_status mnmt_detokenize(struct mnmt_translator *t,
+                                 const int32_t *ids,
+                                 size_t n_ids,
+                                 char *out,
+                                 size_t cap,
+                                 size_t *out_len);
+
+/**
+ * Returns the default options, with `struct_size` set to `sizeof(mnmt_options)`.
+ *
+ * Thread safety: safe from any thread.
+ */
+struct mnmt_options mnmt_options_default(void);
+
+/**
+ * Translates one text.
+ *
+ * Parameters:
+ * - `t`: the translator; not NULL.
+ * - `text`, `text_len`: the source, UTF-8, `text_len` bytes (no NUL needed); NULL with
+ *   `text_len` 0 is the empty text (translated like any other: the model sees only `</s>`).
+ * - `opts`: options, or NULL for `mnmt_options_default()`.
+ * - `out`, `cap`: the buffer for the translation (UTF-8, NUL-terminated); `out` may be NULL
+ *   when `cap` is 0, to ask for the size.
+ * - `out_len`: receives the translation's length in bytes, without the NUL; not NULL.
+ *
+ * Errors: `MNMT_BUFFER_TOO_SMALL` when `cap < *out_len + 1` (then `*out_len` is set and `out`
+ * is untouched; call again with a larger buffer: the result is deterministic);
+ * `MNMT_INVALID_UTF8`; `MNMT_INPUT_TOO_LONG` (unless `opts->truncate`);
+ * `MNMT_INVALID_ARGUMENT` (NULL pointers, invalid options).
+ *
+ * Thread safety: any number of threads may translate with one translator at once; each
+ * concurrent call uses its own workspace (the pool grows to the number of concurrent callers).
+ *
+ * # Safety
+ * `t` is NULL or a live translator; `text` is NULL or points to `text_len` readable bytes;
+ * `opts` is NULL or a valid `mnmt_options` of `opts->struct_size` bytes; `out` is NULL or
+ * valid for `cap` byte writes; `out_len` is NULL or valid for a write.
+ */
+enum mnmt_status mnmt_translate(struct mnmt_translator *t,
+                                const char *text,
+                                size_t text_len,
+                                const struct mnmt_options *opts,
+                                char *out,
+                                size_t cap,
+                                size_t *out_len);
+
+/**
+ * Translates many texts, decoding up to 32 sentences together per encoder/decoder pass (fewer
+ * with wide beams), which is faster than one call per text. Results are the same as
+ * `mnmt_translate()` on each text.
+ *
+ * Parameters:
+ * - `t`: the translator; not NULL.
+ * - `texts`: `n_texts` pointers to UTF-8 texts; not NULL unless `n_texts` is 0.
+ * - `text_lens`: `n_texts` byte lengths, or NULL when every text is NUL-terminated. An entry
+ *   of `texts` may be NULL when its length is 0.
+ * - `opts`: options, or NULL for the defaults (`num_hypotheses` is ignored: one result each).
+ * - `callback`: called once per input, in input order, with its translation; not NULL.
+ * - `user_data`: passed to `callback` unchanged; may be NULL.
+ *
+ * Errors: as `mnmt_translate()` (no `MNMT_BUFFER_TOO_SMALL`). All inputs are checked (UTF-8,
+ * pointers) before any translation starts; `MNMT_INPUT_TOO_LONG` for one input fails the call,
+ * possibly after `callback` has received the translations of earlier inputs.
+ *
+ * Callback rules: it runs on the calling thread while a workspace is held; it may call other
+ * `mnmt_*` functions (even on `t`) but must not free `t`, and must return normally (no
+ * `longjmp`, no C++ exception).
+ *
+ * Thread safety: as `mnmt_translate()`.
+ *
+ * # Safety
+ * `t` is NULL or a live translator; `texts` is NULL or points to `n_texts` pointers, each NULL
+ * or pointing to its text (`text_lens[i]` readable bytes, or NUL-terminated when `text_lens`
+ * is NULL); `text_lens` is NULL or points to `n_texts` lengths; `opts` as for
+ * `mnmt_translate()`; `callback` is a valid function honouring the rules above.
+ */
+enum mnmt_status mnmt_translate_batch(struct mnmt_translator *t,
+                                      const char *const *texts,
+                                      const size_t *text_lens,
+                                      size_t n_texts,
+                                      const struct mnmt_options *opts,
+                                      mnmt_batch_callback callback,
+                                      void *user_data);
+
+/**
+ * Translates one text and reports the `opts->num_hypotheses` best translations (the n-best
+ * list of beam search) with their scores, best first. Use `beam_size >= num_hypotheses`.
+ *
+ * Parameters: `t`, `text`, `text_len` and `opts` as for `mnmt_translate()`;
+ * `callback` (not NULL) is called once per hypothesis, best first; `user_data` is passed to it
+ * unchanged and may be NULL. Fewer than `num_hypotheses` calls happen when the search finished
+ * fewer distinct hypotheses.
+ *
+ * Errors: as `mnmt_translate()` (no `MNMT_BUFFER_TOO_SMALL`); `num_hypotheses` above
+ * `beam_size` is `MNMT_INVALID_ARGUMENT`. Callback rules as for `mnmt_translate_batch()`.
+ *
+ * Thread safety: as `mnmt_translate()`.
+ *
+ * # Safety
+ * As for `mnmt_translate()`; `callback` is a valid function honouring the callback rules.
+ */
+enum mnmt_status mnmt_translate_nbest(struct mnmt_translator *t,
+                                      const char *text,
+                                      size_t text_len,
+                                      const struct mnmt_options *opts,
+                                      mnmt_nbest_callback callback,
+                                      void *user_data);
 
 /**
  * Loads a model file (`.gguf`, as written by `tools/convert.py`) and creates a translator.
@@ -308,7 +481,7 @@ mnmt_status mnmt_detokenize(mnmt_translator *t,
  * # Safety
  * `path` is NULL or a NUL-terminated string; `out` is NULL or valid for one pointer write.
  */
-mnmt_status mnmt_load(const char *path, mnmt_translator **out);
+enum mnmt_status mnmt_load(const char *path, struct mnmt_translator **out);
 
 /**
  * Creates a translator from a model file held in memory (for example an app asset).
@@ -329,7 +502,9 @@ mnmt_status mnmt_load(const char *path, mnmt_translator **out);
  * # Safety
  * `data` is NULL or points to `len` readable bytes; `out` is NULL or valid for one pointer write.
  */
-mnmt_status mnmt_load_from_memory(const uint8_t *data, size_t len, mnmt_translator **out);
+enum mnmt_status mnmt_load_from_memory(const uint8_t *data,
+                                       size_t len,
+                                       struct mnmt_translator **out);
 
 /**
  * Releases a translator and everything it owns (the mapping, workspaces, info strings).
@@ -341,7 +516,7 @@ mnmt_status mnmt_load_from_memory(const uint8_t *data, size_t len, mnmt_translat
  * # Safety
  * `t` is NULL or a translator from this library that has not been freed yet.
  */
-void mnmt_free(mnmt_translator *t);
+void mnmt_free(struct mnmt_translator *t);
 
 /**
  * Returns the library version as text, e.g. "0.1.0" (the crate version).

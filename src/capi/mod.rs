@@ -2,7 +2,8 @@
 //!
 //! One file per concern: [`boundary`] (panic boundary, pointer helpers, the thread-local last
 //! error), [`status`] (`mnmt_status`), [`translator`] (the handle: load, free), [`info`]
-//! (`mnmt_model_info`), [`version`]. Every function documents its parameters,
+//! (`mnmt_model_info`), [`tokens`] (tokenize, detokenize), [`translate`] (options, one text,
+//! batch, n-best), [`version`]. Every function documents its parameters,
 //! ownership, thread safety and errors; cbindgen copies those comments into the header, which
 //! is generated (`make header`) and committed (`make check-header` fails on drift).
 
@@ -10,6 +11,7 @@ pub mod boundary;
 pub mod info;
 pub mod status;
 pub mod tokens;
+pub mod translate;
 pub mod translator;
 pub mod version;
 
@@ -17,5 +19,9 @@ pub use boundary::mnmt_last_error;
 pub use info::{mnmt_get_model_info, mnmt_model_info};
 pub use status::{mnmt_status, mnmt_status_string};
 pub use tokens::{mnmt_detokenize, mnmt_tokenize};
+pub use translate::{
+    mnmt_batch_callback, mnmt_nbest_callback, mnmt_options, mnmt_options_default, mnmt_translate,
+    mnmt_translate_batch, mnmt_translate_nbest,
+};
 pub use translator::{mnmt_free, mnmt_load, mnmt_load_from_memory, mnmt_translator};
 pub use version::{mnmt_abi_version, mnmt_kernel_name, mnmt_version, MNMT_ABI_VERSION};

@@ -126,7 +126,7 @@ pub extern "C" fn mnmt_options_default() -> mnmt_options {
 /// Parameters:
 /// - `t`: the translator; not NULL.
 /// - `text`, `text_len`: the source, UTF-8, `text_len` bytes (no NUL needed); NULL with
-///   `text_len` 0 is the empty text, which translates to the empty string.
+///   `text_len` 0 is the empty text (translated like any other: the model sees only `</s>`).
 /// - `opts`: options, or NULL for `mnmt_options_default()`.
 /// - `out`, `cap`: the buffer for the translation (UTF-8, NUL-terminated); `out` may be NULL
 ///   when `cap` is 0, to ask for the size.
@@ -174,6 +174,7 @@ pub unsafe extern "C" fn mnmt_translate(
 /// - `user_data`: the pointer given to `mnmt_translate_batch()`.
 /// - `index`: the input's position in `texts` (calls come in order 0, 1, 2, ...).
 /// - `text`, `text_len`: the translation, UTF-8, NOT NUL-terminated, valid only during the call.
+#[allow(non_camel_case_types)]
 pub type mnmt_batch_callback = Option<
     unsafe extern "C" fn(
         user_data: *mut c_void,
@@ -189,6 +190,7 @@ pub type mnmt_batch_callback = Option<
 /// - `rank`: 0 for the best hypothesis, then 1, 2, ... (calls come best first).
 /// - `text`, `text_len`: the hypothesis, UTF-8, NOT NUL-terminated, valid only during the call.
 /// - `score`: `sum(log p) / length ^ length_penalty` (higher is better; at most 0).
+#[allow(non_camel_case_types)]
 pub type mnmt_nbest_callback = Option<
     unsafe extern "C" fn(
         user_data: *mut c_void,

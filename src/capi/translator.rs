@@ -8,6 +8,7 @@ use static_assertions::assert_impl_all;
 use super::boundary::{check_out, ffi_guard, ffi_guard_value, try_cstr, try_slice};
 use super::info::InfoText;
 use super::status::mnmt_status;
+use crate::decode::{Limits, Translator};
 use crate::model::Model;
 use crate::tokenizer::Tokenizer;
 use crate::Result;
@@ -19,8 +20,7 @@ use crate::Result;
 #[allow(non_camel_case_types)]
 #[derive(Debug)]
 pub struct mnmt_translator {
-    model: Model,
-    tokenizer: Tokenizer,
+    translator: Translator,
     info: InfoText,
 }
 
@@ -30,29 +30,20 @@ assert_impl_all!(mnmt_translator: Send, Sync);
 impl mnmt_translator {
     fn new(model: Model) -> Result<Self> {
         let info = InfoText::new(&model)?;
-        let c = model.config();
-        let tokenizer = Tokenizer::new(
-            model.source_spm(),
-            model.target_spm(),
-            model.source_vocab(),
-            model.target_vocab(),
-            c.unk_id,
-            c.eos_id,
-            c.pad_id,
-        )?;
-        Ok(mnmt_translator {
-            model,
-            tokenizer,
-            info,
-        })
+        let translator = Translator::new(model, Limits::default())?;
+        Ok(mnmt_translator { translator, info })
+    }
+
+    pub(crate) fn translator(&self) -> &Translator {
+        &self.translator
     }
 
     pub(crate) fn model(&self) -> &Model {
-        &self.model
+        self.translator.model()
     }
 
     pub(crate) fn tokenizer(&self) -> &Tokenizer {
-        &self.tokenizer
+        self.translator.tokenizer()
     }
 
     pub(crate) fn info_text(&self) -> &InfoText {
