@@ -80,4 +80,27 @@ clean: ## Remove build outputs
 
 # ---- kernels (benchmarks, aarch64 under qemu) ----
 
+# aarch64 runs on this x86 host under qemu-user with Debian's cross toolchain (see docs/kernels.md).
+# QEMU_CPU=max gives the emulated CPU the dotprod extension; MNMT_REQUIRE_ISAS makes a missing
+# NEON or dotprod kernel a failure instead of a silently smaller test.
+AARCH64_ENV = RUSTC=/usr/bin/rustc CARGO_TARGET_DIR=target/aarch64 \
+	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu" \
+	QEMU_CPU=max MNMT_REQUIRE_ISAS=neon,dotprod
+
+.PHONY: aarch64-prereqs test-aarch64 bench-kernels
+aarch64-prereqs: ## install Debian's rustc, aarch64 std, cross gcc and qemu-user if missing (root)
+	@if [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/aarch64-unknown-linux-gnu ] \
+	    && command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null; then :; \
+	else dpkg --add-architecture arm64 && apt-get update \
+	    && apt-get install -y rustc-web cargo-web libstd-rust-web-dev:arm64 \
+	       gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user; fi
+
+test-aarch64: aarch64-prereqs ## kernels forced to NEON and dotprod vs scalar, under qemu-user
+	$(AARCH64_ENV) $(CARGO) test --release --target aarch64-unknown-linux-gnu --test aarch64_kernels
+
+bench-kernels: ## INT8 GEMM GMAC/s per ISA and shape, with bandwidth and peak (single thread)
+	$(CARGO) bench --bench kernels
+
+
 # ---- models, fixtures, demo, benchmarks against peers ----
