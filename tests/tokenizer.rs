@@ -113,7 +113,7 @@ fn json_text(field: &str) -> String {
     if let Some(rest) = field.strip_prefix('*') {
         let star = rest.find('*').unwrap();
         let n: usize = rest[..star].parse().unwrap();
-        let unit = json_string(rest[star + 1..].as_bytes(), &mut 0);
+        let unit = json_string(&rest.as_bytes()[star + 1..], &mut 0);
         return unit.repeat(n);
     }
     json_string(field.as_bytes(), &mut 0)

@@ -192,7 +192,12 @@ impl Tokenizer {
 
     /// Encodes source text as `MarianTokenizer(text)["input_ids"]`: clears `out`, writes the ids
     /// and the final `</s>`. Allocates nothing once `scratch` and `out` have grown to the input.
-    pub fn encode(&self, text: &str, scratch: &mut EncodeScratch, out: &mut Vec<u32>) -> Result<()> {
+    pub fn encode(
+        &self,
+        text: &str,
+        scratch: &mut EncodeScratch,
+        out: &mut Vec<u32>,
+    ) -> Result<()> {
         self.encode_side(Side::Source, text, scratch, out)
     }
 
@@ -286,7 +291,10 @@ impl Tokenizer {
     /// (unless the SentencePiece model has a denormalizer).
     pub fn decode(&self, ids: &[u32], out: &mut String) -> Result<()> {
         out.clear();
-        if let Some(&bad) = ids.iter().find(|&&id| id as usize >= self.target_pieces.len()) {
+        if let Some(&bad) = ids
+            .iter()
+            .find(|&&id| id as usize >= self.target_pieces.len())
+        {
             return Err(Error::invalid_argument(format!(
                 "token id {bad} is outside the target vocabulary (size {})",
                 self.target_pieces.len()
@@ -353,8 +361,7 @@ fn replace_space_symbol_in_place(s: &mut String) -> Result<()> {
         w += 1;
     }
     bytes.truncate(w);
-    *s = String::from_utf8(bytes)
-        .map_err(|_| Error::internal("space replacement broke UTF-8"))?;
+    *s = String::from_utf8(bytes).map_err(|_| Error::internal("space replacement broke UTF-8"))?;
     Ok(())
 }
 
@@ -364,7 +371,9 @@ mod tests {
 
     #[test]
     fn python_space_set() {
-        for c in ['\t', '\n', '\u{b}', '\u{1c}', '\u{1f}', ' ', '\u{a0}', '\u{3000}'] {
+        for c in [
+            '\t', '\n', '\u{b}', '\u{1c}', '\u{1f}', ' ', '\u{a0}', '\u{3000}',
+        ] {
             assert!(is_python_space(c), "{c:?}");
         }
         for c in ['a', '\u{200b}', '\u{2581}', '\u{180e}'] {

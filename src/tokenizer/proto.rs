@@ -302,8 +302,7 @@ fn parse_normalizer_spec(buf: &[u8]) -> Result<NormalizerSpec> {
                     as_varint(&v, "NormalizerSpec.remove_extra_whitespaces")? != 0
             }
             (5, v) => {
-                spec.escape_whitespaces =
-                    as_varint(&v, "NormalizerSpec.escape_whitespaces")? != 0
+                spec.escape_whitespaces = as_varint(&v, "NormalizerSpec.escape_whitespaces")? != 0
             }
             _ => {}
         }

@@ -152,7 +152,11 @@ impl SentencePiece {
                 p.kind,
                 PieceType::Normal | PieceType::UserDefined | PieceType::Unused
             );
-            let map = if is_normal { &mut normal } else { &mut reserved };
+            let map = if is_normal {
+                &mut normal
+            } else {
+                &mut reserved
+            };
             if map.insert(&p.piece, id).is_some() {
                 return Err(Error::bad_model(format!(
                     "SentencePiece piece {:?} is defined twice",
@@ -161,9 +165,10 @@ impl SentencePiece {
             }
             match p.kind {
                 PieceType::Unknown => {
-                    if unk_id.replace(id).is_some() {
+                    if unk_id.is_some() {
                         return Err(Error::bad_model("SentencePiece model has two <unk> pieces"));
                     }
+                    unk_id = Some(id);
                 }
                 PieceType::Byte => {
                     if !byte_fallback {
@@ -173,7 +178,10 @@ impl SentencePiece {
                         )));
                     }
                     let b = piece_to_byte(&p.piece).ok_or_else(|| {
-                        Error::bad_model(format!("SentencePiece byte piece {:?} is invalid", p.piece))
+                        Error::bad_model(format!(
+                            "SentencePiece byte piece {:?} is invalid",
+                            p.piece
+                        ))
                     })?;
                     byte_ids[usize::from(b)] = id;
                 }
@@ -209,10 +217,8 @@ impl SentencePiece {
             Some(Trie::build(user)?)
         };
         // PieceToId looks in the reserved map first.
-        let mut index: HashMap<String, u32> = normal
-            .iter()
-            .map(|(k, &v)| ((*k).to_owned(), v))
-            .collect();
+        let mut index: HashMap<String, u32> =
+            normal.iter().map(|(k, &v)| ((*k).to_owned(), v)).collect();
         for (k, &v) in &reserved {
             index.insert((*k).to_owned(), v);
         }
@@ -446,11 +452,10 @@ impl SentencePiece {
         let mut bos_ws_seen = false;
         let mut is_bos_ws = true;
         for (piece, id) in pieces {
-            let kind = self
-                .kinds
-                .get(id as usize)
-                .copied()
-                .ok_or_else(|| Error::invalid_argument(format!("piece id {id} out of range")))?;
+            let kind =
+                self.kinds.get(id as usize).copied().ok_or_else(|| {
+                    Error::invalid_argument(format!("piece id {id} out of range"))
+                })?;
             if kind == PieceType::Byte {
                 if let Some(b) = piece_to_byte(piece) {
                     bytes.push(b, out);
@@ -487,7 +492,7 @@ impl SentencePiece {
         bytes.flush(out);
         if let Some(denorm) = &self.denormalizer {
             let mut normalized = Vec::new();
-            denorm.normalize(out[begin..].as_bytes(), None, &mut normalized)?;
+            denorm.normalize(&out.as_bytes()[begin..], None, &mut normalized)?;
             out.truncate(begin);
             out.push_str(&String::from_utf8_lossy(&normalized));
         }

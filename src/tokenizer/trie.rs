@@ -177,7 +177,12 @@ mod tests {
     fn prefixes_and_lookup() {
         let words: Vec<String> = (0..300).map(|i| format!("k{i}")).collect();
         let mut keys: Vec<(&[u8], u32)> = vec![(b"a", 1), (b"ab", 2), (b"abc", 3), (b"b", 4)];
-        keys.extend(words.iter().enumerate().map(|(i, w)| (w.as_bytes(), 10 + i as u32)));
+        keys.extend(
+            words
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (w.as_bytes(), 10 + i as u32)),
+        );
         let t = Trie::build(keys).unwrap();
         let mut seen = Vec::new();
         t.for_each_prefix(b"abcd", |l, v| seen.push((l, v)));
