@@ -1,0 +1,70 @@
+//! Per-sentence latency of the f32 and INT8 paths on the fixture models (greedy and beam 4,
+//! single thread, warm workspace): median and p90 over the golden sentences.
+//!
+//! `cargo bench --bench translate` (add `-- ROUNDS` to change the number of rounds, default 5).
+
+use std::time::{Duration, Instant};
+
+use mobilenmt::decode::{Limits, TranslateOptions, Translator};
+use mobilenmt::model::Model;
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i]
+}
+
+fn main() {
+    let rounds: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(5);
+    println!("model               dtype  search   median ms   p90 ms  (sentences x rounds)");
+    for name in common::FIXTURES {
+        let srcs = common::golden_sources(name);
+        if srcs.is_empty() {
+            println!("{name}: no golden sentences, skipped");
+            continue;
+        }
+        for dtype in ["f32", "int8"] {
+            let model = match Model::load(common::fixture(name, &format!("model-{dtype}.gguf"))) {
+                Ok(m) => m,
+                Err(e) => {
+                    println!("{name} {dtype}: {e}");
+                    continue;
+                }
+            };
+            let tr = Translator::new(model, Limits::default()).expect("translator");
+            for beam in [1, 4] {
+                let opts = TranslateOptions {
+                    beam_size: beam,
+                    ..TranslateOptions::default()
+                };
+                for s in &srcs {
+                    tr.translate_with(s, &opts, |t| t.len()).unwrap();
+                }
+                let mut times = Vec::with_capacity(srcs.len() * rounds);
+                for _ in 0..rounds {
+                    for s in &srcs {
+                        let t0 = Instant::now();
+                        std::hint::black_box(tr.translate_with(s, &opts, |t| t.len()).unwrap());
+                        times.push(t0.elapsed());
+                    }
+                }
+                times.sort();
+                let ms = |d: Duration| d.as_secs_f64() * 1e3;
+                println!(
+                    "{name:<19} {dtype:<6} beam {beam}  {:>9.3} {:>8.3}  ({} x {rounds})",
+                    ms(percentile(&times, 0.5)),
+                    ms(percentile(&times, 0.9)),
+                    srcs.len()
+                );
+            }
+        }
+    }
+    if let Ok(k) = mobilenmt::kernels::active() {
+        println!("INT8 kernel: {}", k.name);
+    }
+}
