@@ -331,3 +331,64 @@ fn too_long(len: usize, max: usize) -> Error {
         ),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_are_validated_against_limits() {
+        let limits = Limits::default();
+        assert!(TranslateOptions::default().validate(&limits).is_ok());
+        let bad = [
+            TranslateOptions {
+                beam_size: 0,
+                ..Default::default()
+            },
+            TranslateOptions {
+                beam_size: limits.max_beam + 1,
+                ..Default::default()
+            },
+            TranslateOptions {
+                beam_size: 2,
+                num_hypotheses: 3,
+                ..Default::default()
+            },
+            TranslateOptions {
+                num_hypotheses: 0,
+                ..Default::default()
+            },
+            TranslateOptions {
+                length_penalty: f32::NAN,
+                ..Default::default()
+            },
+            TranslateOptions {
+                max_length_a: -1.0,
+                ..Default::default()
+            },
+        ];
+        for o in bad {
+            let e = o.validate(&limits).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{o:?}");
+        }
+    }
+
+    #[test]
+    fn output_length_is_ratio_capped_by_limit_and_option() {
+        let limits = Limits::default();
+        let o = TranslateOptions::default();
+        assert_eq!(o.max_new_tokens(10, &limits), 25);
+        assert_eq!(o.max_new_tokens(1000, &limits), limits.max_target_tokens);
+        let capped = TranslateOptions {
+            max_output_tokens: 7,
+            ..o
+        };
+        assert_eq!(capped.max_new_tokens(10, &limits), 7);
+        let zero = TranslateOptions {
+            max_length_a: 0.0,
+            max_length_b: 0,
+            ..o
+        };
+        assert_eq!(zero.max_new_tokens(10, &limits), 1);
+    }
+}

@@ -389,3 +389,132 @@ impl<'m> Net<'m> {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic pseudo-random values in [-1, 1).
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(2_654_435_761).max(1);
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                (s % 20_000) as f32 / 10_000.0 - 1.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn f32_linear_matches_naive_product() {
+        let (m, n, k) = (3, 5, 7);
+        let x = values(m * k, 1);
+        let w = values(n * k, 2);
+        let b = values(n, 3);
+        let weight = Matrix::F32 {
+            data: &w,
+            rows: n,
+            cols: k,
+        };
+        let mut out = vec![0.0; m * n];
+        let mut qs = QuantScratch::new(m, k, m * n);
+        linear(
+            None,
+            &weight,
+            &b,
+            &x,
+            m,
+            Activation::Relu,
+            &mut out,
+            &mut qs,
+        );
+        for i in 0..m {
+            for j in 0..n {
+                let want: f32 = (0..k).map(|t| x[i * k + t] * w[j * k + t]).sum::<f32>() + b[j];
+                assert!((out[i * n + j] - want.max(0.0)).abs() < 1e-5);
+            }
+        }
+    }
+
+    #[test]
+    fn int8_linear_approximates_its_dequantized_weights() {
+        let kern = crate::kernels::active().expect("kernels");
+        let (m, n, k, stride) = (4, 9, 70, 128);
+        let x = values(m * k, 4);
+        let wf = values(n * k, 5);
+        let b = values(n, 6);
+        // Per-row symmetric quantization, rows zero-padded to `stride`, as the converter does.
+        let mut q = vec![0i8; n * stride];
+        let mut scales = vec![0.0f32; n];
+        let mut deq = vec![0.0f32; n * k];
+        for j in 0..n {
+            let row = &wf[j * k..(j + 1) * k];
+            let s = row.iter().fold(0f32, |a, v| a.max(v.abs())) / 127.0;
+            scales[j] = s;
+            for t in 0..k {
+                let v = (row[t] / s).round().clamp(-127.0, 127.0);
+                q[j * stride + t] = v as i8;
+                deq[j * k + t] = v * s;
+            }
+        }
+        let int8 = Matrix::I8 {
+            data: &q,
+            scales: &scales,
+            rows: n,
+            cols: k,
+            stride,
+        };
+        let reference = Matrix::F32 {
+            data: &deq,
+            rows: n,
+            cols: k,
+        };
+        let mut qs = QuantScratch::new(m, stride, m * n);
+        let (mut got, mut want) = (vec![0.0; m * n], vec![0.0; m * n]);
+        linear(
+            Some(kern),
+            &int8,
+            &b,
+            &x,
+            m,
+            Activation::None,
+            &mut got,
+            &mut qs,
+        );
+        linear(
+            None,
+            &reference,
+            &b,
+            &x,
+            m,
+            Activation::None,
+            &mut want,
+            &mut qs,
+        );
+        let scale = want.iter().fold(0f32, |a, v| a.max(v.abs()));
+        for (g, w) in got.iter().zip(&want) {
+            // Only the activations' quantization differs: at most half a step per input.
+            assert!((g - w).abs() <= 0.02 * scale, "{g} vs {w}");
+        }
+        assert!(got != want, "the INT8 path must actually quantize");
+    }
+
+    #[test]
+    fn int8_embedding_rows_are_dequantized_and_scaled() {
+        let q = [10i8, -20, 0, 0, 127, -127, 0, 0];
+        let e = Matrix::I8 {
+            data: &q,
+            scales: &[0.5, 0.25],
+            rows: 2,
+            cols: 2,
+            stride: 4,
+        };
+        let mut out = [0.0; 2];
+        embed_row(&e, 1, 2.0, &mut out);
+        assert_eq!(out, [63.5, -63.5]);
+        embed_row(&e, 0, 1.0, &mut out);
+        assert_eq!(out, [5.0, -10.0]);
+    }
+}
