@@ -10,6 +10,9 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Upper bound on `marian.max_position_embeddings`: the position table is computed at load, so a
 /// hostile value must not be able to demand gigabytes. Marian models use 512.
 pub const MAX_POSITIONS: usize = 1 << 16;
+/// Upper bound on `max_position_embeddings * d_model` (256 MiB of f32), far above any real
+/// model (512 x 1024 for Transformer-big).
+pub const MAX_POSITION_TABLE: usize = 1 << 26;
 
 /// Typed access to the metadata with errors that name the key and the expected type.
 pub(super) struct Meta<'a> {
@@ -281,9 +284,27 @@ pub(super) fn read_config(m: &Meta<'_>) -> Result<Config> {
 /// Marian's sinusoidal position table (Hugging Face `MarianSinusoidalPositionalEmbedding`):
 /// angles in f64, the first half of each row the sines of the even-index angles, the second half
 /// the cosines of the odd-index angles (not interleaved), cast to f32.
-pub(super) fn sinusoidal_positions(n_pos: usize, dim: usize) -> Vec<f32> {
+///
+/// The table is allocated, not read from the file, so its size is capped: a hostile file with a
+/// huge `d_model` (and an embedding of one row) must not be able to demand gigabytes.
+pub(super) fn sinusoidal_positions(n_pos: usize, dim: usize) -> Result<Vec<f32>> {
+    let n = n_pos
+        .checked_mul(dim)
+        .filter(|&n| n <= MAX_POSITION_TABLE)
+        .ok_or_else(|| {
+            Error::bad_model(format!(
+                "key marian.max_position_embeddings: {n_pos} positions of marian.d_model = {dim} exceed the {MAX_POSITION_TABLE}-value limit of the position table"
+            ))
+        })?;
+    let mut out = Vec::new();
+    out.try_reserve_exact(n).map_err(|_| {
+        Error::new(
+            crate::ErrorKind::OutOfMemory,
+            format!("cannot allocate the {n_pos} x {dim} position table"),
+        )
+    })?;
+    out.resize(n, 0.0f32);
     let sentinel = dim.div_ceil(2);
-    let mut out = vec![0.0f32; n_pos * dim];
     for (pos, row) in out.chunks_exact_mut(dim.max(1)).enumerate() {
         for j in 0..dim {
             let angle = pos as f64 / 10000f64.powf(2.0 * (j / 2) as f64 / dim as f64);
@@ -294,7 +315,7 @@ pub(super) fn sinusoidal_positions(n_pos: usize, dim: usize) -> Vec<f32> {
             }
         }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -304,7 +325,7 @@ mod tests {
     #[test]
     fn positions_follow_marian_layout() {
         let d = 6;
-        let p = sinusoidal_positions(3, d);
+        let p = sinusoidal_positions(3, d).unwrap();
         // Row 0: sin(0) = 0 for the first half, cos(0) = 1 for the second.
         assert_eq!(&p[..d], &[0.0, 0.0, 0.0, 1.0, 1.0, 1.0]);
         // Row 2, column 1: sin(2 / 10000^(2/6)); column 4: cos(2 / 10000^(2/6)) (j = 3).
@@ -315,11 +336,23 @@ mod tests {
 
     #[test]
     fn odd_width_puts_the_extra_sine_first() {
-        let p = sinusoidal_positions(2, 5);
+        let p = sinusoidal_positions(2, 5).unwrap();
         // 3 sines (j = 0, 2, 4) then 2 cosines (j = 1, 3).
         let a4 = 1.0f64 / 10000f64.powf(4.0 / 5.0);
         assert_eq!(p[5 + 2], a4.sin() as f32);
         let a3 = 1.0f64 / 10000f64.powf(2.0 / 5.0);
         assert_eq!(p[5 + 4], a3.cos() as f32);
+    }
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+
+    #[test]
+    fn oversized_position_table_is_refused() {
+        let e = sinusoidal_positions(MAX_POSITIONS, 1 << 12).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::BadModel);
+        assert!(e.message().contains("marian.d_model"), "{}", e.message());
     }
 }

@@ -18,7 +18,7 @@ use std::path::Path;
 use crate::error::{Error, ErrorKind, Result};
 use crate::math::Activation;
 
-pub use config::{FORMAT_VERSION, MAX_POSITIONS};
+pub use config::{FORMAT_VERSION, MAX_POSITIONS, MAX_POSITION_TABLE};
 pub use weights::ROW_ALIGN;
 
 use config::Meta;
@@ -303,7 +303,7 @@ impl Model {
             )));
         }
         let positions =
-            config::sinusoidal_positions(config.max_position_embeddings, config.d_model);
+            config::sinusoidal_positions(config.max_position_embeddings, config.d_model)?;
         Ok(Model {
             storage,
             config,
