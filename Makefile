@@ -104,3 +104,15 @@ bench-kernels: ## INT8 GEMM GMAC/s per ISA and shape, with bandwidth and peak (s
 
 
 # ---- models, fixtures, demo, benchmarks against peers ----
+
+# ---- tokenizer (golden files, throughput) ----
+
+MULTI30K ?= ../shared/data/multi30k
+
+.PHONY: tokenizer-golden bench-tokenizer
+tokenizer-golden: ## Regenerate tests/data/tokenizer/ from MarianTokenizer (needs the venv and Multi30k)
+	$(VENV)/bin/python tools/make_tokenizer_golden.py --data $(MULTI30K)
+
+bench-tokenizer: ## Encode MB/s: Python sentencepiece vs the Rust tokenizer on the same lines
+	$(VENV)/bin/python tools/bench_tokenizer.py --data $(MULTI30K) --write-lines target/bench-tokenizer-lines.txt
+	$(CARGO) bench --bench tokenizer -- target/bench-tokenizer-lines.txt
