@@ -1,5 +1,9 @@
-"""Tests of the ctypes wrapper against the built library and the committed fixture models."""
+"""Tests of the ctypes wrapper against the built library and the committed fixture models
+(or the models listed in MNMT_TEST_MODELS, separated by the path separator)."""
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -9,7 +13,17 @@ from mobilenmt import MnmtError, Status, Translator
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
-MODELS = sorted(DATA.glob("tiny-*/model-*.gguf"))
+MODELS = (
+    [Path(p) for p in os.environ["MNMT_TEST_MODELS"].split(os.pathsep)]
+    if os.environ.get("MNMT_TEST_MODELS")
+    else sorted(DATA.glob("tiny-*/model-*.gguf"))
+)
+SENTENCES = [
+    "A man rides a bike down the street.",
+    "Two dogs play in the snow.",
+    "A woman is reading a book in the park.",
+    "Children are playing football.",
+]
 
 needs_models = pytest.mark.skipif(
     not MODELS, reason="fixture models tests/data/tiny-*/model-*.gguf not present"
@@ -80,3 +94,91 @@ def test_closed_translator_refuses_calls():
     t.close()
     with pytest.raises(ValueError):
         t.info
+
+
+@pytest.fixture(scope="module", params=MODELS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def translator(request):
+    with Translator(request.param) as t:
+        yield t
+
+
+def test_kernel_name():
+    name = mobilenmt.kernel_name()
+    assert name and name != "unavailable"
+
+
+@needs_models
+def test_tokenize_ends_with_eos_and_round_trips(translator):
+    ids = translator.tokenize(SENTENCES[0])
+    info = translator.info
+    assert len(ids) >= 2 and all(0 <= i < info.vocab_size for i in ids)
+    assert translator.tokenize("") == ids[-1:]
+    long_ids = translator.tokenize(" ".join(["word"] * 300))
+    assert len(long_ids) > 300
+    if info.shared_embeddings:
+        assert translator.detokenize(ids) == SENTENCES[0]
+    with pytest.raises(MnmtError) as e:
+        translator.detokenize([info.decoder_vocab_size])
+    assert e.value.status == Status.INVALID_ARGUMENT
+    with pytest.raises(MnmtError) as e:
+        translator.detokenize([-1])
+    assert e.value.status == Status.INVALID_ARGUMENT
+
+
+@needs_models
+def test_translate_single_batch_and_options(translator):
+    one = [translator.translate(s) for s in SENTENCES]
+    assert all(isinstance(s, str) for s in one)
+    assert translator.translate(SENTENCES) == one
+    assert translator.translate([]) == []
+    assert translator.translate(SENTENCES[0]) == one[0]  # deterministic
+    beam = translator.translate(SENTENCES[1], beam_size=4)
+    assert isinstance(beam, str)
+    assert translator.translate([SENTENCES[1]], beam_size=4) == [beam]
+    assert isinstance(translator.translate(""), str)
+
+
+@needs_models
+def test_nbest(translator):
+    best = translator.translate(SENTENCES[2], beam_size=4)
+    hyps = translator.translate_nbest(SENTENCES[2], 3, beam_size=4)
+    assert 1 <= len(hyps) <= 3
+    assert hyps[0][0] == best
+    scores = [score for _, score in hyps]
+    assert scores == sorted(scores, reverse=True) and all(s <= 0 for s in scores)
+
+
+@needs_models
+def test_errors_carry_status_and_message(translator):
+    with pytest.raises(MnmtError) as e:
+        translator.translate(SENTENCES[0], beam_size=0)
+    assert e.value.status == Status.INVALID_ARGUMENT and "beam_size" in e.value.message
+    with pytest.raises(MnmtError) as e:
+        translator.translate_nbest(SENTENCES[0], 5, beam_size=4)
+    assert e.value.status == Status.INVALID_ARGUMENT
+    with pytest.raises(MnmtError) as e:
+        translator.translate("word " * 2000)
+    assert e.value.status == Status.INPUT_TOO_LONG
+    assert isinstance(translator.translate("word " * 2000, truncate=True, max_output_tokens=8), str)
+    with pytest.raises(ValueError):
+        translator.translate(SENTENCES[0], beam_size=-1)
+    with pytest.raises(TypeError):
+        translator.translate(b"bytes")
+
+
+@needs_models
+def test_eight_threads_share_one_handle(translator):
+    inputs = SENTENCES * 4
+    expected = [translator.translate(s, beam_size=2) for s in inputs]
+    barrier = threading.Barrier(8)
+
+    def work(k):
+        barrier.wait()
+        # Each thread walks the inputs from a different start, so calls really overlap.
+        order = inputs[k:] + inputs[:k]
+        return [translator.translate(s, beam_size=2) for s in order]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(work, range(8)))
+    for k, got in enumerate(results):
+        assert got == expected[k:] + expected[:k]
