@@ -342,7 +342,8 @@ def convert(hf_dir, out_path, dtype="int8", name=None, source_lang=None, target_
     if target_lang:
         w.add_string("marian.target_lang", target_lang)
     w.add_key_value("tokenizer.source_spm", spm_src, u.ARRAY, sub_type=u.UINT8)
-    w.add_key_value("tokenizer.target_spm", spm_tgt, u.ARRAY, sub_type=u.UINT8)
+    if spm_tgt != spm_src:  # one shared model is stored once; the loader reuses the source model
+        w.add_key_value("tokenizer.target_spm", spm_tgt, u.ARRAY, sub_type=u.UINT8)
     w.add_key_value("tokenizer.vocab", vocab, u.ARRAY, sub_type=u.STRING)
     if target_vocab is not None:
         w.add_key_value("tokenizer.target_vocab", target_vocab, u.ARRAY, sub_type=u.STRING)

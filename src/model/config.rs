@@ -112,6 +112,11 @@ impl<'a> Meta<'a> {
         }
     }
 
+    /// Whether the file has `key` at all (for optional keys whose absence has a meaning).
+    pub fn has(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
     /// The byte range of a non-empty `array[u8]` value.
     pub fn u8_array(&self, key: &str) -> Result<(usize, usize)> {
         match self.require(key, "array[u8]")? {

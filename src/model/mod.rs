@@ -285,7 +285,12 @@ impl Model {
         let meta = Meta { g: &g, bytes };
         let config = config::read_config(&meta)?;
         let source_spm = meta.u8_array("tokenizer.source_spm")?;
-        let target_spm = meta.u8_array("tokenizer.target_spm")?;
+        // Absent when both sides use the same SentencePiece model (saves a copy on phones).
+        let target_spm = if meta.has("tokenizer.target_spm") {
+            meta.u8_array("tokenizer.target_spm")?
+        } else {
+            source_spm
+        };
         let layout = weights::resolve(&g, bytes.len(), &config)?;
 
         let source_vocab =
