@@ -391,8 +391,11 @@ pub fn check_select() -> Result<(), String> {
 }
 
 /// Every check, by name, for every ISA this CPU supports. A binary runs them in order.
-pub fn all_checks() -> Vec<(String, Box<dyn Fn() -> Result<(), String>>)> {
-    let mut checks: Vec<(String, Box<dyn Fn() -> Result<(), String>>)> = vec![
+/// A named check: returns a description of the first mismatch on failure.
+pub type Check = (String, Box<dyn Fn() -> Result<(), String>>);
+
+pub fn all_checks() -> Vec<Check> {
+    let mut checks: Vec<Check> = vec![
         ("scalar oracle".into(), Box::new(check_scalar_oracle)),
         ("quantize oracle".into(), Box::new(check_quantize_oracle)),
         ("select".into(), Box::new(check_select)),
