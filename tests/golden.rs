@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{fixture, golden, golden_max_new, worst_logits_error, Json, FIXTURES};
+use common::{fixture, golden, golden_kwargs, golden_max_new, worst_logits_error, Json, FIXTURES};
 use mobilenmt::decode::{Limits, TranslateOptions, Translator};
 use mobilenmt::model::Model;
 use mobilenmt::tokenizer::EncodeScratch;
@@ -20,14 +20,23 @@ fn translator(name: &str, file: &str, max_new: usize) -> Translator {
 
 /// The options that reproduce the golden `generate` kwargs.
 fn options(g: &Json, beam: usize, n: usize) -> TranslateOptions {
-    let gen = g.at("generation");
+    let mode = if beam == 1 { "greedy" } else { "beam4" };
+    let gen = golden_kwargs(g, mode);
+    if let Some(e) = gen.get("early_stopping") {
+        assert_eq!(
+            e,
+            &Json::Bool(false),
+            "the engine implements early_stopping=False"
+        );
+    }
+    let max_new = golden_max_new(g, mode);
     TranslateOptions {
         beam_size: beam,
         num_hypotheses: n,
         length_penalty: gen.get("length_penalty").map_or(1.0, |v| v.num() as f32),
-        max_output_tokens: golden_max_new(g),
+        max_output_tokens: max_new,
         max_length_a: 0.0,
-        max_length_b: golden_max_new(g),
+        max_length_b: max_new,
         truncate: false,
     }
 }
@@ -36,7 +45,7 @@ fn options(g: &Json, beam: usize, n: usize) -> TranslateOptions {
 fn tokenizer_matches_golden_source_ids() {
     for name in FIXTURES {
         let g = golden(name);
-        let tr = translator(name, "model-f32.gguf", golden_max_new(&g));
+        let tr = translator(name, "model-f32.gguf", golden_max_new(&g, "beam4"));
         let mut scratch = EncodeScratch::new();
         let mut ids = Vec::new();
         for s in g.at("sentences").arr() {
@@ -57,7 +66,7 @@ fn tokenizer_matches_golden_source_ids() {
 fn greedy_and_beam_ids_equal_transformers() {
     for name in FIXTURES {
         let g = golden(name);
-        let tr = translator(name, "model-f32.gguf", golden_max_new(&g));
+        let tr = translator(name, "model-f32.gguf", golden_max_new(&g, "beam4"));
         let sentences = g.at("sentences").arr();
         let (mut greedy_ok, mut beam_ok) = (0, 0);
         for s in sentences {
@@ -128,7 +137,7 @@ fn f32_logits_match_transformers() {
 fn batch_equals_one_by_one() {
     for name in FIXTURES {
         let g = golden(name);
-        let tr = translator(name, "model-f32.gguf", golden_max_new(&g));
+        let tr = translator(name, "model-f32.gguf", golden_max_new(&g, "beam4"));
         let srcs: Vec<&str> = g
             .at("sentences")
             .arr()

@@ -63,16 +63,6 @@ pub(super) fn run_chunk(
             done: false,
             nfin: 0,
         };
-        if ws.src.iter().all(|&id| id == c.eos_id) {
-            // Nothing to translate (empty or whitespace-only text): an empty translation, not
-            // whatever the model says about a lone `</s>`.
-            let slot = i * ws.beam_cap;
-            ws.fin_len[slot] = 0;
-            ws.fin_score[slot] = 0.0;
-            ws.sents[i].nfin = 1;
-            ws.sents[i].done = true;
-            continue;
-        }
         net.encode(&mut ws.nn, &ws.src, i);
         ws.tokens[rows] = c.decoder_start_id;
         ws.row_sent[rows] = i;

@@ -253,9 +253,16 @@ pub fn golden_logits(name: &str) -> Vec<f32> {
         .collect()
 }
 
-/// Most tokens HF may generate (including `</s>`) under the golden generation kwargs.
-pub fn golden_max_new(g: &Json) -> usize {
+/// The `generate` kwargs of one golden mode (`"greedy"` or `"beam4"`); older files keep one
+/// set of kwargs directly under `"generation"`.
+pub fn golden_kwargs<'a>(g: &'a Json, mode: &str) -> &'a Json {
     let gen = g.at("generation");
+    gen.get(mode).unwrap_or(gen)
+}
+
+/// Most tokens HF may generate (including `</s>`) under the golden kwargs of `mode`.
+pub fn golden_max_new(g: &Json, mode: &str) -> usize {
+    let gen = golden_kwargs(g, mode);
     if let Some(n) = gen.get("max_new_tokens") {
         n.num() as usize
     } else {
