@@ -107,6 +107,15 @@ bench-kernels: ## INT8 GEMM GMAC/s per ISA and shape, with bandwidth and peak (s
 
 # ---- models, fixtures, demo, benchmarks against peers ----
 
+BENCH_VENV  ?= bench/.venv
+BENCH_OUT   ?= $(BUILD)/bench
+TORCH_LIMIT ?= 200
+
+.PHONY: bench
+bench: build ## mobilenmt vs CTranslate2 vs PyTorch on Multi30k (minutes): BENCHMARKS.md, docs/bench.png
+	MULTI30K=$(MULTI30K) BENCH_VENV=$(BENCH_VENV) BENCH_OUT=$(BENCH_OUT) TORCH_LIMIT=$(TORCH_LIMIT) \
+		LIB=$(RELEASE)/libmobilenmt.a STATIC_LIBS="$(STATIC_LIBS)" bench/run.sh
+
 # ---- tokenizer (golden files, throughput) ----
 
 MULTI30K ?= ../shared/data/multi30k

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# make bench: mobilenmt against CTranslate2 and PyTorch on Multi30k test_2016_flickr, one thread,
+# one engine at a time (never in parallel: they would measure each other).
+#
+# Environment (the Makefile sets these): MULTI30K (data folder), BENCH_VENV (default bench/.venv),
+# BENCH_OUT (default build/bench), TORCH_LIMIT (PyTorch batch-1 latency on the first N sentences;
+# 0 = all), BEAMS (default "1 4"), LIB (the static library), STATIC_LIBS (its link flags).
+set -euo pipefail
+
+MULTI30K=${MULTI30K:-../shared/data/multi30k}
+VENV=${BENCH_VENV:-bench/.venv}
+OUT=${BENCH_OUT:-build/bench}
+TORCH_LIMIT=${TORCH_LIMIT:-200}
+BEAMS=${BEAMS:-1 4}
+LIB=${LIB:-target/release/libmobilenmt.a}
+STATIC_LIBS=${STATIC_LIBS:--lgcc_s -lutil -lrt -lpthread -lm -ldl -lc}
+HF=models/mobilenmt-en-de
+PY=$VENV/bin/python
+CC=${CC:-cc}
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+# 1. The bench venv, rebuilt when bench/requirements.txt changes.
+if [ ! -x "$PY" ] || [ bench/requirements.txt -nt "$VENV/.installed" ]; then
+  step "bench venv ($VENV) from bench/requirements.txt"
+  python3 -m venv "$VENV"
+  "$PY" -m pip install -q -r bench/requirements.txt
+  touch "$VENV/.installed"
+fi
+
+mkdir -p "$OUT/results" "$OUT/hyp"
+
+# 2. The test set, unpacked.
+for l in en de; do
+  gzip -dc "$MULTI30K/test_2016_flickr.$l.gz" > "$OUT/test.$l"
+done
+
+# 3. Our benchmark program, linked against the static library like an application would.
+step "mnmt-bench"
+$CC -std=c99 -O2 -Wall -Wextra -Werror -pedantic -Iinclude bench/mnmt_bench.c "$LIB" $STATIC_LIBS \
+  -o "$OUT/mnmt-bench"
+
+# 4. Models: the shipped INT8 file as is; f32 and CTranslate2 converted from the same HF weights.
+step "models"
+[ -f "$OUT/model-f32.gguf" ] || "$PY" tools/convert.py "$HF" "$OUT/model-f32.gguf" --dtype f32 \
+  --name mobilenmt-en-de --source-lang en --target-lang de
+for q in int8 float32; do
+  [ -f "$OUT/ct2-$q/model.bin" ] || "$VENV/bin/ct2-transformers-converter" --model "$HF" \
+    --output_dir "$OUT/ct2-$q" --quantization "$q" --force
+done
+
+# 5. The engines, one after another.
+src=$OUT/test.en
+for b in $BEAMS; do
+  step "beam $b: mobilenmt int8"
+  "$OUT/mnmt-bench" -m "$HF/model-int8.gguf" -i "$src" -b "$b" --name mobilenmt-int8 \
+    -o "$OUT/hyp/mobilenmt-int8.b$b.de" -j "$OUT/results/mobilenmt-int8.b$b.json"
+  step "beam $b: mobilenmt f32"
+  "$OUT/mnmt-bench" -m "$OUT/model-f32.gguf" -i "$src" -b "$b" --name mobilenmt-f32 \
+    -o "$OUT/hyp/mobilenmt-f32.b$b.de" -j "$OUT/results/mobilenmt-f32.b$b.json"
+  for q in int8 float32; do
+    name=ct2-${q/float32/f32}
+    step "beam $b: CTranslate2 $q"
+    "$PY" bench/peers.py ct2 --model "$OUT/ct2-$q" --compute-type "$q" --hf "$HF" -i "$src" -b "$b" \
+      --name "$name" -o "$OUT/hyp/$name.b$b.de" -j "$OUT/results/$name.b$b.json"
+  done
+  step "beam $b: PyTorch f32 (batch-1 latency on the first $TORCH_LIMIT sentences)"
+  "$PY" bench/peers.py torch --hf "$HF" -i "$src" -b "$b" --limit "$TORCH_LIMIT" --name pytorch-f32 \
+    -o "$OUT/hyp/pytorch-f32.b$b.de" -j "$OUT/results/pytorch-f32.b$b.json"
+done
+
+# 6. Scores, table and chart.
+step "report"
+"$PY" bench/report.py --results "$OUT/results" --hyp "$OUT/hyp" --ref "$OUT/test.de" \
+  --torch-limit "$TORCH_LIMIT" --out BENCHMARKS.md --chart docs/bench.png
