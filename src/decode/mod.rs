@@ -243,7 +243,8 @@ impl Translator {
         opts: &TranslateOptions,
         f: impl FnOnce(&str) -> R,
     ) -> Result<R> {
-        self.translate_nbest_with(text, opts, |h| f(h.first().map_or("", |h| h.text)))
+        let source = search::Source::Texts(&[text]);
+        self.nbest_with(source, opts, false, |h| f(h.first().map_or("", |h| h.text)))
     }
 
     /// Translates one text; `f` sees up to `opts.num_hypotheses` hypotheses, best first.
@@ -253,7 +254,7 @@ impl Translator {
         opts: &TranslateOptions,
         f: impl FnOnce(&[Hypothesis<'_>]) -> R,
     ) -> Result<R> {
-        self.nbest_with(search::Source::Texts(&[text]), opts, f)
+        self.nbest_with(search::Source::Texts(&[text]), opts, true, f)
     }
 
     /// Translates one sentence given as source ids (`</s>` appended when missing); `f` sees up to
@@ -265,18 +266,19 @@ impl Translator {
         opts: &TranslateOptions,
         f: impl FnOnce(&[Hypothesis<'_>]) -> R,
     ) -> Result<R> {
-        self.nbest_with(search::Source::Ids(ids), opts, f)
+        self.nbest_with(search::Source::Ids(ids), opts, true, f)
     }
 
     fn nbest_with<R>(
         &self,
         source: search::Source<'_>,
         opts: &TranslateOptions,
+        scores: bool,
         f: impl FnOnce(&[Hypothesis<'_>]) -> R,
     ) -> Result<R> {
         opts.validate(&self.limits)?;
         self.with_workspace(|ws| {
-            search::run_chunk(self, ws, source, opts)?;
+            search::run_chunk(self, ws, source, opts, scores)?;
             let n = ws.finish_nbest(&self.tokenizer, 0, opts.num_hypotheses)?;
             let mut hyps = [Hypothesis {
                 text: "",
@@ -302,7 +304,7 @@ impl Translator {
         self.with_workspace(|ws| {
             let chunk = ws.sentences_per_chunk(opts.beam_size);
             for (c, part) in texts.chunks(chunk).enumerate() {
-                search::run_chunk(self, ws, search::Source::Texts(part), opts)?;
+                search::run_chunk(self, ws, search::Source::Texts(part), opts, false)?;
                 for i in 0..part.len() {
                     if ws.finish_nbest(&self.tokenizer, i, 1)? == 0 {
                         f(c * chunk + i, "");

@@ -21,13 +21,15 @@ impl Source<'_> {
     }
 }
 
-/// Translates `texts` (at most `ws.sentences_per_chunk(opts.beam_size)` of them) and leaves each
-/// sentence's finished hypotheses, best first, in the workspace.
+/// Translates `source` (at most `ws.sentences_per_chunk(opts.beam_size)` sentences) and leaves
+/// each sentence's finished hypotheses, best first, in the workspace. Greedy search computes its
+/// scores (a softmax normaliser over the vocabulary per step) only when `scores` is true.
 pub(super) fn run_chunk(
     tr: &Translator,
     ws: &mut Workspace,
     source: Source<'_>,
     opts: &TranslateOptions,
+    scores: bool,
 ) -> Result<()> {
     let c = tr.model.config();
     let net = tr.net();
@@ -83,7 +85,7 @@ pub(super) fn run_chunk(
                 end += 1;
             }
             if opts.beam_size == 1 {
-                next = greedy_step(ws, tr, s, r, t, next, opts, vocab);
+                next = greedy_step(ws, tr, s, r, t, next, opts, vocab, scores);
             } else {
                 next = beam_step(ws, tr, s, r..end, t, next, opts, vocab);
             }
@@ -182,11 +184,17 @@ fn greedy_step(
     next: usize,
     opts: &TranslateOptions,
     vocab: usize,
+    scores: bool,
 ) -> usize {
     let c = tr.model.config();
     let max_new = ws.sents[s].max_new;
     let logits = &mut ws.nn.logits[row * vocab..(row + 1) * vocab];
-    let lse = log_sum_exp(logits, &mut ws.lsm);
+    let lse = if scores {
+        log_sum_exp(logits, &mut ws.lsm)
+    } else {
+        // Nobody sees the score: skip the normaliser, the sum of raw logits is never read.
+        0.0
+    };
     let (token, logp) = if t + 1 >= max_new {
         (c.eos_id, 0.0)
     } else {
