@@ -19,13 +19,14 @@ import platform
 import re
 import sys
 
-ENGINES = ["mobilenmt-int8", "mobilenmt-f32", "ct2-int8", "ct2-f32", "pytorch-f32"]
+ENGINES = ["mobilenmt-int8", "mobilenmt-f32", "ct2-int8", "ct2-f32", "pytorch-f32", "ct2-int8-stock"]
 LABELS = {
     "mobilenmt-int8": "mobilenmt INT8",
     "mobilenmt-f32": "mobilenmt f32",
     "ct2-int8": "CTranslate2 INT8",
     "ct2-f32": "CTranslate2 f32",
     "pytorch-f32": "PyTorch f32",
+    "ct2-int8-stock": "CTranslate2 INT8, stock converter",
 }
 PAIRS = [("mobilenmt-int8", "ct2-int8"), ("mobilenmt-f32", "ct2-f32")]
 
@@ -101,9 +102,9 @@ def write_chart(rows, beams, path):
     import matplotlib.pyplot as plt
 
     colors = {"mobilenmt-int8": "#d62728", "mobilenmt-f32": "#ff9896", "ct2-int8": "#1f77b4",
-              "ct2-f32": "#aec7e8", "pytorch-f32": "#7f7f7f"}
+              "ct2-f32": "#aec7e8", "pytorch-f32": "#7f7f7f", "ct2-int8-stock": "#17becf"}
     markers = {1: "o", 4: "s"}
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5.2), gridspec_kw={"width_ratios": [1, 1.1]})
     for (name, beam), r in sorted(rows.items()):
         ax1.scatter(r["lat_med"], r["bleu"], color=colors.get(name, "black"), marker=markers.get(beam, "^"),
                     s=60, label=f"{LABELS.get(name, name)}, beam {beam}", edgecolor="black", linewidth=0.5)
@@ -114,30 +115,31 @@ def write_chart(rows, beams, path):
     ax1.grid(True, which="both", alpha=0.3)
     ax1.legend(fontsize=7, loc="lower right")
 
-    names = [n for n in ENGINES if any((n, b) in rows for b in beams)]
-    width = 0.8 / max(len(beams), 1)
-    for i, beam in enumerate(beams):
-        xs, total, base = [], [], []
-        for j, n in enumerate(names):
+    labels, total, base, cols = [], [], [], []
+    for n in ENGINES:
+        for beam in beams:
             r = rows.get((n, beam))
             if r is None:
                 continue
-            xs.append(j + (i - (len(beams) - 1) / 2) * width)
+            labels.append(f"{LABELS.get(n, n)}, beam {beam}")
             total.append(mb(r["peak_rss_batch1_kb"]))
             base.append(mb(r["baseline_rss_kb"]))
-        ax2.bar(xs, total, width, color=["#d62728" if "mobilenmt" in names[round(x)] else "#1f77b4"
-                                         for x in xs], alpha=0.5 + 0.4 * i, edgecolor="black", linewidth=0.5,
-                label=f"beam {beam}")
-        ax2.bar(xs, base, width, fill=False, hatch="//", edgecolor="black", linewidth=0.5,
-                label="interpreter baseline" if i == 0 else None)
-    ax2.axhline(15, color="green", linestyle="--", linewidth=1, label="15 MB target")
-    ax2.set_xticks(range(len(names)))
-    ax2.set_xticklabels([LABELS.get(n, n) for n in names], rotation=20, fontsize=8)
-    ax2.set_yscale("log")
-    ax2.set_ylabel("peak RSS translating the test set (MB, log scale)")
-    ax2.set_title("Peak resident memory, batch 1, own process")
-    ax2.grid(True, axis="y", which="both", alpha=0.3)
-    ax2.legend(fontsize=7)
+            cols.append(colors.get(n, "black"))
+    ys = list(range(len(labels)))[::-1]
+    ax2.barh(ys, total, color=cols, edgecolor="black", linewidth=0.5)
+    ax2.barh(ys, base, fill=False, hatch="//", edgecolor="black", linewidth=0.5,
+             label="Python interpreter baseline (included)")
+    for y, t in zip(ys, total):
+        ax2.text(t * 1.05, y, f"{t:.1f}", va="center", fontsize=7)
+    ax2.axvline(15, color="green", linestyle="--", linewidth=1, label="15 MB target")
+    ax2.set_yticks(ys)
+    ax2.set_yticklabels(labels, fontsize=7)
+    ax2.set_xscale("log")
+    ax2.set_xlim(5, max(total) * 2)
+    ax2.set_xlabel("peak RSS translating the whole test set at batch 1 (MB, log scale)")
+    ax2.set_title("Peak resident memory, each engine in its own process")
+    ax2.grid(True, axis="x", which="both", alpha=0.3)
+    ax2.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -210,7 +212,7 @@ def main():
     L += ["BLEU and chrF: sacrebleu defaults (13a tokenization, cased) on detokenized output, "
           f"all {n_ref:,} sentences. Latency: one sentence per call, text in and text out "
           "(SentencePiece included for every engine), wall clock; median and p90 (nearest rank). "
-          "CPU ms: the same calls' thread CPU time. Throughput: all sentences in input order, "
+          "CPU ms: the same calls' process CPU time (all threads; every engine runs one compute thread). Throughput: all sentences in input order, "
           "batches of 32. Peak RSS: `getrusage` `ru_maxrss` of the engine's own process after "
           "translating the whole test set one sentence at a time; \"+ batch\" after the batch-32 "
           "pass as well; for Python engines the interpreter's baseline (after imports, before "
@@ -297,10 +299,16 @@ def main():
           "tokens); CTranslate2 `translate_batch` with `max_decoding_length=256` (length penalty 1.0); "
           "PyTorch `generate` with the model's generation_config.json (length penalty 1.0, "
           "`<pad>` banned) and `num_beams` set.",
-          "- The model files: mobilenmt's INT8 file is the shipped `model-int8.gguf`; its f32 file, "
-          "the CTranslate2 models (`ct2-transformers-converter --quantization int8 / float32`) and "
-          "PyTorch all come from the same f16 `model.safetensors`. PyTorch's size is that file "
-          "(f16 on disk, f32 in memory).",
+          "- The model files: mobilenmt's INT8 file is the shipped `model-int8.gguf`; its f32 file "
+          "(`tools/convert.py --dtype f32`), the CTranslate2 models and PyTorch all come from the same "
+          "f16 `model.safetensors`. PyTorch's size is that file (f16 on disk, f32 in memory).",
+          "- CTranslate2 models are converted by `bench/convert_ct2.py` (`--quantization int8 / float32`), "
+          "CTranslate2's transformers converter with one change: the stock Marian loader assumes "
+          "OPUS-MT's all-zero `<pad>` embedding, drops `<pad>` and starts the decoder from a zero "
+          "vector, but `MarianMTModel` starts it from the `<pad>` embedding, which is not zero in this "
+          "model; the bench's loader keeps it (and bans `<pad>` from the output, as "
+          "generation_config.json does). The row \"stock converter\" is `ct2-transformers-converter "
+          "--quantization int8` as shipped, greedy, for comparison.",
           "- mobilenmt's peak RSS includes the model file's mapped pages (the whole file is touched "
           "while translating) as well as the heap; at the end of each run the C program also "
           "recorded RssFile / RssAnon: " + ", ".join(
@@ -317,8 +325,8 @@ def main():
           "make bench                 # bench/run.sh: venv, conversions, all engines, this file",
           "# the pieces, by hand (after make build):",
           "bench/.venv/bin/python tools/convert.py models/mobilenmt-en-de build/bench/model-f32.gguf --dtype f32",
-          "bench/.venv/bin/ct2-transformers-converter --model models/mobilenmt-en-de "
-          "--output_dir build/bench/ct2-int8 --quantization int8",
+          "bench/.venv/bin/python bench/convert_ct2.py models/mobilenmt-en-de build/bench/ct2-int8 "
+          "--quantization int8",
           "build/bench/mnmt-bench -m models/mobilenmt-en-de/model-int8.gguf -i build/bench/test.en -b 4 "
           "--name mobilenmt-int8 -o build/bench/hyp/mobilenmt-int8.b4.de -j build/bench/results/mobilenmt-int8.b4.json",
           "bench/.venv/bin/python bench/peers.py ct2 --model build/bench/ct2-int8 --compute-type int8 "
