@@ -1,5 +1,6 @@
-//! Per-sentence latency of the f32 and INT8 paths on the fixture models (greedy and beam 4,
-//! single thread, warm workspace): median and p90 over the golden sentences.
+//! Per-sentence latency of the f32 and INT8 paths on the fixture models, and on the shipped demo
+//! model (`models/mobilenmt-en-de/`, whichever of `model-f32.gguf` / `model-int8.gguf` it has),
+//! greedy and beam 4, single thread, warm workspace: median and p90 over the golden sentences.
 //!
 //! `cargo bench --bench translate` (add `-- ROUNDS` to change the number of rounds, default 5).
 
@@ -22,14 +23,21 @@ fn main() {
         .find_map(|a| a.parse().ok())
         .unwrap_or(5);
     println!("model               dtype  search   median ms   p90 ms  (sentences x rounds)");
-    for name in common::FIXTURES {
-        let srcs = common::golden_sources(name);
-        if srcs.is_empty() {
-            println!("{name}: no golden sentences, skipped");
-            continue;
-        }
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/mobilenmt-en-de");
+    let runs = [
+        ("tiny-swish", common::fixture("tiny-swish", "")),
+        ("tiny-relu-untied", common::fixture("tiny-relu-untied", "")),
+        ("mobilenmt-en-de", demo),
+    ];
+    // The demo model translates the same English sentences as the fixtures.
+    let srcs = common::golden_sources("tiny-swish");
+    for (name, dir) in runs {
         for dtype in ["f32", "int8"] {
-            let model = match Model::load(common::fixture(name, &format!("model-{dtype}.gguf"))) {
+            let path = dir.join(format!("model-{dtype}.gguf"));
+            if name == "mobilenmt-en-de" && !path.exists() {
+                continue;
+            }
+            let model = match Model::load(&path) {
                 Ok(m) => m,
                 Err(e) => {
                     println!("{name} {dtype}: {e}");
