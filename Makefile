@@ -127,3 +127,22 @@ tokenizer-golden: ## Regenerate tests/data/tokenizer/ from MarianTokenizer (need
 bench-tokenizer: ## Encode MB/s: Python sentencepiece vs the Rust tokenizer on the same lines
 	$(VENV)/bin/python tools/bench_tokenizer.py --data $(MULTI30K) --write-lines target/bench-tokenizer-lines.txt
 	$(CARGO) bench --bench tokenizer -- target/bench-tokenizer-lines.txt
+
+# ---- robustness (fuzzing, sanitizers, soak) ----
+
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= gguf spm tokenizer translate
+FUZZ_LOGS    := $(BUILD)/fuzz
+
+.PHONY: fuzz
+fuzz: ## Fuzz each target for FUZZ_SECONDS (default 60) in turn: nightly + cargo-fuzz; logs in build/fuzz
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz
+	$(PYTHON) fuzz/make_seeds.py
+	@mkdir -p $(FUZZ_LOGS)
+	@for t in $(FUZZ_TARGETS); do \
+		echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+		$(CARGO) +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-rss_limit_mb=2048 -max_len=$$(case $$t in gguf|spm) echo 1200000;; *) echo 8192;; esac) \
+			> $(FUZZ_LOGS)/$$t.log 2>&1 || { tail -40 $(FUZZ_LOGS)/$$t.log; exit 1; }; \
+		grep -E '^(Done|#[0-9]+.*DONE)' $(FUZZ_LOGS)/$$t.log | tail -1; \
+	done

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Writes the fuzz seed corpora from the committed fixtures (stdlib only).
+
+fuzz/corpus/<target>/ gets: gguf: the fixture model files and a few truncated prefixes; spm: the
+SentencePiece models; tokenizer/translate: the golden source sentences and the tokenizer test
+cases, each behind the selector byte the target reads first. Existing corpus files are kept, so
+libFuzzer's own findings accumulate across runs.
+"""
+import json
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+CORPUS = ROOT / "fuzz" / "corpus"
+FIXTURES = ["tiny-swish", "tiny-relu-untied"]
+
+
+def put(target, name, data):
+    d = CORPUS / target
+    d.mkdir(parents=True, exist_ok=True)
+    (d / name).write_bytes(data)
+
+
+def texts():
+    out = []
+    for fx in FIXTURES:
+        golden = json.loads((DATA / fx / "golden.json").read_text(encoding="utf-8"))
+        out += [s["src"] for s in golden["sentences"]]
+    cases = DATA / "tokenizer" / "cases.tsv"
+    if cases.exists():
+        for line in cases.read_text(encoding="utf-8").splitlines():
+            cols = line.split("\t")
+            if len(cols) >= 4:
+                try:
+                    out.append(json.loads(cols[3]))
+                except ValueError:
+                    pass
+    return out
+
+
+def main():
+    for fx in FIXTURES:
+        for f in ["model-int8.gguf", "model-f32.gguf"]:
+            p = DATA / fx / f
+            if p.exists():
+                b = p.read_bytes()
+                put("gguf", f"{fx}-{f}", b)
+                for cut in (24, 256, 4096):
+                    put("gguf", f"{fx}-{f}-{cut}", b[:cut])
+        for f in ["source.spm", "target.spm"]:
+            p = DATA / fx / f
+            if p.exists():
+                put("spm", f"{fx}-{f}", p.read_bytes())
+    for i, t in enumerate(texts()):
+        b = t.encode("utf-8")
+        for sel in range(6):
+            put("tokenizer", f"text-{i}-{sel}", bytes([sel]) + b)
+        put("translate", f"text-{i}", bytes([i % 256]) + b)
+    ids = b"".join(n.to_bytes(4, "little") for n in (8, 31, 6, 44, 0, 1, 2, 999, 70000))
+    put("tokenizer", "ids-0", bytes([4]) + ids)
+    put("tokenizer", "ids-1", bytes([5]) + ids)
+
+
+if __name__ == "__main__":
+    main()
