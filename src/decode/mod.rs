@@ -26,6 +26,14 @@ use crate::tokenizer::Tokenizer;
 /// Most n-best hypotheses one call can return.
 pub const MAX_HYPOTHESES: usize = 32;
 
+/// Largest accepted [`Limits::max_beam`]: wider beams do not help translation and only multiply
+/// the workspace.
+pub const MAX_BEAM_LIMIT: usize = 64;
+
+/// Largest accepted [`Limits::max_batch`], so that a mistaken limit is an error at load rather
+/// than a workspace of gigabytes.
+pub const MAX_BATCH_LIMIT: usize = 1024;
+
 /// Sizes a translator's workspaces are built for. Requests beyond them are refused (or truncated
 /// when [`TranslateOptions::truncate`] asks), never overflowed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,8 +169,10 @@ pub struct Translator {
 static_assertions::assert_impl_all!(Translator: Send, Sync);
 
 impl Translator {
-    /// Builds a translator for `model`. Limits above the model's position table are lowered to
-    /// it; zero limits are an [`ErrorKind::InvalidArgument`]. INT8 models select the kernels here.
+    /// Builds a translator for `model` and its first workspace. Source and target limits above
+    /// the model's position table are lowered to it; a zero limit, `max_beam` above
+    /// [`MAX_BEAM_LIMIT`] or `max_batch` above [`MAX_BATCH_LIMIT`] is an
+    /// [`ErrorKind::InvalidArgument`]. INT8 models select the kernels here.
     pub fn new(model: Model, limits: Limits) -> Result<Translator> {
         if limits.max_source_tokens == 0
             || limits.max_target_tokens == 0
@@ -171,6 +181,12 @@ impl Translator {
         {
             return Err(Error::invalid_argument(format!(
                 "every limit must be at least 1, got {limits:?}"
+            )));
+        }
+        if limits.max_beam > MAX_BEAM_LIMIT || limits.max_batch > MAX_BATCH_LIMIT {
+            return Err(Error::invalid_argument(format!(
+                "max_beam must be at most {MAX_BEAM_LIMIT} and max_batch at most \
+                 {MAX_BATCH_LIMIT}, got {limits:?}"
             )));
         }
         let c = model.config();
@@ -195,12 +211,15 @@ impl Translator {
             c.eos_id,
             c.pad_id,
         )?;
+        // One workspace up front: the first translation does not pay for it, and most apps
+        // never translate from two threads at once.
+        let first = Workspace::new(&model, &limits);
         Ok(Translator {
             model,
             tokenizer,
             kern,
             limits,
-            pool: Mutex::new(Vec::new()),
+            pool: Mutex::new(vec![first]),
         })
     }
 
