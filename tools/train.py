@@ -203,7 +203,12 @@ def train(args):
         train_pairs = train_pairs[: args.max_train_lines]
     log(args.out, f"data: {len(train_pairs)} train / {len(val_pairs)} val pairs, tokenized in {time.time() - t0:.1f}s")
 
-    model = build_model(args, tok, separate).to(device)
+    model = build_model(args, tok, separate)
+    if args.init_from:
+        # Continue from a trained Hugging Face directory (same architecture), e.g. to train longer.
+        model.load_state_dict(MarianMTModel.from_pretrained(args.init_from, dtype=torch.float32).state_dict())
+        log(args.out, f"initialised from {args.init_from}")
+    model = model.to(device)
     n_params = sum(p.numel() for p in model.parameters())
     log(args.out, f"model: {n_params / 1e6:.2f}M parameters, {vars(args)}")
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), eps=1e-9, weight_decay=0.0001)
@@ -319,6 +324,7 @@ def main():
     ap.add_argument("--max-train-lines", type=int, default=0)
     ap.add_argument("--checkpoint-every", type=int, default=1)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--init-from", help="start from this trained Hugging Face directory's weights")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
