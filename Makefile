@@ -146,3 +146,24 @@ fuzz: ## Fuzz each target for FUZZ_SECONDS (default 60) in turn: nightly + cargo
 			> $(FUZZ_LOGS)/$$t.log 2>&1 || { tail -40 $(FUZZ_LOGS)/$$t.log; exit 1; }; \
 		grep -E '^(Done|#[0-9]+.*DONE)' $(FUZZ_LOGS)/$$t.log | tail -1; \
 	done
+
+# ThreadSanitizer needs the standard library rebuilt with it: nightly + rust-src.
+TSAN_TARGET ?= $(shell rustc -vV | sed -n 's/^host: //p')
+TSAN_CALLS  ?= 150
+
+.PHONY: sanitize tsan soak test-robust
+sanitize: build ## C tests (ctest/*.c) under ASan (with leak checks) + UBSan, static library
+	ctest/sanitize.sh $(RELEASE)/libmobilenmt.a $(BUILD)/asan $(CTEST_MODELS)
+
+tsan: ## 16-thread concurrency test under ThreadSanitizer (nightly, -Zbuild-std)
+	@rustup component list --toolchain nightly --installed | grep -q rust-src || \
+		rustup component add rust-src --toolchain nightly
+	RUSTFLAGS="-Zsanitizer=thread" RUSTDOCFLAGS="-Zsanitizer=thread" TSAN_OPTIONS=halt_on_error=1 \
+		MNMT_STRESS_CALLS=$(TSAN_CALLS) CARGO_TARGET_DIR=target/tsan \
+		$(CARGO) +nightly test -Zbuild-std --target $(TSAN_TARGET) --release --test concurrency_stress
+
+soak: ## 100,000 translations in one process; RSS after 1,000 and at the end (within 1 MiB)
+	$(CARGO) test --release --test soak -- --ignored --nocapture
+
+test-robust: sanitize tsan ## CI's robustness checks: mutation + 16-thread test (release), sanitizers
+	$(CARGO) test --release --test mutation --test concurrency_stress
