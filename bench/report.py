@@ -104,7 +104,7 @@ def write_chart(rows, beams, path):
     colors = {"mobilenmt-int8": "#d62728", "mobilenmt-f32": "#ff9896", "ct2-int8": "#1f77b4",
               "ct2-f32": "#aec7e8", "pytorch-f32": "#7f7f7f", "ct2-int8-stock": "#17becf"}
     markers = {1: "o", 4: "s"}
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5.2), gridspec_kw={"width_ratios": [1, 1.1]})
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 6.2), gridspec_kw={"width_ratios": [1, 1.1]})
     for (name, beam), r in sorted(rows.items()):
         ax1.scatter(r["lat_med"], r["bleu"], color=colors.get(name, "black"), marker=markers.get(beam, "^"),
                     s=60, label=f"{LABELS.get(name, name)}, beam {beam}", edgecolor="black", linewidth=0.5)
@@ -113,7 +113,7 @@ def write_chart(rows, beams, path):
     ax1.set_ylabel("BLEU, Multi30k test_2016_flickr")
     ax1.set_title("Latency vs BLEU (up and left is better)")
     ax1.grid(True, which="both", alpha=0.3)
-    ax1.legend(fontsize=7, loc="lower right")
+    ax1.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3)
 
     labels, total, base, cols = [], [], [], []
     for n in ENGINES:
@@ -318,7 +318,9 @@ def main():
           + ("" if not mism else ", except (sentences differing): " + "; ".join(mism)) + ".",
           "- The build machine is shared by other jobs, so wall-clock latencies include waiting for "
           "the CPU; the CPU-time column is the steadier comparison, and small differences mean "
-          "little. Engines ran one after another, never in parallel.",
+          "little. Engines ran one after another, never in parallel. Load average when this report "
+          "was written (1, 5, 15 min): " + ", ".join(f"{x:.1f}" for x in os.getloadavg())
+          + f" on {cores} cores.",
           ""]
 
     L += ["### Reproduce", "", "```sh",
