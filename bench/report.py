@@ -350,7 +350,7 @@ def main():
         L += ["## INT8 kernels", ""]
         L += ["Single-thread GEMM rates from `make bench-kernels` (full table, method and roofline: "
               "[docs/kernels.md](docs/kernels.md)), for the shapes of this model (d_model 256, "
-              "FFN 1024, vocabulary 8000 padded to 8192 in the benchmark). M = 1 is greedy decoding "
+              "FFN 1024; the vocabulary projection, N = 8000, is closest to N = 8192). M = 1 is greedy decoding "
               "(one row per step), M = 4 is beam 4.", ""]
         L += ["| M | N | K | avx2 GMAC/s | sse41 GMAC/s | scalar GMAC/s | roofline avx2 | bound |",
               "|---|---|---|---:|---:|---:|---:|---|"]
