@@ -47,7 +47,7 @@ install: build ## Install libraries, header and pkg-config file under PREFIX (de
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)|' \
 		-e 's|@STATIC_LIBS@|$(STATIC_LIBS)|' mobilenmt.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mobilenmt.pc
 
-test: test-rust ctest pytest check-header lint ## THE test command: Rust, C (valgrind), Python, header, fmt, clippy
+test: test-rust test-isa ctest pytest check-header lint ## THE test command: Rust, C (valgrind), Python, header, fmt, clippy
 
 test-rust: ## All Rust tests
 	$(CARGO) test
@@ -90,7 +90,7 @@ AARCH64_ENV = RUSTC=/usr/bin/rustc CARGO_TARGET_DIR=target/aarch64 \
 	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu" \
 	QEMU_CPU=max MNMT_REQUIRE_ISAS=neon,dotprod
 
-.PHONY: aarch64-prereqs test-aarch64 bench-kernels
+.PHONY: aarch64-prereqs test-aarch64 test-isa bench-kernels
 aarch64-prereqs: ## install Debian's rustc, aarch64 std, cross gcc and qemu-user if missing (root)
 	@if [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/aarch64-unknown-linux-gnu ] \
 	    && command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null; then :; \
@@ -98,8 +98,16 @@ aarch64-prereqs: ## install Debian's rustc, aarch64 std, cross gcc and qemu-user
 	    && apt-get install -y rustc-web cargo-web libstd-rust-web-dev:arm64 \
 	       gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user; fi
 
-test-aarch64: aarch64-prereqs ## kernels forced to NEON and dotprod vs scalar, under qemu-user
+test-aarch64: aarch64-prereqs ## NEON and dotprod kernels vs scalar, and the x86 golden translations, under qemu-user
 	$(AARCH64_ENV) $(CARGO) test --release --target aarch64-unknown-linux-gnu --test aarch64_kernels
+	for isa in neon dotprod; do \
+		MNMT_FORCE_ISA=$$isa $(AARCH64_ENV) $(CARGO) test --release --target aarch64-unknown-linux-gnu --test isa_golden || exit 1; \
+	done
+
+# The same INT8 translations (ids and text) with every x86 kernel, forced one process at a time.
+X86_ISAS ?= scalar sse41 avx2
+test-isa: ## Golden INT8 translations identical with MNMT_FORCE_ISA=scalar, sse41, avx2
+	for isa in $(X86_ISAS); do MNMT_FORCE_ISA=$$isa $(CARGO) test --release --test isa_golden || exit 1; done
 
 bench-kernels: ## INT8 GEMM GMAC/s per ISA and shape, with bandwidth and peak (single thread)
 	$(CARGO) bench --bench kernels

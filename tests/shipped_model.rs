@@ -1,0 +1,63 @@
+//! The model shipped in `models/` loads and translates the demo sentences to the expected German
+//! (the same text that Hugging Face `transformers` produces from the f32 weights, greedy and beam 4).
+
+use mobilenmt::decode::{Limits, TranslateOptions, Translator};
+use mobilenmt::model::{DType, Model};
+
+const MODEL: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/models/mobilenmt-en-de/model-int8.gguf"
+);
+
+/// (source, greedy, beam 4)
+const CASES: [(&str, &str, &str); 4] = [
+    (
+        "A man is riding a bicycle down the street.",
+        "Ein Mann fährt mit einem Fahrrad die Straße entlang.",
+        "Ein Mann fährt auf einem Fahrrad die Straße entlang.",
+    ),
+    (
+        "Two dogs are playing in the snow.",
+        "Zwei Hunde spielen im Schnee.",
+        "Zwei Hunde spielen im Schnee.",
+    ),
+    (
+        "A woman is reading a book in the park.",
+        "Eine Frau liest im Park ein Buch.",
+        "Eine Frau liest im Park ein Buch.",
+    ),
+    (
+        "Children are playing football on the beach.",
+        "Kinder spielen Football am Strand.",
+        "Kinder spielen Football am Strand.",
+    ),
+];
+
+#[test]
+fn shipped_model_translates_the_demo_sentences() {
+    let model = Model::load(MODEL).expect("the shipped model loads");
+    let c = model.config();
+    assert_eq!(c.dtype, DType::Int8);
+    assert_eq!((c.encoder_layers, c.decoder_layers, c.d_model), (6, 2, 256));
+    assert_eq!(c.source_lang.as_deref(), Some("en"));
+    assert_eq!(c.target_lang.as_deref(), Some("de"));
+    assert!(
+        model.file_size() <= 10_000_000,
+        "model file is {} bytes",
+        model.file_size()
+    );
+    let tr = Translator::new(model, Limits::default()).unwrap();
+    for (src, greedy, beam4) in CASES {
+        for (beam, want) in [(1, greedy), (4, beam4)] {
+            let opts = TranslateOptions {
+                beam_size: beam,
+                ..TranslateOptions::default()
+            };
+            assert_eq!(
+                tr.translate(src, &opts).unwrap(),
+                want,
+                "beam {beam}: {src}"
+            );
+        }
+    }
+}
