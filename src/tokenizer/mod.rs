@@ -17,12 +17,13 @@ pub mod proto;
 
 mod normalizer;
 mod sentencepiece;
+mod strtab;
 mod trie;
 
-use std::collections::HashMap;
 use std::fmt;
 
 pub use self::sentencepiece::{EncodeScratch, SentencePiece, Span, SpanKind};
+use self::strtab::{SortedIds, StrTable};
 use crate::{Error, Result};
 
 /// One side's mapping from SentencePiece output to model ids.
@@ -32,24 +33,23 @@ struct VocabSide {
     spm_to_vocab: Vec<u32>,
     /// Marian id of each byte piece `<0xXX>`.
     byte_to_vocab: [u32; 256],
+    /// The vocabulary's pieces in id order.
+    pieces: StrTable,
     /// Piece string -> Marian id, for merged unknown runs and language codes.
-    index: HashMap<String, u32>,
-    size: usize,
+    index: SortedIds,
 }
 
 impl VocabSide {
     fn new(spm: &SentencePiece, vocab: &[String], unk_id: u32, side: &str) -> Result<Self> {
-        let mut index = HashMap::with_capacity(vocab.len());
-        for (i, piece) in vocab.iter().enumerate() {
-            let id = u32::try_from(i)
-                .map_err(|_| Error::bad_model(format!("{side} vocabulary too large")))?;
-            if index.insert(piece.clone(), id).is_some() {
-                return Err(Error::bad_model(format!(
-                    "{side} vocabulary lists {piece:?} twice"
-                )));
-            }
-        }
-        let lookup = |p: &str| index.get(p).copied().unwrap_or(unk_id);
+        let pieces = StrTable::build(vocab.len(), |i| &vocab[i])
+            .map_err(|_| Error::bad_model(format!("{side} vocabulary too large")))?;
+        let index = SortedIds::build(&pieces, 0..vocab.len() as u32).map_err(|id| {
+            Error::bad_model(format!(
+                "{side} vocabulary lists {:?} twice",
+                pieces.get(id)
+            ))
+        })?;
+        let lookup = |p: &str| index.find(&pieces, p.as_bytes()).unwrap_or(unk_id);
         let spm_to_vocab = (0..spm.piece_size() as u32)
             .map(|id| lookup(spm.id_to_piece(id).unwrap_or_default()))
             .collect();
@@ -60,15 +60,17 @@ impl VocabSide {
         Ok(VocabSide {
             spm_to_vocab,
             byte_to_vocab,
+            pieces,
             index,
-            size: vocab.len(),
         })
     }
 
+    fn size(&self) -> usize {
+        self.pieces.len()
+    }
+
     fn lookup(&self, piece: &[u8]) -> Option<u32> {
-        std::str::from_utf8(piece)
-            .ok()
-            .and_then(|p| self.index.get(p).copied())
+        self.index.find(&self.pieces, piece)
     }
 }
 
@@ -78,11 +80,14 @@ impl VocabSide {
 #[derive(Clone)]
 pub struct Tokenizer {
     source: SentencePiece,
-    target: SentencePiece,
+    /// `None` when both sides use byte-identical SentencePiece models: parsed once.
+    target: Option<SentencePiece>,
     source_vocab: VocabSide,
-    target_vocab: VocabSide,
-    /// Target vocabulary strings and their id in the SentencePiece model used for decoding.
-    target_pieces: Vec<(String, u32)>,
+    /// `None` when the target side would be identical to the source side (same SentencePiece
+    /// model, same vocabulary).
+    target_vocab: Option<VocabSide>,
+    /// Per target vocabulary id, its id in the SentencePiece model used for decoding.
+    target_spm_ids: Vec<u32>,
     /// MarianTokenizer decodes with the source model when the vocabulary is shared.
     decode_with_source: bool,
     /// Special-token strings split out of the text before SentencePiece sees it, with their ids.
@@ -95,8 +100,8 @@ pub struct Tokenizer {
 impl fmt::Debug for Tokenizer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tokenizer")
-            .field("source_vocab_size", &self.source_vocab.size)
-            .field("target_vocab_size", &self.target_vocab.size)
+            .field("source_vocab_size", &self.source_vocab_size())
+            .field("target_vocab_size", &self.target_vocab_size())
             .field("shared_vocab", &self.decode_with_source)
             .field("unk_id", &self.unk_id)
             .field("eos_id", &self.eos_id)
@@ -129,8 +134,14 @@ impl Tokenizer {
     ) -> Result<Tokenizer> {
         let source =
             SentencePiece::from_bytes(source_spm).map_err(|e| e.context("source SentencePiece"))?;
-        let target =
-            SentencePiece::from_bytes(target_spm).map_err(|e| e.context("target SentencePiece"))?;
+        let target = if target_spm == source_spm {
+            None
+        } else {
+            Some(
+                SentencePiece::from_bytes(target_spm)
+                    .map_err(|e| e.context("target SentencePiece"))?,
+            )
+        };
         for (name, vocab) in [("source", source_vocab), ("target", target_vocab)] {
             for (what, id) in [("unk", unk_id), ("eos", eos_id), ("pad", pad_id)] {
                 if id as usize >= vocab.len() {
@@ -143,11 +154,22 @@ impl Tokenizer {
         }
         let decode_with_source = source_vocab == target_vocab;
         let source_side = VocabSide::new(&source, source_vocab, unk_id, "source")?;
-        let target_side = VocabSide::new(&target, target_vocab, unk_id, "target")?;
-        let decoder = if decode_with_source { &source } else { &target };
-        let target_pieces = target_vocab
+        let target_side = match &target {
+            None if decode_with_source => None,
+            t => Some(VocabSide::new(
+                t.as_ref().unwrap_or(&source),
+                target_vocab,
+                unk_id,
+                "target",
+            )?),
+        };
+        let decoder = match &target {
+            Some(t) if !decode_with_source => t,
+            _ => &source,
+        };
+        let target_spm_ids = target_vocab
             .iter()
-            .map(|p| (p.clone(), decoder.piece_to_id(p)))
+            .map(|p| decoder.piece_to_id(p))
             .collect();
         let mut specials: Vec<(String, u32)> = Vec::new();
         for id in [eos_id, unk_id, pad_id] {
@@ -161,7 +183,7 @@ impl Tokenizer {
             target,
             source_vocab: source_side,
             target_vocab: target_side,
-            target_pieces,
+            target_spm_ids,
             decode_with_source,
             specials,
             unk_id,
@@ -172,12 +194,16 @@ impl Tokenizer {
 
     /// Source vocabulary size (encoder input ids are below it).
     pub fn source_vocab_size(&self) -> usize {
-        self.source_vocab.size
+        self.source_vocab.size()
     }
 
     /// Target vocabulary size (decoder ids are below it).
     pub fn target_vocab_size(&self) -> usize {
-        self.target_vocab.size
+        self.target_side().size()
+    }
+
+    fn target_side(&self) -> &VocabSide {
+        self.target_vocab.as_ref().unwrap_or(&self.source_vocab)
     }
 
     /// The source SentencePiece model.
@@ -187,7 +213,7 @@ impl Tokenizer {
 
     /// The target SentencePiece model.
     pub fn target_model(&self) -> &SentencePiece {
-        &self.target
+        self.target.as_ref().unwrap_or(&self.source)
     }
 
     /// Encodes source text as `MarianTokenizer(text)["input_ids"]`: clears `out`, writes the ids
@@ -257,7 +283,7 @@ impl Tokenizer {
         }
         let (spm, vocab) = match side {
             Side::Source => (&self.source, &self.source_vocab),
-            Side::Target => (&self.target, &self.target_vocab),
+            Side::Target => (self.target_model(), self.target_side()),
         };
         // MarianTokenizer.remove_language_code: a leading ">>xx<<" is one token.
         if chunk.starts_with(">>") {
@@ -293,25 +319,23 @@ impl Tokenizer {
         out.clear();
         if let Some(&bad) = ids
             .iter()
-            .find(|&&id| id as usize >= self.target_pieces.len())
+            .find(|&&id| id as usize >= self.target_spm_ids.len())
         {
             return Err(Error::invalid_argument(format!(
                 "token id {bad} is outside the target vocabulary (size {})",
-                self.target_pieces.len()
+                self.target_spm_ids.len()
             )));
         }
         let decoder = if self.decode_with_source {
             &self.source
         } else {
-            &self.target
+            self.target_model()
         };
+        let side = self.target_side();
         let pieces = ids
             .iter()
             .filter(|&&id| id != self.eos_id && id != self.pad_id && id != self.unk_id)
-            .map(|&id| {
-                let (piece, spm_id) = &self.target_pieces[id as usize];
-                (piece.as_str(), *spm_id)
-            });
+            .map(|&id| (side.pieces.get(id), self.target_spm_ids[id as usize]));
         decoder.decode_into(pieces, out)?;
         // MarianTokenizer then replaces any `▁` left (pieces unknown to SentencePiece keep
         // theirs) and strips Python whitespace from both ends.

@@ -2,11 +2,11 @@
 //! the same results as the reference implementation (`sentencepiece` 0.2, whose unigram encoder
 //! is the "optimized" on-the-fly Viterbi in `unigram_model.cc`).
 
-use std::collections::HashMap;
 use std::fmt;
 
 use super::normalizer::{one_char_len, valid_char_len, Normalizer};
 use super::proto::{ModelProto, ModelType, PieceType};
+use super::strtab::{SortedIds, StrTable};
 use super::trie::Trie;
 use crate::{Error, ErrorKind, Result};
 
@@ -81,11 +81,13 @@ impl EncodeScratch {
 /// A parsed SentencePiece `.model` (unigram; BPE, word and char models are refused).
 #[derive(Clone)]
 pub struct SentencePiece {
-    pieces: Vec<String>,
+    pieces: StrTable,
     scores: Vec<f32>,
     kinds: Vec<PieceType>,
-    index: HashMap<String, u32>,
-    trie: Trie,
+    /// Normal, user-defined and unused pieces by bytes: the Viterbi lattice and `PieceToId`.
+    normal: SortedIds,
+    /// Control, unknown and byte pieces by bytes: `PieceToId` looks here first.
+    reserved: SortedIds,
     user_defined: Option<Trie>,
     normalizer: Normalizer,
     denormalizer: Option<Normalizer>,
@@ -132,11 +134,8 @@ impl SentencePiece {
             return Err(Error::bad_model("SentencePiece model has too many pieces"));
         }
         let byte_fallback = proto.trainer_spec.byte_fallback;
-        let mut pieces = Vec::with_capacity(n);
         let mut scores = Vec::with_capacity(n);
         let mut kinds = Vec::with_capacity(n);
-        let mut normal: HashMap<&str, u32> = HashMap::with_capacity(n);
-        let mut reserved: HashMap<&str, u32> = HashMap::new();
         let mut unk_id = None;
         let mut byte_ids = vec![NONE; 256];
         let mut min_score = f32::MAX;
@@ -146,21 +145,6 @@ impl SentencePiece {
             if p.piece.is_empty() {
                 return Err(Error::bad_model(format!(
                     "SentencePiece piece {i} is empty"
-                )));
-            }
-            let is_normal = matches!(
-                p.kind,
-                PieceType::Normal | PieceType::UserDefined | PieceType::Unused
-            );
-            let map = if is_normal {
-                &mut normal
-            } else {
-                &mut reserved
-            };
-            if map.insert(&p.piece, id).is_some() {
-                return Err(Error::bad_model(format!(
-                    "SentencePiece piece {:?} is defined twice",
-                    p.piece
                 )));
             }
             match p.kind {
@@ -192,7 +176,6 @@ impl SentencePiece {
                 }
                 _ => {}
             }
-            pieces.push(p.piece.clone());
             scores.push(p.score);
             kinds.push(p.kind);
         }
@@ -203,7 +186,27 @@ impl SentencePiece {
                 "SentencePiece model has byte_fallback but not all 256 byte pieces",
             ));
         }
-        let trie = Trie::build(normal.iter().map(|(k, &v)| (k.as_bytes(), v)))?;
+        let pieces = StrTable::build(n, |i| &proto.pieces[i].piece)?;
+        let is_normal = |k: PieceType| {
+            matches!(
+                k,
+                PieceType::Normal | PieceType::UserDefined | PieceType::Unused
+            )
+        };
+        let sorted = |normal: bool| {
+            SortedIds::build(
+                &pieces,
+                (0..n as u32).filter(|&i| is_normal(kinds[i as usize]) == normal),
+            )
+            .map_err(|id| {
+                Error::bad_model(format!(
+                    "SentencePiece piece {:?} is defined twice",
+                    pieces.get(id)
+                ))
+            })
+        };
+        let normal = sorted(true)?;
+        let reserved = sorted(false)?;
         let user: Vec<(&[u8], u32)> = proto
             .pieces
             .iter()
@@ -216,12 +219,6 @@ impl SentencePiece {
         } else {
             Some(Trie::build(user)?)
         };
-        // PieceToId looks in the reserved map first.
-        let mut index: HashMap<String, u32> =
-            normal.iter().map(|(k, &v)| ((*k).to_owned(), v)).collect();
-        for (k, &v) in &reserved {
-            index.insert((*k).to_owned(), v);
-        }
         let normalizer = Normalizer::new(
             &proto.normalizer_spec,
             proto.trainer_spec.treat_whitespace_as_suffix,
@@ -236,8 +233,8 @@ impl SentencePiece {
             pieces,
             scores,
             kinds,
-            index,
-            trie,
+            normal,
+            reserved,
             user_defined,
             normalizer,
             denormalizer,
@@ -257,12 +254,16 @@ impl SentencePiece {
 
     /// The piece with `id`.
     pub fn id_to_piece(&self, id: u32) -> Option<&str> {
-        self.pieces.get(id as usize).map(String::as_str)
+        ((id as usize) < self.pieces.len()).then(|| self.pieces.get(id))
     }
 
     /// sentencepiece's `PieceToId`: unknown strings give the `<unk>` id.
     pub fn piece_to_id(&self, piece: &str) -> u32 {
-        self.index.get(piece).copied().unwrap_or(self.unk_id)
+        let key = piece.as_bytes();
+        self.reserved
+            .find(&self.pieces, key)
+            .or_else(|| self.normal.find(&self.pieces, key))
+            .unwrap_or(self.unk_id)
     }
 
     /// The kind of piece `id`.
@@ -354,37 +355,38 @@ impl SentencePiece {
             let base = best[start].score;
             let mblen = one_char_len(text[start]).min(n - start);
             let mut has_single_node = false;
-            let window = &text[start..n.min(start + self.trie.max_key_len())];
-            self.trie.for_each_prefix(window, |len, id| {
-                let kind = self.kinds[id as usize];
-                if kind == PieceType::Unused {
-                    return;
-                }
-                let target = &mut best[start + len];
-                if kind == PieceType::UserDefined {
-                    // sentencepiece computes this bonus in double precision.
-                    let cand = f64::from(len as f32 * self.max_score) - 0.1 + f64::from(base);
-                    if target.start == NONE || cand > f64::from(target.score) {
-                        *target = BestNode {
-                            score: cand as f32,
-                            start: start as u32,
-                            id,
-                        };
+            let window = &text[start..n.min(start + self.normal.max_len())];
+            self.normal
+                .for_each_prefix(&self.pieces, window, |len, id| {
+                    let kind = self.kinds[id as usize];
+                    if kind == PieceType::Unused {
+                        return;
                     }
-                } else {
-                    let cand = self.scores[id as usize] + base;
-                    if target.start == NONE || cand > target.score {
-                        *target = BestNode {
-                            score: cand,
-                            start: start as u32,
-                            id,
-                        };
+                    let target = &mut best[start + len];
+                    if kind == PieceType::UserDefined {
+                        // sentencepiece computes this bonus in double precision.
+                        let cand = f64::from(len as f32 * self.max_score) - 0.1 + f64::from(base);
+                        if target.start == NONE || cand > f64::from(target.score) {
+                            *target = BestNode {
+                                score: cand as f32,
+                                start: start as u32,
+                                id,
+                            };
+                        }
+                    } else {
+                        let cand = self.scores[id as usize] + base;
+                        if target.start == NONE || cand > target.score {
+                            *target = BestNode {
+                                score: cand,
+                                start: start as u32,
+                                id,
+                            };
+                        }
                     }
-                }
-                if len == mblen {
-                    has_single_node = true;
-                }
-            });
+                    if len == mblen {
+                        has_single_node = true;
+                    }
+                });
             if !has_single_node {
                 let target = &mut best[start + mblen];
                 let cand = unk_score + base;
@@ -470,7 +472,7 @@ impl SentencePiece {
             match kind {
                 PieceType::Control => {}
                 PieceType::Unknown => {
-                    if self.pieces[id as usize] == piece {
+                    if self.pieces.get(id) == piece {
                         out.push_str(&self.unk_surface);
                     } else {
                         out.push_str(piece);

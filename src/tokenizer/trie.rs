@@ -1,7 +1,7 @@
-//! A compact byte trie over vocabulary pieces, built once at load and walked by the Viterbi
-//! segmenter from every start position. Children of a node are stored contiguously and sorted, so
-//! a step is a short linear scan or a binary search; the root has a direct 256-entry table because
-//! every walk starts there.
+//! A compact byte trie over user-defined pieces, built once at load and matched by the normalizer
+//! at every position (the much larger set of all pieces uses `strtab`'s sorted ids instead).
+//! Children of a node are stored contiguously and sorted, so a step is a short linear scan or a
+//! binary search; the root has a direct 256-entry table because every walk starts there.
 
 use crate::{Error, Result};
 
@@ -23,7 +23,6 @@ pub struct Trie {
     labels: Vec<u8>,
     targets: Vec<u32>,
     root: Box<[u32; 256]>,
-    max_key_len: usize,
 }
 
 /// A mutable tree used only while building.
@@ -38,7 +37,6 @@ impl Trie {
     /// first value (callers reject duplicates earlier with a better message).
     pub fn build<'a>(keys: impl IntoIterator<Item = (&'a [u8], u32)>) -> Result<Self> {
         let mut tree: Vec<BuildNode> = vec![BuildNode::default()];
-        let mut max_key_len = 0;
         for (key, value) in keys {
             if key.is_empty() {
                 continue;
@@ -46,7 +44,6 @@ impl Trie {
             if value == NO_VALUE {
                 return Err(Error::internal("trie value u32::MAX is reserved"));
             }
-            max_key_len = max_key_len.max(key.len());
             let mut node = 0;
             for &b in key {
                 node = match tree[node].children.iter().find(|(l, _)| *l == b) {
@@ -106,13 +103,7 @@ impl Trie {
             labels,
             targets,
             root,
-            max_key_len,
         })
-    }
-
-    /// Length in bytes of the longest key.
-    pub fn max_key_len(&self) -> usize {
-        self.max_key_len
     }
 
     #[inline]
@@ -194,6 +185,5 @@ mod tests {
         assert_eq!(t.get(b"k2"), Some(12));
         assert_eq!(t.longest_prefix(b"k1999"), Some(4));
         assert_eq!(t.longest_prefix(b"zz"), None);
-        assert_eq!(t.max_key_len(), 4);
     }
 }
