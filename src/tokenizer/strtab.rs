@@ -110,7 +110,7 @@ impl SortedIds {
             // Strings in `range` all start with text[..depth]; those no longer than `depth` sort
             // before the rest and cannot match a longer prefix.
             let byte_at = |id: &u32| table.bytes_of(*id).get(depth).copied();
-            let lo = range.partition_point(|id| byte_at(id).is_none_or(|c| c < b));
+            let lo = range.partition_point(|id| byte_at(id).map_or(true, |c| c < b));
             range = &range[lo..];
             let hi = range.partition_point(|id| byte_at(id) == Some(b));
             range = &range[..hi];
