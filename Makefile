@@ -159,9 +159,16 @@ fuzz: ## Fuzz each target for FUZZ_SECONDS (default 60) in turn: nightly + cargo
 TSAN_TARGET ?= $(shell rustc -vV | sed -n 's/^host: //p')
 TSAN_CALLS  ?= 150
 
-.PHONY: sanitize tsan soak test-robust
+.PHONY: sanitize sanitize-rust tsan soak test-robust
 sanitize: build ## C tests (ctest/*.c) under ASan (with leak checks) + UBSan, static library
 	ctest/sanitize.sh $(RELEASE)/libmobilenmt.a $(BUILD)/asan $(CTEST_MODELS)
+
+sanitize-rust: ## As sanitize, with the library itself built under ASan (nightly, -Zbuild-std; minutes)
+	@rustup component list --toolchain nightly --installed | grep -q rust-src || \
+		rustup component add rust-src --toolchain nightly
+	RUSTFLAGS="-Zsanitizer=address" CARGO_TARGET_DIR=target/asan \
+		$(CARGO) +nightly build -Zbuild-std --target $(TSAN_TARGET) --release --lib
+	ctest/sanitize.sh target/asan/$(TSAN_TARGET)/release/libmobilenmt.a $(BUILD)/asan-rust $(CTEST_MODELS)
 
 tsan: ## 16-thread concurrency test under ThreadSanitizer (nightly, -Zbuild-std)
 	@rustup component list --toolchain nightly --installed | grep -q rust-src || \
