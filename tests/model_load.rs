@@ -71,7 +71,7 @@ fn tiny_int8_model_loads_with_expected_config_and_views() {
     assert_eq!(m.file_size(), bytes.len() as u64);
     assert_eq!(m.source_spm(), b"source spm bytes");
     assert_eq!(m.target_spm(), b"target spm!");
-    assert_eq!(m.source_vocab()[1], "<unk>");
+    assert_eq!(m.source_vocab().get(1), Some("<unk>"));
     assert_eq!(m.target_vocab(), m.source_vocab());
 
     // Tensor 0 is token_embd.weight: INT8 rows padded from 24 to 64 columns.
@@ -139,7 +139,7 @@ fn untied_f32_model_has_separate_matrices_and_vocabularies() {
     assert_eq!(c.dtype, DType::F32);
     assert_eq!(m.source_vocab().len(), 10);
     assert_eq!(m.target_vocab().len(), 14);
-    assert_eq!(m.target_vocab()[0], "t</s>");
+    assert_eq!(m.target_vocab().get(0), Some("t</s>"));
     let (src, tgt, out) = (m.src_embedding(), m.tgt_embedding(), m.output_projection());
     assert_eq!((src.rows(), tgt.rows(), out.rows()), (10, 14, 14));
     let (Matrix::F32 { data: s, .. }, Matrix::F32 { data: t, .. }, Matrix::F32 { data: o, .. }) =
@@ -465,10 +465,12 @@ fn corrupted_metadata_and_tensor_table() {
             vec!["tokenizer.source_spm", "expected array[u8]"],
         ),
         (
+            // The target model may be absent (a shared SentencePiece model is stored once); the
+            // source model may not.
             "spm missing",
-            remove("tokenizer.target_spm"),
+            remove("tokenizer.source_spm"),
             BadModel,
-            vec!["missing key tokenizer.target_spm"],
+            vec!["missing key tokenizer.source_spm"],
         ),
         (
             "vocab too short",

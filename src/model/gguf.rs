@@ -121,8 +121,12 @@ pub enum Value {
         start: usize,
         len: usize,
     },
-    /// An array of strings.
-    StringArray(Vec<String>),
+    /// An array of `len` strings, validated as UTF-8 and left in place: the first string's
+    /// length field is at byte `start` (a vocabulary is read where it lies, not copied).
+    StringArray {
+        start: usize,
+        len: usize,
+    },
     /// An array of arrays.
     ArrayArray(Vec<Value>),
 }
@@ -144,7 +148,7 @@ impl Value {
             Value::I64(_) => "i64".into(),
             Value::F64(_) => "f64".into(),
             Value::RawArray { elem, .. } => format!("array[{}]", elem.name()),
-            Value::StringArray(_) => "array[string]".into(),
+            Value::StringArray { .. } => "array[string]".into(),
             Value::ArrayArray(_) => "array[array]".into(),
         }
     }
@@ -235,11 +239,15 @@ impl<'a> Reader<'a> {
     }
 
     fn string(&mut self, what: &dyn Fn() -> String) -> Result<String> {
+        self.str(what).map(str::to_owned)
+    }
+
+    fn str(&mut self, what: &dyn Fn() -> String) -> Result<&'a str> {
         let len = self.count(1, what)?;
         let at = self.pos;
         let raw = self.take(len, what)?;
         match std::str::from_utf8(raw) {
-            Ok(s) => Ok(s.to_owned()),
+            Ok(s) => Ok(s),
             Err(e) => Err(Error::bad_model(format!(
                 "{}: string at offset {} is not valid UTF-8 (bad byte at {})",
                 what(),
@@ -319,11 +327,11 @@ impl<'a> Reader<'a> {
                         Value::RawArray { elem, start, len }
                     }
                     None if elem == ValueType::String => {
-                        let mut v = Vec::with_capacity(len);
+                        let start = self.pos;
                         for _ in 0..len {
-                            v.push(self.string(what)?);
+                            self.str(what)?;
                         }
-                        Value::StringArray(v)
+                        Value::StringArray { start, len }
                     }
                     None => {
                         let mut v = Vec::with_capacity(len);

@@ -185,14 +185,62 @@ impl Storage {
     }
 }
 
+/// A vocabulary read in place from the model file (GGUF stores strings inline, validated as
+/// UTF-8 at load), so that a loaded model holds 4 bytes per piece instead of a `String` each.
+#[derive(Clone, Copy)]
+pub struct Vocab<'a> {
+    file: &'a [u8],
+    /// Byte offset of each piece's GGUF string record (u64 length, then the bytes).
+    records: &'a [u32],
+}
+
+impl<'a> Vocab<'a> {
+    /// Number of pieces.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// True for a vocabulary without pieces.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Piece `i`, or `None` past the end.
+    pub fn get(&self, i: usize) -> Option<&'a str> {
+        let at = *self.records.get(i)? as usize;
+        let len = u64::from_le_bytes(self.file.get(at..at + 8)?.try_into().ok()?);
+        let start = at + 8;
+        let end = start.checked_add(usize::try_from(len).ok()?)?;
+        std::str::from_utf8(self.file.get(start..end)?).ok()
+    }
+
+    /// The pieces in id order.
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let v = *self;
+        (0..v.len()).map(move |i| v.get(i).unwrap_or_default())
+    }
+}
+
+impl PartialEq for Vocab<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl fmt::Debug for Vocab<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 /// A loaded, validated model. Immutable; share it by reference across threads.
 pub struct Model {
     storage: Storage,
     config: Config,
     source_spm: (usize, usize),
     target_spm: (usize, usize),
-    source_vocab: Vec<String>,
-    target_vocab: Option<Vec<String>>,
+    source_vocab: Vec<u32>,
+    target_vocab: Option<Vec<u32>>,
     positions: Vec<f32>,
     layout: Layout,
 }
@@ -281,7 +329,7 @@ impl Model {
         if bytes.as_ptr() as usize % 64 != 0 {
             return Err(Error::internal("model buffer is not 64-byte aligned"));
         }
-        let mut g = gguf::parse(bytes)?;
+        let g = gguf::parse(bytes)?;
         let meta = Meta { g: &g, bytes };
         let config = config::read_config(&meta)?;
         let source_spm = meta.u8_array("tokenizer.source_spm")?;
@@ -293,10 +341,11 @@ impl Model {
         };
         let layout = weights::resolve(&g, bytes.len(), &config)?;
 
-        let source_vocab =
-            take_vocab(&mut g, "tokenizer.vocab", config.vocab_size, true)?.unwrap_or_default();
-        let target_vocab = take_vocab(
-            &mut g,
+        let source_vocab = vocab_records(&g, bytes, "tokenizer.vocab", config.vocab_size, true)?
+            .unwrap_or_default();
+        let target_vocab = vocab_records(
+            &g,
+            bytes,
             "tokenizer.target_vocab",
             config.decoder_vocab_size,
             false,
@@ -344,14 +393,20 @@ impl Model {
     }
 
     /// Marian's source vocabulary in id order (`vocab_size` pieces).
-    pub fn source_vocab(&self) -> &[String] {
-        &self.source_vocab
+    pub fn source_vocab(&self) -> Vocab<'_> {
+        Vocab {
+            file: self.storage.bytes(),
+            records: &self.source_vocab,
+        }
     }
 
     /// The target vocabulary in id order (`decoder_vocab_size` pieces); the source list when the
     /// sides share one.
-    pub fn target_vocab(&self) -> &[String] {
-        self.target_vocab.as_deref().unwrap_or(&self.source_vocab)
+    pub fn target_vocab(&self) -> Vocab<'_> {
+        Vocab {
+            file: self.storage.bytes(),
+            records: self.target_vocab.as_deref().unwrap_or(&self.source_vocab),
+        }
     }
 
     /// Source token embeddings, `(vocab_size, d_model)`.
@@ -476,14 +531,15 @@ impl Model {
     }
 }
 
-/// Moves a vocabulary out of the parsed metadata after checking its type and length.
-fn take_vocab(
-    g: &mut gguf::Gguf,
+/// Locates each string of a vocabulary in the file after checking its type and length.
+fn vocab_records(
+    g: &gguf::Gguf,
+    bytes: &[u8],
     key: &str,
     expected_len: usize,
     required: bool,
-) -> Result<Option<Vec<String>>> {
-    let Some((_, value)) = g.metadata.iter_mut().find(|(k, _)| k == key) else {
+) -> Result<Option<Vec<u32>>> {
+    let Some((_, value)) = g.metadata.iter().find(|(k, _)| k == key) else {
         if required {
             return Err(Error::bad_model(format!(
                 "missing key {key} (expected array[string])"
@@ -491,19 +547,36 @@ fn take_vocab(
         }
         return Ok(None);
     };
-    let gguf::Value::StringArray(pieces) = value else {
+    let &gguf::Value::StringArray { start, len } = value else {
         return Err(Error::bad_model(format!(
             "key {key}: expected array[string], found {}",
             value.type_name()
         )));
     };
-    if pieces.len() != expected_len {
+    if len != expected_len {
         return Err(Error::bad_model(format!(
-            "key {key}: expected {expected_len} pieces (the vocabulary size), found {}",
-            pieces.len()
+            "key {key}: expected {expected_len} pieces (the vocabulary size), found {len}"
         )));
     }
-    Ok(Some(std::mem::take(pieces)))
+    let mut records = Vec::with_capacity(len);
+    let mut at = start;
+    for _ in 0..len {
+        // The parser walked these records already; a failure here means it and this walk
+        // disagree, which is a bug rather than a bad file.
+        let n = bytes
+            .get(at..at + 8)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_le_bytes)
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| Error::internal(format!("key {key}: string record out of bounds")))?;
+        records.push(u32::try_from(at).map_err(|_| {
+            Error::unsupported(format!(
+                "key {key}: vocabulary beyond the first 4 GiB of the file"
+            ))
+        })?);
+        at = at + 8 + n;
+    }
+    Ok(Some(records))
 }
 
 #[cfg(test)]

@@ -26,6 +26,55 @@ pub use self::sentencepiece::{EncodeScratch, SentencePiece, Span, SpanKind};
 use self::strtab::{SortedIds, StrTable};
 use crate::{Error, Result};
 
+/// A vocabulary in id order, as [`Tokenizer::new`] reads it: a list of strings, or a
+/// [`Vocab`](crate::model::Vocab) read in place from a model file.
+pub trait PieceList {
+    /// Number of pieces.
+    fn piece_count(&self) -> usize;
+    /// Piece `i` (`i < piece_count()`).
+    fn piece(&self, i: usize) -> &str;
+}
+
+impl PieceList for &[String] {
+    fn piece_count(&self) -> usize {
+        self.len()
+    }
+    fn piece(&self, i: usize) -> &str {
+        &self[i]
+    }
+}
+
+impl PieceList for &Vec<String> {
+    fn piece_count(&self) -> usize {
+        self.len()
+    }
+    fn piece(&self, i: usize) -> &str {
+        &self[i]
+    }
+}
+
+impl PieceList for &[&str] {
+    fn piece_count(&self) -> usize {
+        self.len()
+    }
+    fn piece(&self, i: usize) -> &str {
+        self[i]
+    }
+}
+
+impl PieceList for crate::model::Vocab<'_> {
+    fn piece_count(&self) -> usize {
+        self.len()
+    }
+    fn piece(&self, i: usize) -> &str {
+        self.get(i).unwrap_or_default()
+    }
+}
+
+fn same_pieces(a: &impl PieceList, b: &impl PieceList) -> bool {
+    a.piece_count() == b.piece_count() && (0..a.piece_count()).all(|i| a.piece(i) == b.piece(i))
+}
+
 /// One side's mapping from SentencePiece output to model ids.
 #[derive(Clone)]
 struct VocabSide {
@@ -40,10 +89,11 @@ struct VocabSide {
 }
 
 impl VocabSide {
-    fn new(spm: &SentencePiece, vocab: &[String], unk_id: u32, side: &str) -> Result<Self> {
-        let pieces = StrTable::build(vocab.len(), |i| &vocab[i])
+    fn new(spm: &SentencePiece, vocab: &impl PieceList, unk_id: u32, side: &str) -> Result<Self> {
+        let n = vocab.piece_count();
+        let pieces = StrTable::build(n, |i| vocab.piece(i))
             .map_err(|_| Error::bad_model(format!("{side} vocabulary too large")))?;
-        let index = SortedIds::build(&pieces, 0..vocab.len() as u32).map_err(|id| {
+        let index = SortedIds::build(&pieces, 0..n as u32).map_err(|id| {
             Error::bad_model(format!(
                 "{side} vocabulary lists {:?} twice",
                 pieces.get(id)
@@ -126,8 +176,8 @@ impl Tokenizer {
     pub fn new(
         source_spm: &[u8],
         target_spm: &[u8],
-        source_vocab: &[String],
-        target_vocab: &[String],
+        source_vocab: impl PieceList,
+        target_vocab: impl PieceList,
         unk_id: u32,
         eos_id: u32,
         pad_id: u32,
@@ -142,23 +192,26 @@ impl Tokenizer {
                     .map_err(|e| e.context("target SentencePiece"))?,
             )
         };
-        for (name, vocab) in [("source", source_vocab), ("target", target_vocab)] {
+        let sizes = [
+            ("source", source_vocab.piece_count()),
+            ("target", target_vocab.piece_count()),
+        ];
+        for (name, size) in sizes {
             for (what, id) in [("unk", unk_id), ("eos", eos_id), ("pad", pad_id)] {
-                if id as usize >= vocab.len() {
+                if id as usize >= size {
                     return Err(Error::invalid_argument(format!(
-                        "{what} id {id} is outside the {name} vocabulary (size {})",
-                        vocab.len()
+                        "{what} id {id} is outside the {name} vocabulary (size {size})"
                     )));
                 }
             }
         }
-        let decode_with_source = source_vocab == target_vocab;
-        let source_side = VocabSide::new(&source, source_vocab, unk_id, "source")?;
+        let decode_with_source = same_pieces(&source_vocab, &target_vocab);
+        let source_side = VocabSide::new(&source, &source_vocab, unk_id, "source")?;
         let target_side = match &target {
             None if decode_with_source => None,
             t => Some(VocabSide::new(
                 t.as_ref().unwrap_or(&source),
-                target_vocab,
+                &target_vocab,
                 unk_id,
                 "target",
             )?),
@@ -167,15 +220,14 @@ impl Tokenizer {
             Some(t) if !decode_with_source => t,
             _ => &source,
         };
-        let target_spm_ids = target_vocab
-            .iter()
-            .map(|p| decoder.piece_to_id(p))
+        let target_spm_ids = (0..target_vocab.piece_count())
+            .map(|i| decoder.piece_to_id(target_vocab.piece(i)))
             .collect();
         let mut specials: Vec<(String, u32)> = Vec::new();
         for id in [eos_id, unk_id, pad_id] {
-            let s = &source_vocab[id as usize];
+            let s = source_vocab.piece(id as usize);
             if !s.is_empty() && !specials.iter().any(|(t, _)| t == s) {
-                specials.push((s.clone(), id));
+                specials.push((s.to_owned(), id));
             }
         }
         Ok(Tokenizer {
