@@ -68,42 +68,117 @@ pub fn add_assign(y: &mut [f32], x: &[f32]) {
 
 /// `e^x` to within about 2 ulp, from IEEE operations only (Cephes' range reduction and
 /// polynomial). Overflows to +inf above 88.72 and underflows to 0 below about -103.9.
-#[inline]
+///
+/// Written without branches (out-of-range inputs are computed on a clamped copy and replaced by a
+/// select at the end, `floor` is an integer conversion) so that loops over it vectorise; each lane
+/// still performs the same operations in the same order, so vector and scalar results are equal.
+#[inline(always)]
 pub fn exp(x: f32) -> f32 {
     const HI: f32 = 88.722_84;
     const LO: f32 = -103.972_08;
-    if x.is_nan() {
-        return x;
-    }
-    if x > HI {
-        return f32::INFINITY;
-    }
-    if x < LO {
-        return 0.0;
-    }
-    // n = round(x / ln 2); r = x - n ln 2 with ln 2 split in two so r stays exact.
-    let n = (x * std::f32::consts::LOG2_E + 0.5).floor();
-    let r = (x - n * 0.693_359_4) - n * -2.121_944_4e-4;
+    // `max` returns the other operand for NaN, so `xc` is always in [LO, HI] (`clamp` would
+    // keep the NaN).
+    #[allow(clippy::manual_clamp)]
+    let xc = x.max(LO).min(HI);
+    // n = floor(xc / ln 2 + 0.5); t lies in [-149.5, 128.5], where truncation to i32 is exact
+    // and never saturates, and one compare turns truncation into floor.
+    let t = xc * std::f32::consts::LOG2_E + 0.5;
+    // SAFETY: t is finite and within i32 (see above), the one precondition; unlike `as`, this
+    // needs no saturation checks and so vectorises.
+    let ti: i32 = unsafe { t.to_int_unchecked() };
+    let ni = ti - i32::from((ti as f32) > t);
+    let n = ni as f32;
+    // r = x - n ln 2 with ln 2 split in two so r stays exact.
+    let r = (xc - n * 0.693_359_4) - n * -2.121_944_4e-4;
     let z = r * r;
     let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
         + 1.666_666_5e-1)
         * r
         + 0.5;
     let y = p * z + r + 1.0;
-    scale_by_pow2(y, n as i32)
+    let e = scale_by_pow2(y, ni);
+    if x.is_nan() {
+        x
+    } else if x > HI {
+        f32::INFINITY
+    } else if x < LO {
+        0.0
+    } else {
+        e
+    }
 }
 
-/// `y * 2^n` for n in [-151, 128] without libm's ldexp, in two exact steps when subnormal.
-#[inline]
+/// `y * 2^n` for n in [-151, 128] without libm's ldexp, in two exact steps when subnormal:
+/// `(y * p) * q` with `(p, q)` chosen per case (`q = 1` is exact), so that it vectorises without
+/// computing the unused cases, whose subnormal products would be slow.
+#[inline(always)]
 fn scale_by_pow2(y: f32, n: i32) -> f32 {
-    if n > 127 {
-        return y * 2.0 * f32::from_bits(((127 + 127) as u32) << 23);
+    let pow2 = |e: i32| f32::from_bits(((e + 127) as u32) << 23);
+    let (p, q) = if n > 127 {
+        (2.0, pow2(127))
+    } else if n < -126 {
+        (pow2(n.max(-190) + 64), pow2(-64))
+    } else {
+        (pow2(n), 1.0)
+    };
+    (y * p) * q
+}
+
+/// `out[i] = exp(x[i] - shift)` for every element, vectorised (8 lanes where the CPU has AVX2:
+/// the same operations per lane, so the same bits). Panics if the lengths differ.
+#[inline]
+pub fn exp_shifted(x: &[f32], shift: f32, out: &mut [f32]) {
+    assert_eq!(x.len(), out.len(), "exp_shifted: length mismatch");
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 was detected just above, the function's one precondition.
+        return unsafe { avx2::exp_shifted(x, shift, out) };
     }
-    if n < -126 {
-        let first = f32::from_bits(((n + 64 + 127) as u32) << 23);
-        return y * first * f32::from_bits(((127 - 64) as u32) << 23);
+    exp_shifted_body(x, shift, out);
+}
+
+/// `x[i] = exp(x[i] - shift)` in place (see [`exp_shifted`]).
+#[inline]
+pub fn exp_shifted_in_place(x: &mut [f32], shift: f32) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 was detected just above, the function's one precondition.
+        return unsafe { avx2::exp_shifted_in_place(x, shift) };
     }
-    y * f32::from_bits(((n + 127) as u32) << 23)
+    exp_shifted_in_place_body(x, shift);
+}
+
+#[inline(always)]
+fn exp_shifted_body(x: &[f32], shift: f32, out: &mut [f32]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = exp(v - shift);
+    }
+}
+
+#[inline(always)]
+fn exp_shifted_in_place_body(x: &mut [f32], shift: f32) {
+    for v in x.iter_mut() {
+        *v = exp(*v - shift);
+    }
+}
+
+/// The same loops compiled for AVX2: wider vectors and blends, no FMA (Rust never contracts
+/// `a * b + c`, whatever the target features), so every lane rounds exactly as the portable code.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn exp_shifted(x: &[f32], shift: f32, out: &mut [f32]) {
+        super::exp_shifted_body(x, shift, out);
+    }
+
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn exp_shifted_in_place(x: &mut [f32], shift: f32) {
+        super::exp_shifted_in_place_body(x, shift);
+    }
 }
 
 /// Natural logarithm for positive finite x (Cephes' logf); ln(0) = -inf, negative or NaN gives NaN.
@@ -258,10 +333,15 @@ impl Activation {
     /// Applies the activation in place.
     #[inline]
     pub fn apply_slice(self, xs: &mut [f32]) {
-        if self != Activation::None {
-            for x in xs {
-                *x = self.apply(*x);
-            }
+        // One loop per activation, each a straight line, so swish's `exp` vectorises.
+        match self {
+            Activation::None => {}
+            Activation::Relu => xs.iter_mut().for_each(|x| *x = Activation::Relu.apply(*x)),
+            Activation::Swish => xs.iter_mut().for_each(|x| *x = Activation::Swish.apply(*x)),
+            Activation::Gelu => xs.iter_mut().for_each(|x| *x = Activation::Gelu.apply(*x)),
+            Activation::GeluTanh => xs
+                .iter_mut()
+                .for_each(|x| *x = Activation::GeluTanh.apply(*x)),
         }
     }
 }
@@ -273,9 +353,7 @@ pub fn softmax(xs: &mut [f32]) {
         xs.iter_mut().for_each(|x| *x = 0.0);
         return;
     }
-    for x in xs.iter_mut() {
-        *x = exp(*x - m);
-    }
+    exp_shifted_in_place(xs, m);
     let inv = 1.0 / sum(xs);
     for x in xs.iter_mut() {
         *x *= inv;
@@ -291,9 +369,7 @@ pub fn log_softmax(xs: &mut [f32], scratch: &mut [f32]) {
         "log_softmax: scratch length mismatch"
     );
     let m = max(xs);
-    for (s, &x) in scratch.iter_mut().zip(xs.iter()) {
-        *s = exp(x - m);
-    }
+    exp_shifted(xs, m, scratch);
     let lse = m + ln(sum(scratch));
     for x in xs.iter_mut() {
         *x -= lse;
@@ -324,6 +400,80 @@ mod tests {
 
     fn rel(a: f64, b: f64) -> f64 {
         ((a - b) / b.abs().max(1e-30)).abs()
+    }
+
+    /// The original branchy `exp` (libm floor, early returns): the vectorisable one must
+    /// return the same bits.
+    fn exp_reference(x: f32) -> f32 {
+        if x.is_nan() {
+            return x;
+        }
+        if x > 88.722_84 {
+            return f32::INFINITY;
+        }
+        if x < -103.972_08 {
+            return 0.0;
+        }
+        let n = (x * std::f32::consts::LOG2_E + 0.5).floor();
+        let r = (x - n * 0.693_359_4) - n * -2.121_944_4e-4;
+        let z = r * r;
+        let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2)
+            * r
+            + 1.666_666_5e-1)
+            * r
+            + 0.5;
+        let y = p * z + r + 1.0;
+        let n = n as i32;
+        if n > 127 {
+            return y * 2.0 * f32::from_bits(((127 + 127) as u32) << 23);
+        }
+        if n < -126 {
+            let first = f32::from_bits(((n + 64 + 127) as u32) << 23);
+            return y * first * f32::from_bits(((127 - 64) as u32) << 23);
+        }
+        y * f32::from_bits(((n + 127) as u32) << 23)
+    }
+
+    #[test]
+    fn exp_is_bit_identical_to_the_branchy_reference() {
+        let same = |x: f32| {
+            let (got, want) = (exp(x), exp_reference(x));
+            assert!(
+                got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                "exp({x:e}) = {got:e}, reference {want:e}"
+            );
+        };
+        // Every 251st bit pattern (both signs, all exponents, NaN and infinities included) and
+        // every float near the range limits and the subnormal switch.
+        let mut bits = 0u32;
+        while let Some(b) = bits.checked_add(251) {
+            same(f32::from_bits(bits));
+            bits = b;
+        }
+        for edge in [
+            88.722_84f32,
+            -103.972_08,
+            -87.33655,
+            -87.0,
+            -88.0,
+            0.0,
+            0.5,
+            -0.5,
+        ] {
+            let mut x = edge;
+            for _ in 0..2000 {
+                same(x);
+                same(-x);
+                x = f32::from_bits(x.to_bits().wrapping_sub(1));
+            }
+        }
+        // The slice form (vectorised) equals the scalar one.
+        let xs: Vec<f32> = (0..1003).map(|i| (i as f32 - 600.0) * 0.173).collect();
+        let mut out = vec![0.0; xs.len()];
+        exp_shifted(&xs, 0.25, &mut out);
+        for (o, &x) in out.iter().zip(&xs) {
+            assert_eq!(o.to_bits(), exp_reference(x - 0.25).to_bits());
+        }
     }
 
     #[test]

@@ -105,9 +105,8 @@ pub(super) fn run_chunk(
 /// Log of the softmax normaliser of `logits`, computed exactly as [`math::log_softmax`] does.
 fn log_sum_exp(logits: &[f32], scratch: &mut [f32]) -> f32 {
     let m = math::max(logits);
-    for (s, &x) in scratch.iter_mut().zip(logits) {
-        *s = math::exp(x - m);
-    }
+    let scratch = &mut scratch[..logits.len()];
+    math::exp_shifted(logits, m, scratch);
     m + math::ln(math::sum(scratch))
 }
 
@@ -260,18 +259,41 @@ fn beam_step(
             insert_candidate(&mut ws.cand, keep, base, row, c.eos_id);
             continue;
         }
-        math::log_softmax(logits, &mut ws.lsm);
+        // The log-softmax is never written out: `(x - lse) + base` is what `log_softmax` then
+        // the addition would give, computed only while scanning for the best continuations.
+        let lse = log_sum_exp(logits, &mut ws.lsm);
         for &f in &c.forbidden_ids {
             if let Some(x) = logits.get_mut(f as usize) {
                 *x = f32::NEG_INFINITY;
             }
         }
-        for (tok, &lp) in logits.iter().enumerate() {
-            let v = lp + base;
-            if ws.cand.len() == keep && v <= ws.cand[keep - 1].score {
-                continue;
-            }
+        let mut tok = 0;
+        while ws.cand.len() < keep && tok < vocab {
+            let v = (logits[tok] - lse) + base;
             insert_candidate(&mut ws.cand, keep, v, row, tok as u32);
+            tok += 1;
+        }
+        if tok < vocab {
+            // The list is full: only a value above its last score can enter. Testing blocks of
+            // eight without branches lets the common case (nothing enters) vectorise.
+            let mut floor = ws.cand[keep - 1].score;
+            while tok < vocab {
+                let end = (tok + 8).min(vocab);
+                let block = &logits[tok..end];
+                if block
+                    .iter()
+                    .fold(false, |hit, &x| hit | ((x - lse) + base > floor))
+                {
+                    for (i, &x) in block.iter().enumerate() {
+                        let v = (x - lse) + base;
+                        if v > floor {
+                            insert_candidate(&mut ws.cand, keep, v, row, (tok + i) as u32);
+                            floor = ws.cand[keep - 1].score;
+                        }
+                    }
+                }
+                tok = end;
+            }
         }
     }
     let len = t + 1;
