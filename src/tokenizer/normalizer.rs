@@ -95,8 +95,8 @@ pub struct Normalizer {
 
 impl Normalizer {
     /// Compiles `spec`; `treat_whitespace_as_suffix` comes from the trainer spec.
-    pub fn new(spec: &NormalizerSpec, treat_whitespace_as_suffix: bool) -> Result<Self> {
-        let blob = &spec.precompiled_charsmap;
+    pub fn new(spec: &NormalizerSpec<'_>, treat_whitespace_as_suffix: bool) -> Result<Self> {
+        let blob = spec.precompiled_charsmap;
         let (trie, replacements) = if blob.is_empty() {
             (None, Vec::new())
         } else {
@@ -255,7 +255,7 @@ mod tests {
     #[test]
     fn corrupt_charsmap_is_an_error_not_a_crash() {
         let spec = NormalizerSpec {
-            precompiled_charsmap: vec![8, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, b'x'],
+            precompiled_charsmap: &[8, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, b'x'],
             ..NormalizerSpec::default()
         };
         // Either construction fails or normalization returns; neither may panic.
@@ -264,7 +264,7 @@ mod tests {
             let _ = n.normalize("abc\u{ff}".as_bytes(), None, &mut out);
         }
         let spec = NormalizerSpec {
-            precompiled_charsmap: vec![0xff, 0xff, 0xff, 0x7f, 1],
+            precompiled_charsmap: &[0xff, 0xff, 0xff, 0x7f, 1],
             ..NormalizerSpec::default()
         };
         assert!(Normalizer::new(&spec, false).is_err());

@@ -41,11 +41,11 @@ impl PieceType {
     }
 }
 
-/// One vocabulary entry.
+/// One vocabulary entry, borrowed from the model bytes (parsing copies nothing large).
 #[derive(Debug, Clone)]
-pub struct Piece {
+pub struct Piece<'a> {
     /// The piece text (`▁` stands for a space).
-    pub piece: String,
+    pub piece: &'a str,
     /// Its unigram log probability.
     pub score: f32,
     /// Its kind.
@@ -91,11 +91,11 @@ impl Default for TrainerSpec {
 
 /// `NormalizerSpec` (also used for the denormalizer).
 #[derive(Debug, Clone)]
-pub struct NormalizerSpec {
+pub struct NormalizerSpec<'a> {
     /// Rule-set name, e.g. `nmt_nfkc` (informational).
     pub name: String,
     /// Double-array trie + replacement strings; empty means identity.
-    pub precompiled_charsmap: Vec<u8>,
+    pub precompiled_charsmap: &'a [u8],
     /// Prepend `▁` to the input.
     pub add_dummy_prefix: bool,
     /// Drop leading and trailing spaces and collapse runs of spaces.
@@ -104,11 +104,11 @@ pub struct NormalizerSpec {
     pub escape_whitespaces: bool,
 }
 
-impl Default for NormalizerSpec {
+impl Default for NormalizerSpec<'_> {
     fn default() -> Self {
         NormalizerSpec {
             name: String::new(),
-            precompiled_charsmap: Vec::new(),
+            precompiled_charsmap: &[],
             add_dummy_prefix: true,
             remove_extra_whitespaces: true,
             escape_whitespaces: true,
@@ -118,15 +118,15 @@ impl Default for NormalizerSpec {
 
 /// A parsed `.model` file.
 #[derive(Debug, Clone, Default)]
-pub struct ModelProto {
+pub struct ModelProto<'a> {
     /// Pieces in id order.
-    pub pieces: Vec<Piece>,
+    pub pieces: Vec<Piece<'a>>,
     /// Trainer settings that matter at run time.
     pub trainer_spec: TrainerSpec,
     /// How input text is normalized.
-    pub normalizer_spec: NormalizerSpec,
+    pub normalizer_spec: NormalizerSpec<'a>,
     /// How decoded text is post-processed, when present.
-    pub denormalizer_spec: Option<NormalizerSpec>,
+    pub denormalizer_spec: Option<NormalizerSpec<'a>>,
 }
 
 /// A protobuf wire-format cursor.
@@ -221,11 +221,14 @@ fn as_bytes<'a>(v: &Value<'a>, what: &str) -> Result<&'a [u8]> {
     }
 }
 
-fn as_string(v: &Value<'_>, what: &str) -> Result<String> {
+fn as_str<'a>(v: &Value<'a>, what: &str) -> Result<&'a str> {
     let b = as_bytes(v, what)?;
     std::str::from_utf8(b)
-        .map(str::to_owned)
         .map_err(|_| Error::bad_model(format!("SentencePiece model: {what} is not UTF-8")))
+}
+
+fn as_string(v: &Value<'_>, what: &str) -> Result<String> {
+    as_str(v, what).map(str::to_owned)
 }
 
 fn as_varint(v: &Value<'_>, what: &str) -> Result<u64> {
@@ -235,16 +238,16 @@ fn as_varint(v: &Value<'_>, what: &str) -> Result<u64> {
     }
 }
 
-fn parse_piece(buf: &[u8]) -> Result<Piece> {
+fn parse_piece(buf: &[u8]) -> Result<Piece<'_>> {
     let mut r = Reader::new(buf);
     let mut piece = Piece {
-        piece: String::new(),
+        piece: "",
         score: 0.0,
         kind: PieceType::Normal,
     };
     while !r.at_end() {
         match r.field()? {
-            (1, v) => piece.piece = as_string(&v, "SentencePiece.piece")?,
+            (1, v) => piece.piece = as_str(&v, "SentencePiece.piece")?,
             (2, Value::Fixed32(bits)) => piece.score = f32::from_bits(bits),
             (2, _) => return Err(wrong_type("SentencePiece.score")),
             (3, v) => piece.kind = PieceType::from_wire(as_varint(&v, "SentencePiece.type")?)?,
@@ -284,15 +287,14 @@ fn parse_trainer_spec(buf: &[u8]) -> Result<TrainerSpec> {
     Ok(spec)
 }
 
-fn parse_normalizer_spec(buf: &[u8]) -> Result<NormalizerSpec> {
+fn parse_normalizer_spec(buf: &[u8]) -> Result<NormalizerSpec<'_>> {
     let mut r = Reader::new(buf);
     let mut spec = NormalizerSpec::default();
     while !r.at_end() {
         match r.field()? {
             (1, v) => spec.name = as_string(&v, "NormalizerSpec.name")?,
             (2, v) => {
-                spec.precompiled_charsmap =
-                    as_bytes(&v, "NormalizerSpec.precompiled_charsmap")?.to_vec()
+                spec.precompiled_charsmap = as_bytes(&v, "NormalizerSpec.precompiled_charsmap")?
             }
             (3, v) => {
                 spec.add_dummy_prefix = as_varint(&v, "NormalizerSpec.add_dummy_prefix")? != 0
@@ -310,11 +312,22 @@ fn parse_normalizer_spec(buf: &[u8]) -> Result<NormalizerSpec> {
     Ok(spec)
 }
 
-impl ModelProto {
+impl<'a> ModelProto<'a> {
     /// Parses a serialized `ModelProto` (the bytes of a `.model`/`.spm` file).
-    pub fn parse(buf: &[u8]) -> Result<Self> {
+    pub fn parse(buf: &'a [u8]) -> Result<Self> {
+        // Counting the pieces first sizes their list exactly instead of growing it by doubling.
         let mut r = Reader::new(buf);
-        let mut model = ModelProto::default();
+        let mut n = 0usize;
+        while !r.at_end() {
+            if r.field()?.0 == 1 {
+                n += 1;
+            }
+        }
+        let mut r = Reader::new(buf);
+        let mut model = ModelProto {
+            pieces: Vec::with_capacity(n),
+            ..ModelProto::default()
+        };
         while !r.at_end() {
             match r.field()? {
                 (1, v) => model

@@ -161,7 +161,7 @@ impl SentencePiece {
                             p.piece
                         )));
                     }
-                    let b = piece_to_byte(&p.piece).ok_or_else(|| {
+                    let b = piece_to_byte(p.piece).ok_or_else(|| {
                         Error::bad_model(format!(
                             "SentencePiece byte piece {:?} is invalid",
                             p.piece
@@ -186,7 +186,7 @@ impl SentencePiece {
                 "SentencePiece model has byte_fallback but not all 256 byte pieces",
             ));
         }
-        let pieces = StrTable::build(n, |i| &proto.pieces[i].piece)?;
+        let pieces = StrTable::build(n, |i| proto.pieces[i].piece)?;
         let is_normal = |k: PieceType| {
             matches!(
                 k,
