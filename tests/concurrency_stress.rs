@@ -5,7 +5,7 @@
 //! (`make tsan`).
 //!
 //! Calls per thread: 2,000 in release builds (`cargo test --release --test concurrency_stress`,
-//! as CI runs it), 40 in debug builds; `MNMT_STRESS_CALLS` overrides.
+//! as CI runs it), 16 in debug builds; `MNMT_STRESS_CALLS` overrides.
 
 mod common;
 
@@ -19,7 +19,7 @@ fn sixteen_threads_2000_calls_match_sequential() {
     let calls: usize = std::env::var("MNMT_STRESS_CALLS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(if cfg!(debug_assertions) { 40 } else { 2000 });
+        .unwrap_or(if cfg!(debug_assertions) { 16 } else { 2000 });
     let tr = translator("tiny-swish", "model-int8.gguf");
     let sources = golden_sources("tiny-swish");
     // Short outputs keep 32,000 calls affordable on a small machine; the decoding loop, the
