@@ -56,6 +56,18 @@ fn x86_tables_follow_detection() {
         std::arch::is_x86_feature_detected!("sse4.1")
             && std::arch::is_x86_feature_detected!("ssse3")
     );
+    // AVX-VNNI: CPUID leaf 7 subleaf 1, EAX bit 4, on top of AVX2.
+    // `__cpuid_count` is an unsafe fn before Rust 1.90 (older than our MSRV allows) and safe since.
+    // SAFETY: `cpuid` exists on every x86-64 CPU; an unknown leaf just reads as zeros.
+    #[allow(unused_unsafe)]
+    let vnni = unsafe { std::arch::x86_64::__cpuid_count(7, 1) }.eax & (1 << 4) != 0;
+    assert_eq!(
+        avail.contains(&Isa::AvxVnni),
+        vnni && avail.contains(&Isa::Avx2)
+    );
+    if avail.contains(&Isa::AvxVnni) {
+        assert_eq!(avail[0], Isa::AvxVnni, "AVX-VNNI is the best x86 choice");
+    }
     assert!(!avail.contains(&Isa::Neon) && !avail.contains(&Isa::Dotprod));
     assert_eq!(
         kernels::get(Isa::Avx2).map(|k| k.name),

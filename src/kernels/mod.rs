@@ -44,6 +44,8 @@ pub enum Isa {
     Sse41,
     /// x86-64 AVX2 (256-bit `vpmaddubsw` sign trick).
     Avx2,
+    /// x86-64 AVX2 with AVX-VNNI (`vpdpbusd` on the same sign-trick operands).
+    AvxVnni,
     /// aarch64 Advanced SIMD (`smull` + `sadalp`).
     Neon,
     /// aarch64 with the dot-product extension (`sdot`).
@@ -52,7 +54,14 @@ pub enum Isa {
 
 impl Isa {
     /// Every ISA, in the order [`Isa::parse`] lists them in error messages.
-    pub const ALL: [Isa; 5] = [Isa::Scalar, Isa::Sse41, Isa::Avx2, Isa::Neon, Isa::Dotprod];
+    pub const ALL: [Isa; 6] = [
+        Isa::Scalar,
+        Isa::Sse41,
+        Isa::Avx2,
+        Isa::AvxVnni,
+        Isa::Neon,
+        Isa::Dotprod,
+    ];
 
     /// The name `MNMT_FORCE_ISA` accepts.
     pub fn name(self) -> &'static str {
@@ -60,6 +69,7 @@ impl Isa {
             Isa::Scalar => "scalar",
             Isa::Sse41 => "sse41",
             Isa::Avx2 => "avx2",
+            Isa::AvxVnni => "avxvnni",
             Isa::Neon => "neon",
             Isa::Dotprod => "dotprod",
         }
@@ -123,6 +133,8 @@ pub fn get(isa: Isa) -> Option<&'static Kernels> {
         Isa::Sse41 => x86_sse::kernels(),
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => x86_avx2::kernels(),
+        #[cfg(target_arch = "x86_64")]
+        Isa::AvxVnni => x86_avx2::vnni_kernels(),
         #[cfg(target_arch = "aarch64")]
         Isa::Neon => aarch64_neon::kernels(),
         #[cfg(target_arch = "aarch64")]
@@ -134,7 +146,14 @@ pub fn get(isa: Isa) -> Option<&'static Kernels> {
 
 /// Every ISA this CPU supports, best first (scalar is always last).
 pub fn available() -> Vec<Isa> {
-    const BEST_FIRST: [Isa; 5] = [Isa::Dotprod, Isa::Neon, Isa::Avx2, Isa::Sse41, Isa::Scalar];
+    const BEST_FIRST: [Isa; 6] = [
+        Isa::Dotprod,
+        Isa::Neon,
+        Isa::AvxVnni,
+        Isa::Avx2,
+        Isa::Sse41,
+        Isa::Scalar,
+    ];
     BEST_FIRST
         .into_iter()
         .filter(|&isa| get(isa).is_some())

@@ -13,6 +13,11 @@
 //! weight vector four times. Weight blocks are the outer loop so a block stays in L1 while every
 //! activation row passes over it. Horizontal sums happen once per output.
 
+// AVX-VNNI: the same tiling with `vpdpbusd` (u8 x i8, four products summed straight into i32, no
+// intermediate i16, no saturation) in place of `vpmaddubsw` + `vpmaddwd` + `vpaddd`. The operands
+// are the same `|w|` and `sign(w) * a`, so the integer results are identical. It is emitted with
+// `asm!` (VEX encoding) because the intrinsic and its target feature are newer than our MSRV.
+//
 // The arithmetic intrinsics are unsafe fns before Rust 1.87 (older than our MSRV allows) and safe
 // inside a matching `#[target_feature]` fn from then on, so the `unsafe` blocks around them are
 // required on old compilers and redundant on new ones. Each block is a straight run of
@@ -35,13 +40,37 @@ static KERNELS: Kernels = Kernels {
     dequantize,
 };
 
+static VNNI_KERNELS: Kernels = Kernels {
+    isa: Isa::AvxVnni,
+    name: "x86_64-avxvnni",
+    gemm_i8: gemm_i8_vnni,
+    quantize_row,
+    dequantize,
+};
+
 fn detected() -> bool {
     is_x86_feature_detected!("avx2")
+}
+
+/// AVX2 plus AVX-VNNI (CPUID leaf 7 subleaf 1, EAX bit 4). AVX2 detection already checked that
+/// the OS saves the YMM state, which is all the VEX-encoded `vpdpbusd` needs.
+fn vnni_detected() -> bool {
+    static VNNI: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *VNNI.get_or_init(|| {
+        // SAFETY: `cpuid` exists on every x86-64 CPU, and leaf 7 whenever AVX2 is reported
+        // (checked first).
+        detected() && unsafe { __cpuid_count(7, 1) }.eax & (1 << 4) != 0
+    })
 }
 
 /// The AVX2 table, if this CPU has AVX2.
 pub(super) fn kernels() -> Option<&'static Kernels> {
     detected().then_some(&KERNELS)
+}
+
+/// The AVX-VNNI table (AVX2 with `vpdpbusd` GEMMs), if this CPU has both.
+pub(super) fn vnni_kernels() -> Option<&'static Kernels> {
+    vnni_detected().then_some(&VNNI_KERNELS)
 }
 
 /// 32 bytes from the start of `s` (plain unaligned read; no CPU feature needed for the read).
@@ -79,13 +108,20 @@ fn gemm_i8(m: usize, n: usize, k: usize, a: &[i8], w: &[i8], c: &mut [i32]) {
     assert!(detected());
     // SAFETY: AVX2 was detected just above (and before this table was handed out); the slice
     // lengths were checked by check_gemm.
-    unsafe { gemm(m, n, k, a, w, c) }
+    unsafe { gemm::<false>(m, n, k, a, w, c) }
+}
+
+fn gemm_i8_vnni(m: usize, n: usize, k: usize, a: &[i8], w: &[i8], c: &mut [i32]) {
+    check_gemm(m, n, k, a, w, c);
+    assert!(vnni_detected());
+    // SAFETY: AVX2 and AVX-VNNI were detected just above; the lengths were checked.
+    unsafe { gemm::<true>(m, n, k, a, w, c) }
 }
 
 /// # Safety
-/// The CPU must support AVX2; the lengths must satisfy [`check_gemm`].
+/// The CPU must support AVX2, and AVX-VNNI if `VNNI`; the lengths must satisfy [`check_gemm`].
 #[target_feature(enable = "avx2")]
-unsafe fn gemm(m: usize, n: usize, k: usize, a: &[i8], w: &[i8], c: &mut [i32]) {
+unsafe fn gemm<const VNNI: bool>(m: usize, n: usize, k: usize, a: &[i8], w: &[i8], c: &mut [i32]) {
     if m == 0 || n == 0 {
         return;
     }
@@ -97,24 +133,24 @@ unsafe fn gemm(m: usize, n: usize, k: usize, a: &[i8], w: &[i8], c: &mut [i32]) 
     if m == 1 {
         while j + 4 <= n {
             // SAFETY: AVX2 is guaranteed by our caller.
-            unsafe { tile::<1, 4>(n, k, a, w, c, 0, j) };
+            unsafe { tile::<VNNI, 1, 4>(n, k, a, w, c, 0, j) };
             j += 4;
         }
         while j < n {
             // SAFETY: as above.
-            unsafe { tile::<1, 1>(n, k, a, w, c, 0, j) };
+            unsafe { tile::<VNNI, 1, 1>(n, k, a, w, c, 0, j) };
             j += 1;
         }
         return;
     }
     while j + 2 <= n {
         // SAFETY: AVX2 is guaranteed by our caller.
-        unsafe { column_block::<2>(m, n, k, a, w, c, j) };
+        unsafe { column_block::<VNNI, 2>(m, n, k, a, w, c, j) };
         j += 2;
     }
     if j < n {
         // SAFETY: as above.
-        unsafe { column_block::<1>(m, n, k, a, w, c, j) };
+        unsafe { column_block::<VNNI, 1>(m, n, k, a, w, c, j) };
     }
 }
 
@@ -124,7 +160,7 @@ unsafe fn gemm(m: usize, n: usize, k: usize, a: &[i8], w: &[i8], c: &mut [i32]) 
 /// AVX2 must be available.
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn column_block<const NR: usize>(
+unsafe fn column_block<const VNNI: bool, const NR: usize>(
     m: usize,
     n: usize,
     k: usize,
@@ -136,21 +172,21 @@ unsafe fn column_block<const NR: usize>(
     let mut i = 0;
     while i + 4 <= m {
         // SAFETY: AVX2 is guaranteed by our caller.
-        unsafe { tile::<4, NR>(n, k, a, w, c, i, j) };
+        unsafe { tile::<VNNI, 4, NR>(n, k, a, w, c, i, j) };
         i += 4;
     }
     match m - i {
         3 => {
             // SAFETY: the target feature is guaranteed by our caller.
-            unsafe { tile::<3, NR>(n, k, a, w, c, i, j) }
+            unsafe { tile::<VNNI, 3, NR>(n, k, a, w, c, i, j) }
         }
         2 => {
             // SAFETY: the target feature is guaranteed by our caller.
-            unsafe { tile::<2, NR>(n, k, a, w, c, i, j) }
+            unsafe { tile::<VNNI, 2, NR>(n, k, a, w, c, i, j) }
         }
         1 => {
             // SAFETY: the target feature is guaranteed by our caller.
-            unsafe { tile::<1, NR>(n, k, a, w, c, i, j) }
+            unsafe { tile::<VNNI, 1, NR>(n, k, a, w, c, i, j) }
         }
         _ => {}
     }
@@ -159,14 +195,32 @@ unsafe fn column_block<const NR: usize>(
 /// `sign(a, w) * |w|` pairs summed to i32 lanes, added to `acc`.
 ///
 /// # Safety
-/// AVX2 must be available.
+/// AVX2 must be available, and AVX-VNNI if `VNNI`.
 #[target_feature(enable = "avx2")]
 #[inline]
-unsafe fn mac(acc: __m256i, wabs: __m256i, w: __m256i, a: __m256i) -> __m256i {
+unsafe fn mac<const VNNI: bool>(acc: __m256i, wabs: __m256i, w: __m256i, a: __m256i) -> __m256i {
     // SAFETY: register-only AVX2 arithmetic; AVX2 is guaranteed by our caller.
-    unsafe {
-        let p16 = _mm256_maddubs_epi16(wabs, _mm256_sign_epi8(a, w));
-        _mm256_add_epi32(acc, _mm256_madd_epi16(p16, _mm256_set1_epi16(1)))
+    let sa = unsafe { _mm256_sign_epi8(a, w) };
+    if VNNI {
+        let mut acc = acc;
+        // SAFETY: one register-only instruction (no memory, stack or flags); AVX-VNNI is
+        // guaranteed by our caller when VNNI is set.
+        unsafe {
+            std::arch::asm!(
+                "{{vex}} vpdpbusd {acc}, {u}, {s}",
+                acc = inout(ymm_reg) acc,
+                u = in(ymm_reg) wabs,
+                s = in(ymm_reg) sa,
+                options(pure, nomem, nostack, preserves_flags),
+            );
+        }
+        acc
+    } else {
+        // SAFETY: register-only AVX2 arithmetic; AVX2 is guaranteed by our caller.
+        unsafe {
+            let p16 = _mm256_maddubs_epi16(wabs, sa);
+            _mm256_add_epi32(acc, _mm256_madd_epi16(p16, _mm256_set1_epi16(1)))
+        }
     }
 }
 
@@ -194,7 +248,7 @@ unsafe fn hsum(v: __m256i) -> i32 {
 #[target_feature(enable = "avx2")]
 #[inline]
 #[allow(clippy::too_many_arguments)]
-unsafe fn tile<const MR: usize, const NR: usize>(
+unsafe fn tile<const VNNI: bool, const MR: usize, const NR: usize>(
     n: usize,
     k: usize,
     a: &[i8],
@@ -218,7 +272,7 @@ unsafe fn tile<const MR: usize, const NR: usize>(
             let av = load_i8(&arow[r][off..]);
             for s in 0..NR {
                 // SAFETY: AVX2 is guaranteed by our caller.
-                acc[r][s] = unsafe { mac(acc[r][s], wa[s], wv[s], av) };
+                acc[r][s] = unsafe { mac::<VNNI>(acc[r][s], wa[s], wv[s], av) };
             }
         }
         off += 32;
@@ -235,7 +289,7 @@ unsafe fn tile<const MR: usize, const NR: usize>(
             for s in 0..NR {
                 let wv = load_i8(&wb[s]);
                 // SAFETY: AVX2 is guaranteed by our caller.
-                acc[r][s] = unsafe { mac(acc[r][s], _mm256_abs_epi8(wv), wv, av) };
+                acc[r][s] = unsafe { mac::<VNNI>(acc[r][s], _mm256_abs_epi8(wv), wv, av) };
             }
         }
     }
