@@ -13,10 +13,11 @@
 //! weight vector four times. Weight blocks are the outer loop so a block stays in L1 while every
 //! activation row passes over it. Horizontal sums happen once per output.
 
-// AVX-VNNI: the same tiling with `vpdpbusd` (u8 x i8, four products summed straight into i32, no
-// intermediate i16, no saturation) in place of `vpmaddubsw` + `vpmaddwd` + `vpaddd`. The operands
-// are the same `|w|` and `sign(w) * a`, so the integer results are identical. It is emitted with
-// `asm!` (VEX encoding) because the intrinsic and its target feature are newer than our MSRV.
+// AVX-VNNI: the same tiles with `vpdpbusd` (u8 x i8, four products summed straight into an i32
+// lane, wrapping) and no sign trick: the activations are offset to unsigned and the offset is
+// taken back out with the weights' sums (see `tile_vnni`), so the integer results are identical.
+// It is emitted with `asm!` (VEX encoding) because the intrinsic and its target feature are newer
+// than our MSRV.
 //
 // The arithmetic intrinsics are unsafe fns before Rust 1.87 (older than our MSRV allows) and safe
 // inside a matching `#[target_feature]` fn from then on, so the `unsafe` blocks around them are
@@ -195,33 +196,38 @@ unsafe fn column_block<const VNNI: bool, const NR: usize>(
 /// `sign(a, w) * |w|` pairs summed to i32 lanes, added to `acc`.
 ///
 /// # Safety
-/// AVX2 must be available, and AVX-VNNI if `VNNI`.
+/// AVX2 must be available.
 #[target_feature(enable = "avx2")]
 #[inline]
-unsafe fn mac<const VNNI: bool>(acc: __m256i, wabs: __m256i, w: __m256i, a: __m256i) -> __m256i {
+unsafe fn mac(acc: __m256i, wabs: __m256i, w: __m256i, a: __m256i) -> __m256i {
     // SAFETY: register-only AVX2 arithmetic; AVX2 is guaranteed by our caller.
-    let sa = unsafe { _mm256_sign_epi8(a, w) };
-    if VNNI {
-        let mut acc = acc;
-        // SAFETY: one register-only instruction (no memory, stack or flags); AVX-VNNI is
-        // guaranteed by our caller when VNNI is set.
-        unsafe {
-            std::arch::asm!(
-                "{{vex}} vpdpbusd {acc}, {u}, {s}",
-                acc = inout(ymm_reg) acc,
-                u = in(ymm_reg) wabs,
-                s = in(ymm_reg) sa,
-                options(pure, nomem, nostack, preserves_flags),
-            );
-        }
-        acc
-    } else {
-        // SAFETY: register-only AVX2 arithmetic; AVX2 is guaranteed by our caller.
-        unsafe {
-            let p16 = _mm256_maddubs_epi16(wabs, sa);
-            _mm256_add_epi32(acc, _mm256_madd_epi16(p16, _mm256_set1_epi16(1)))
-        }
+    unsafe {
+        let p16 = _mm256_maddubs_epi16(wabs, _mm256_sign_epi8(a, w));
+        _mm256_add_epi32(acc, _mm256_madd_epi16(p16, _mm256_set1_epi16(1)))
     }
+}
+
+/// `vpdpbusd`: each i32 lane of `acc` plus the four products `u8(u) * i8(s)` of its bytes,
+/// wrapping (not saturating).
+///
+/// # Safety
+/// AVX2 and AVX-VNNI must be available.
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn dpbusd(acc: __m256i, u: __m256i, s: __m256i) -> __m256i {
+    let mut acc = acc;
+    // SAFETY: one register-only instruction (no memory, stack or flags); AVX-VNNI is guaranteed
+    // by our caller.
+    unsafe {
+        std::arch::asm!(
+            "{{vex}} vpdpbusd {acc}, {u}, {s}",
+            acc = inout(ymm_reg) acc,
+            u = in(ymm_reg) u,
+            s = in(ymm_reg) s,
+            options(pure, nomem, nostack, preserves_flags),
+        );
+    }
+    acc
 }
 
 /// Sum of the eight i32 lanes.
@@ -257,6 +263,10 @@ unsafe fn tile<const VNNI: bool, const MR: usize, const NR: usize>(
     i0: usize,
     j0: usize,
 ) {
+    if VNNI {
+        // SAFETY: AVX-VNNI is guaranteed by our caller when VNNI is set.
+        return unsafe { tile_vnni::<MR, NR>(n, k, a, w, c, i0, j0) };
+    }
     let arow: [&[i8]; MR] = std::array::from_fn(|r| &a[(i0 + r) * k..(i0 + r + 1) * k]);
     let wrow: [&[i8]; NR] = std::array::from_fn(|s| &w[(j0 + s) * k..(j0 + s + 1) * k]);
     // SAFETY: register-only AVX; AVX2 is guaranteed by our caller.
@@ -272,7 +282,7 @@ unsafe fn tile<const VNNI: bool, const MR: usize, const NR: usize>(
             let av = load_i8(&arow[r][off..]);
             for s in 0..NR {
                 // SAFETY: AVX2 is guaranteed by our caller.
-                acc[r][s] = unsafe { mac::<VNNI>(acc[r][s], wa[s], wv[s], av) };
+                acc[r][s] = unsafe { mac(acc[r][s], wa[s], wv[s], av) };
             }
         }
         off += 32;
@@ -289,7 +299,7 @@ unsafe fn tile<const VNNI: bool, const MR: usize, const NR: usize>(
             for s in 0..NR {
                 let wv = load_i8(&wb[s]);
                 // SAFETY: AVX2 is guaranteed by our caller.
-                acc[r][s] = unsafe { mac::<VNNI>(acc[r][s], _mm256_abs_epi8(wv), wv, av) };
+                acc[r][s] = unsafe { mac(acc[r][s], _mm256_abs_epi8(wv), wv, av) };
             }
         }
     }
@@ -297,6 +307,89 @@ unsafe fn tile<const VNNI: bool, const MR: usize, const NR: usize>(
         for s in 0..NR {
             // SAFETY: AVX2 is guaranteed by our caller.
             c[(i0 + r) * n + j0 + s] = unsafe { hsum(acc[r][s]) };
+        }
+    }
+}
+
+/// [`tile`] with `vpdpbusd` and no sign trick: the activations are made unsigned by flipping
+/// their sign bit (`a ^ 0x80 = a + 128` as u8, in [1, 255]) and multiplied by the signed weights
+/// directly, so the inner loop is one instruction per pair of vectors. The extra `128 * sum(w)`
+/// is accumulated alongside (one `vpdpbusd` of the weights against bytes of 1, per weight vector,
+/// shared by every activation row) and subtracted at the end. The lanes wrap rather than saturate
+/// and i32 arithmetic is modular, so the result is exact whenever the true sum fits an i32.
+///
+/// # Safety
+/// AVX2 and AVX-VNNI must be available.
+#[target_feature(enable = "avx2")]
+#[inline]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile_vnni<const MR: usize, const NR: usize>(
+    n: usize,
+    k: usize,
+    a: &[i8],
+    w: &[i8],
+    c: &mut [i32],
+    i0: usize,
+    j0: usize,
+) {
+    let arow: [&[i8]; MR] = std::array::from_fn(|r| &a[(i0 + r) * k..(i0 + r + 1) * k]);
+    let wrow: [&[i8]; NR] = std::array::from_fn(|s| &w[(j0 + s) * k..(j0 + s + 1) * k]);
+    // SAFETY: register-only AVX; AVX2 is guaranteed by our caller.
+    let (zero, flip, ones) = unsafe {
+        (
+            _mm256_setzero_si256(),
+            _mm256_set1_epi8(i8::MIN),
+            _mm256_set1_epi8(1),
+        )
+    };
+    let mut acc = [[zero; NR]; MR];
+    let mut wsum = [zero; NR];
+    let body = k / 32 * 32;
+    let mut off = 0;
+    while off < body {
+        let wv: [__m256i; NR] = std::array::from_fn(|s| load_i8(&wrow[s][off..]));
+        for s in 0..NR {
+            // SAFETY: AVX2 and AVX-VNNI are guaranteed by our caller.
+            wsum[s] = unsafe { dpbusd(wsum[s], ones, wv[s]) };
+        }
+        for r in 0..MR {
+            // SAFETY: register-only AVX2 arithmetic; AVX2 is guaranteed by our caller.
+            let au = unsafe { _mm256_xor_si256(load_i8(&arow[r][off..]), flip) };
+            for s in 0..NR {
+                // SAFETY: AVX2 and AVX-VNNI are guaranteed by our caller.
+                acc[r][s] = unsafe { dpbusd(acc[r][s], au, wv[s]) };
+            }
+        }
+        off += 32;
+    }
+    if off < k {
+        let pad = |row: &[i8]| {
+            let mut b = [0i8; 32];
+            b[..k - off].copy_from_slice(&row[off..]);
+            b
+        };
+        // Padding weights are 0, so the padded activations (128 after the flip) add nothing.
+        let wb: [[i8; 32]; NR] = std::array::from_fn(|s| pad(wrow[s]));
+        for s in 0..NR {
+            // SAFETY: AVX2 and AVX-VNNI are guaranteed by our caller.
+            wsum[s] = unsafe { dpbusd(wsum[s], ones, load_i8(&wb[s])) };
+        }
+        for r in 0..MR {
+            // SAFETY: register-only AVX2 arithmetic; AVX2 is guaranteed by our caller.
+            let au = unsafe { _mm256_xor_si256(load_i8(&pad(arow[r])), flip) };
+            for s in 0..NR {
+                // SAFETY: AVX2 and AVX-VNNI are guaranteed by our caller.
+                acc[r][s] = unsafe { dpbusd(acc[r][s], au, load_i8(&wb[s])) };
+            }
+        }
+    }
+    // SAFETY: AVX2 is guaranteed by our caller.
+    let bias: [i32; NR] = std::array::from_fn(|s| unsafe { hsum(wsum[s]) }.wrapping_mul(128));
+    for r in 0..MR {
+        for s in 0..NR {
+            // SAFETY: AVX2 is guaranteed by our caller.
+            let dot = unsafe { hsum(acc[r][s]) };
+            c[(i0 + r) * n + j0 + s] = dot.wrapping_sub(bias[s]);
         }
     }
 }
