@@ -50,10 +50,24 @@ pub fn sum(a: &[f32]) -> f32 {
     reduce_lanes(acc)
 }
 
-/// Maximum; NaN-free input assumed (NaN compares false and is skipped). Empty gives -inf.
+/// Maximum; NaN compares false and is skipped. Empty gives -inf. Eight lanes so it vectorises:
+/// a maximum does not depend on the order, except that of +0 and -0 (equal values) which one
+/// is returned may vary with the length; `x - max` then differs only in the sign of a zero, and
+/// `exp` maps both to 1, so the softmaxes built on it are unchanged.
 #[inline]
 pub fn max(a: &[f32]) -> f32 {
-    a.iter()
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    let chunks = a.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for x in chunks {
+        for j in 0..LANES {
+            acc[j] = if x[j] > acc[j] { x[j] } else { acc[j] };
+        }
+    }
+    for (j, &x) in rest.iter().enumerate() {
+        acc[j] = if x > acc[j] { x } else { acc[j] };
+    }
+    acc.iter()
         .fold(f32::NEG_INFINITY, |m, &x| if x > m { x } else { m })
 }
 
@@ -178,6 +192,13 @@ mod avx2 {
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn exp_shifted_in_place(x: &mut [f32], shift: f32) {
         super::exp_shifted_in_place_body(x, shift);
+    }
+
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn apply_slice(act: super::Activation, xs: &mut [f32]) {
+        act.apply_slice_body(xs);
     }
 }
 
@@ -333,6 +354,16 @@ impl Activation {
     /// Applies the activation in place.
     #[inline]
     pub fn apply_slice(self, xs: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if self != Activation::None && std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 was detected just above, the function's one precondition.
+            return unsafe { avx2::apply_slice(self, xs) };
+        }
+        self.apply_slice_body(xs);
+    }
+
+    #[inline(always)]
+    fn apply_slice_body(self, xs: &mut [f32]) {
         // One loop per activation, each a straight line, so swish's `exp` vectorises.
         match self {
             Activation::None => {}
@@ -474,6 +505,21 @@ mod tests {
         for (o, &x) in out.iter().zip(&xs) {
             assert_eq!(o.to_bits(), exp_reference(x - 0.25).to_bits());
         }
+    }
+
+    #[test]
+    fn max_skips_nan_and_equals_the_serial_fold() {
+        for n in [0usize, 1, 7, 8, 9, 31, 1000] {
+            let mut xs: Vec<f32> = (0..n).map(|i| ((i * 37) % 101) as f32 - 50.0).collect();
+            if n > 3 {
+                xs[2] = f32::NAN;
+            }
+            let serial = xs
+                .iter()
+                .fold(f32::NEG_INFINITY, |m, &x| if x > m { x } else { m });
+            assert_eq!(max(&xs), serial, "n = {n}");
+        }
+        assert_eq!(max(&[f32::NEG_INFINITY; 9]), f32::NEG_INFINITY);
     }
 
     #[test]

@@ -332,8 +332,18 @@ unsafe fn tile_vnni<const MR: usize, const NR: usize>(
     i0: usize,
     j0: usize,
 ) {
-    let arow: [&[i8]; MR] = std::array::from_fn(|r| &a[(i0 + r) * k..(i0 + r + 1) * k]);
-    let wrow: [&[i8]; NR] = std::array::from_fn(|s| &w[(j0 + s) * k..(j0 + s + 1) * k]);
+    // Plain loops and raw pointers rather than `array::from_fn` and per-load slices: those were
+    // not inlined here and cost as much as the arithmetic at these small k. One check up front
+    // covers every read.
+    assert!((i0 + MR) * k <= a.len() && (j0 + NR) * k <= w.len());
+    let mut ap = [a.as_ptr(); MR];
+    for (r, p) in ap.iter_mut().enumerate() {
+        *p = a[(i0 + r) * k..].as_ptr();
+    }
+    let mut wp = [w.as_ptr(); NR];
+    for (s, p) in wp.iter_mut().enumerate() {
+        *p = w[(j0 + s) * k..].as_ptr();
+    }
     // SAFETY: register-only AVX; AVX2 is guaranteed by our caller.
     let (zero, flip, ones) = unsafe {
         (
@@ -344,17 +354,23 @@ unsafe fn tile_vnni<const MR: usize, const NR: usize>(
     };
     let mut acc = [[zero; NR]; MR];
     let mut wsum = [zero; NR];
+    let mut wv = [zero; NR];
     let body = k / 32 * 32;
     let mut off = 0;
     while off < body {
-        let wv: [__m256i; NR] = std::array::from_fn(|s| load_i8(&wrow[s][off..]));
         for s in 0..NR {
-            // SAFETY: AVX2 and AVX-VNNI are guaranteed by our caller.
-            wsum[s] = unsafe { dpbusd(wsum[s], ones, wv[s]) };
+            // SAFETY: off + 32 <= body <= k, inside row s of w (asserted above); loadu has no
+            // alignment requirement. AVX2 and AVX-VNNI are guaranteed by our caller.
+            unsafe {
+                wv[s] = _mm256_loadu_si256(wp[s].add(off).cast::<__m256i>());
+                wsum[s] = dpbusd(wsum[s], ones, wv[s]);
+            }
         }
         for r in 0..MR {
-            // SAFETY: register-only AVX2 arithmetic; AVX2 is guaranteed by our caller.
-            let au = unsafe { _mm256_xor_si256(load_i8(&arow[r][off..]), flip) };
+            // SAFETY: as above, for row r of a; register-only AVX2 arithmetic.
+            let au = unsafe {
+                _mm256_xor_si256(_mm256_loadu_si256(ap[r].add(off).cast::<__m256i>()), flip)
+            };
             for s in 0..NR {
                 // SAFETY: AVX2 and AVX-VNNI are guaranteed by our caller.
                 acc[r][s] = unsafe { dpbusd(acc[r][s], au, wv[s]) };
@@ -363,33 +379,38 @@ unsafe fn tile_vnni<const MR: usize, const NR: usize>(
         off += 32;
     }
     if off < k {
+        // The k tail (k % 32 bytes) runs once more on zero-padded copies; padding weights are
+        // 0, so the padded activations (128 after the flip) add nothing.
         let pad = |row: &[i8]| {
             let mut b = [0i8; 32];
-            b[..k - off].copy_from_slice(&row[off..]);
+            b[..k - off].copy_from_slice(&row[off..k]);
             b
         };
-        // Padding weights are 0, so the padded activations (128 after the flip) add nothing.
-        let wb: [[i8; 32]; NR] = std::array::from_fn(|s| pad(wrow[s]));
         for s in 0..NR {
+            let wb = pad(&w[(j0 + s) * k..]);
             // SAFETY: AVX2 and AVX-VNNI are guaranteed by our caller.
-            wsum[s] = unsafe { dpbusd(wsum[s], ones, load_i8(&wb[s])) };
+            unsafe {
+                wv[s] = load_i8(&wb);
+                wsum[s] = dpbusd(wsum[s], ones, wv[s]);
+            }
         }
         for r in 0..MR {
+            let ab = pad(&a[(i0 + r) * k..]);
             // SAFETY: register-only AVX2 arithmetic; AVX2 is guaranteed by our caller.
-            let au = unsafe { _mm256_xor_si256(load_i8(&pad(arow[r])), flip) };
+            let au = unsafe { _mm256_xor_si256(load_i8(&ab), flip) };
             for s in 0..NR {
                 // SAFETY: AVX2 and AVX-VNNI are guaranteed by our caller.
-                acc[r][s] = unsafe { dpbusd(acc[r][s], au, load_i8(&wb[s])) };
+                acc[r][s] = unsafe { dpbusd(acc[r][s], au, wv[s]) };
             }
         }
     }
-    // SAFETY: AVX2 is guaranteed by our caller.
-    let bias: [i32; NR] = std::array::from_fn(|s| unsafe { hsum(wsum[s]) }.wrapping_mul(128));
-    for r in 0..MR {
-        for s in 0..NR {
+    for s in 0..NR {
+        // SAFETY: AVX2 is guaranteed by our caller.
+        let bias = unsafe { hsum(wsum[s]) }.wrapping_mul(128);
+        for r in 0..MR {
             // SAFETY: AVX2 is guaranteed by our caller.
             let dot = unsafe { hsum(acc[r][s]) };
-            c[(i0 + r) * n + j0 + s] = dot.wrapping_sub(bias[s]);
+            c[(i0 + r) * n + j0 + s] = dot.wrapping_sub(bias);
         }
     }
 }
