@@ -267,19 +267,35 @@ unsafe fn tile<const VNNI: bool, const MR: usize, const NR: usize>(
         // SAFETY: AVX-VNNI is guaranteed by our caller when VNNI is set.
         return unsafe { tile_vnni::<MR, NR>(n, k, a, w, c, i0, j0) };
     }
-    let arow: [&[i8]; MR] = std::array::from_fn(|r| &a[(i0 + r) * k..(i0 + r + 1) * k]);
-    let wrow: [&[i8]; NR] = std::array::from_fn(|s| &w[(j0 + s) * k..(j0 + s + 1) * k]);
+    // Raw pointers and plain loops, as in `tile_vnni` (same reason).
+    assert!((i0 + MR) * k <= a.len() && (j0 + NR) * k <= w.len());
+    let mut ap = [a.as_ptr(); MR];
+    for (r, p) in ap.iter_mut().enumerate() {
+        *p = a[(i0 + r) * k..].as_ptr();
+    }
+    let mut wp = [w.as_ptr(); NR];
+    for (s, p) in wp.iter_mut().enumerate() {
+        *p = w[(j0 + s) * k..].as_ptr();
+    }
     // SAFETY: register-only AVX; AVX2 is guaranteed by our caller.
     let zero = unsafe { _mm256_setzero_si256() };
     let mut acc = [[zero; NR]; MR];
+    let mut wv = [zero; NR];
+    let mut wa = [zero; NR];
     let body = k / 32 * 32;
     let mut off = 0;
     while off < body {
-        let wv: [__m256i; NR] = std::array::from_fn(|s| load_i8(&wrow[s][off..]));
-        // SAFETY: register-only AVX2 arithmetic; AVX2 is guaranteed by our caller.
-        let wa: [__m256i; NR] = std::array::from_fn(|s| unsafe { _mm256_abs_epi8(wv[s]) });
+        for s in 0..NR {
+            // SAFETY: off + 32 <= body <= k, inside row s of w (asserted above); loadu has no
+            // alignment requirement. AVX2 is guaranteed by our caller.
+            unsafe {
+                wv[s] = _mm256_loadu_si256(wp[s].add(off).cast::<__m256i>());
+                wa[s] = _mm256_abs_epi8(wv[s]);
+            }
+        }
         for r in 0..MR {
-            let av = load_i8(&arow[r][off..]);
+            // SAFETY: as above, for row r of a.
+            let av = unsafe { _mm256_loadu_si256(ap[r].add(off).cast::<__m256i>()) };
             for s in 0..NR {
                 // SAFETY: AVX2 is guaranteed by our caller.
                 acc[r][s] = unsafe { mac(acc[r][s], wa[s], wv[s], av) };
@@ -288,18 +304,23 @@ unsafe fn tile<const VNNI: bool, const MR: usize, const NR: usize>(
         off += 32;
     }
     if off < k {
+        // The k tail (k % 32 bytes) runs once more on zero-padded copies: exact zeros.
         let pad = |row: &[i8]| {
             let mut b = [0i8; 32];
-            b[..k - off].copy_from_slice(&row[off..]);
+            b[..k - off].copy_from_slice(&row[off..k]);
             b
         };
-        let wb: [[i8; 32]; NR] = std::array::from_fn(|s| pad(wrow[s]));
+        for s in 0..NR {
+            let wb = pad(&w[(j0 + s) * k..]);
+            wv[s] = load_i8(&wb);
+            // SAFETY: AVX2 is guaranteed by our caller.
+            wa[s] = unsafe { _mm256_abs_epi8(wv[s]) };
+        }
         for r in 0..MR {
-            let av = load_i8(&pad(arow[r]));
+            let av = load_i8(&pad(&a[(i0 + r) * k..]));
             for s in 0..NR {
-                let wv = load_i8(&wb[s]);
                 // SAFETY: AVX2 is guaranteed by our caller.
-                acc[r][s] = unsafe { mac(acc[r][s], _mm256_abs_epi8(wv), wv, av) };
+                acc[r][s] = unsafe { mac(acc[r][s], wa[s], wv[s], av) };
             }
         }
     }
