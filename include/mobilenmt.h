@@ -198,8 +198,9 @@ typedef struct mnmt_options {
      */
     uint32_t beam_size;
     /**
-     * Hypotheses `mnmt_translate_nbest()` returns, 1..=`beam_size` (default 1). The other calls
-     * return only the best one.
+     * Hypotheses `mnmt_translate_nbest()` returns, 1..=`beam_size` (default 1). Every call
+     * checks it (`MNMT_INVALID_ARGUMENT` above `beam_size`); the other calls return only the
+     * best hypothesis.
      */
     uint32_t num_hypotheses;
     /**
@@ -408,7 +409,8 @@ enum mnmt_status mnmt_translate(struct mnmt_translator *t,
  * - `texts`: `n_texts` pointers to UTF-8 texts; not NULL unless `n_texts` is 0.
  * - `text_lens`: `n_texts` byte lengths, or NULL when every text is NUL-terminated. An entry
  *   of `texts` may be NULL when its length is 0.
- * - `opts`: options, or NULL for the defaults (`num_hypotheses` is ignored: one result each).
+ * - `opts`: options, or NULL for the defaults (one result per input; `num_hypotheses` must
+ *   still be in 1..=`beam_size`).
  * - `callback`: called once per input, in input order, with its translation; not NULL.
  * - `user_data`: passed to `callback` unchanged; may be NULL.
  *

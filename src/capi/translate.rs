@@ -28,8 +28,9 @@ pub struct mnmt_options {
     pub struct_size: u32,
     /// Beam width; 1 = greedy search (default 1). At most the translator's beam limit (8).
     pub beam_size: u32,
-    /// Hypotheses `mnmt_translate_nbest()` returns, 1..=`beam_size` (default 1). The other calls
-    /// return only the best one.
+    /// Hypotheses `mnmt_translate_nbest()` returns, 1..=`beam_size` (default 1). Every call
+    /// checks it (`MNMT_INVALID_ARGUMENT` above `beam_size`); the other calls return only the
+    /// best hypothesis.
     pub num_hypotheses: u32,
     /// Length penalty exponent: scores are `sum(log p) / length ^ length_penalty` (default 1.0,
     /// as in Hugging Face `transformers`). Larger values favour longer translations.
@@ -210,7 +211,8 @@ pub type mnmt_nbest_callback = Option<
 /// - `texts`: `n_texts` pointers to UTF-8 texts; not NULL unless `n_texts` is 0.
 /// - `text_lens`: `n_texts` byte lengths, or NULL when every text is NUL-terminated. An entry
 ///   of `texts` may be NULL when its length is 0.
-/// - `opts`: options, or NULL for the defaults (`num_hypotheses` is ignored: one result each).
+/// - `opts`: options, or NULL for the defaults (one result per input; `num_hypotheses` must
+///   still be in 1..=`beam_size`).
 /// - `callback`: called once per input, in input order, with its translation; not NULL.
 /// - `user_data`: passed to `callback` unchanged; may be NULL.
 ///
