@@ -260,15 +260,18 @@ pub unsafe extern "C" fn mnmt_translate_batch(
             .try_reserve_exact(n_texts)
             .map_err(|_| Error::new(ErrorKind::OutOfMemory, "cannot allocate the batch"))?;
         for (i, &p) in ptrs.iter().enumerate() {
-            let what = format!("texts[{i}]");
+            // The label is built only on error, so a valid batch costs one allocation (`inputs`).
+            let which = || format!("texts[{i}]");
             let s = match lens {
                 // SAFETY: per this function's contract.
-                Some(lens) => unsafe { try_text(p, lens[i], &what) }?,
+                Some(lens) => {
+                    unsafe { try_text(p, lens[i], "text") }.map_err(|e| e.context(which()))?
+                }
                 None if p.is_null() => "",
                 // SAFETY: non-NULL and NUL-terminated per this function's contract.
                 None => unsafe { CStr::from_ptr(p) }
                     .to_str()
-                    .map_err(|e| Error::from(e).context(&what))?,
+                    .map_err(|e| Error::from(e).context(which()))?,
             };
             inputs.push(s);
         }
