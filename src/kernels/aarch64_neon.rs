@@ -184,17 +184,33 @@ unsafe fn tile<M: Mac, const MR: usize, const NR: usize>(
     i0: usize,
     j0: usize,
 ) {
-    let arow: [&[i8]; MR] = std::array::from_fn(|r| &a[(i0 + r) * k..(i0 + r + 1) * k]);
-    let wrow: [&[i8]; NR] = std::array::from_fn(|s| &w[(j0 + s) * k..(j0 + s + 1) * k]);
+    // Raw pointers and plain loops in the hot loop: `array::from_fn` closures and per-load
+    // slicing were not all inlined on x86 and cost about as much as the arithmetic at small k.
+    assert!((i0 + MR) * k <= a.len() && (j0 + NR) * k <= w.len());
+    let mut ap = [a.as_ptr(); MR];
+    for (r, p) in ap.iter_mut().enumerate() {
+        *p = a[(i0 + r) * k..].as_ptr();
+    }
+    let mut wp = [w.as_ptr(); NR];
+    for (s, p) in wp.iter_mut().enumerate() {
+        *p = w[(j0 + s) * k..].as_ptr();
+    }
     // SAFETY: register-only NEON; NEON is part of the aarch64 baseline.
     let zero = unsafe { vdupq_n_s32(0) };
     let mut acc = [[zero; NR]; MR];
+    // SAFETY: as above.
+    let mut wv = [unsafe { vdupq_n_s8(0) }; NR];
     let body = k / 16 * 16;
     let mut off = 0;
     while off < body {
-        let wv: [int8x16_t; NR] = std::array::from_fn(|s| load_i8(&wrow[s][off..]));
+        for s in 0..NR {
+            // SAFETY: off + 16 <= body <= k, inside row s of w (asserted above);
+            // read_unaligned has no alignment requirement and any bits are a valid int8x16_t.
+            wv[s] = unsafe { std::ptr::read_unaligned(wp[s].add(off).cast::<int8x16_t>()) };
+        }
         for r in 0..MR {
-            let av = load_i8(&arow[r][off..]);
+            // SAFETY: as above, for row r of a.
+            let av = unsafe { std::ptr::read_unaligned(ap[r].add(off).cast::<int8x16_t>()) };
             for s in 0..NR {
                 // SAFETY: forwarded precondition.
                 acc[r][s] = unsafe { M::mac(acc[r][s], wv[s], av) };
@@ -203,17 +219,20 @@ unsafe fn tile<M: Mac, const MR: usize, const NR: usize>(
         off += 16;
     }
     if off < k {
+        // The k tail (k % 16 bytes) runs once more on zero-padded copies: exact zeros.
         let pad = |row: &[i8]| {
             let mut b = [0i8; 16];
-            b[..k - off].copy_from_slice(&row[off..]);
+            b[..k - off].copy_from_slice(&row[off..k]);
             b
         };
-        let wb: [[i8; 16]; NR] = std::array::from_fn(|s| pad(wrow[s]));
+        for s in 0..NR {
+            wv[s] = load_i8(&pad(&w[(j0 + s) * k..]));
+        }
         for r in 0..MR {
-            let av = load_i8(&pad(arow[r]));
+            let av = load_i8(&pad(&a[(i0 + r) * k..]));
             for s in 0..NR {
                 // SAFETY: forwarded precondition.
-                acc[r][s] = unsafe { M::mac(acc[r][s], load_i8(&wb[s]), av) };
+                acc[r][s] = unsafe { M::mac(acc[r][s], wv[s], av) };
             }
         }
     }

@@ -203,19 +203,36 @@ unsafe fn tile<const MR: usize, const NR: usize>(
     i0: usize,
     j0: usize,
 ) {
-    let arow: [&[i8]; MR] = std::array::from_fn(|r| &a[(i0 + r) * k..(i0 + r + 1) * k]);
-    let wrow: [&[i8]; NR] = std::array::from_fn(|s| &w[(j0 + s) * k..(j0 + s + 1) * k]);
+    // Raw pointers and plain loops in the hot loop: `array::from_fn` closures and per-load
+    // slicing were not all inlined and cost about as much as the arithmetic at these small k.
+    assert!((i0 + MR) * k <= a.len() && (j0 + NR) * k <= w.len());
+    let mut ap = [a.as_ptr(); MR];
+    for (r, p) in ap.iter_mut().enumerate() {
+        *p = a[(i0 + r) * k..].as_ptr();
+    }
+    let mut wp = [w.as_ptr(); NR];
+    for (s, p) in wp.iter_mut().enumerate() {
+        *p = w[(j0 + s) * k..].as_ptr();
+    }
     // SAFETY: register-only SSE2; SSE4.1 is guaranteed by our caller.
     let zero = unsafe { _mm_setzero_si128() };
     let mut acc = [[zero; NR]; MR];
+    let mut wv = [zero; NR];
+    let mut wa = [zero; NR];
     let body = k / 16 * 16;
     let mut off = 0;
     while off < body {
-        let wv: [__m128i; NR] = std::array::from_fn(|s| load_i8(&wrow[s][off..]));
-        // SAFETY: register-only SSSE3 arithmetic; SSE4.1 is guaranteed by our caller.
-        let wa: [__m128i; NR] = std::array::from_fn(|s| unsafe { _mm_abs_epi8(wv[s]) });
+        for s in 0..NR {
+            // SAFETY: off + 16 <= body <= k, inside row s of w (asserted above); loadu has no
+            // alignment requirement. SSE4.1 is guaranteed by our caller.
+            unsafe {
+                wv[s] = _mm_loadu_si128(wp[s].add(off).cast::<__m128i>());
+                wa[s] = _mm_abs_epi8(wv[s]);
+            }
+        }
         for r in 0..MR {
-            let av = load_i8(&arow[r][off..]);
+            // SAFETY: as above, for row r of a.
+            let av = unsafe { _mm_loadu_si128(ap[r].add(off).cast::<__m128i>()) };
             for s in 0..NR {
                 // SAFETY: SSE4.1 is guaranteed by our caller.
                 acc[r][s] = unsafe { mac(acc[r][s], wa[s], wv[s], av) };
@@ -224,18 +241,22 @@ unsafe fn tile<const MR: usize, const NR: usize>(
         off += 16;
     }
     if off < k {
+        // The k tail (k % 16 bytes) runs once more on zero-padded copies: exact zeros.
         let pad = |row: &[i8]| {
             let mut b = [0i8; 16];
-            b[..k - off].copy_from_slice(&row[off..]);
+            b[..k - off].copy_from_slice(&row[off..k]);
             b
         };
-        let wb: [[i8; 16]; NR] = std::array::from_fn(|s| pad(wrow[s]));
+        for s in 0..NR {
+            wv[s] = load_i8(&pad(&w[(j0 + s) * k..]));
+            // SAFETY: SSE4.1 is guaranteed by our caller.
+            wa[s] = unsafe { _mm_abs_epi8(wv[s]) };
+        }
         for r in 0..MR {
-            let av = load_i8(&pad(arow[r]));
+            let av = load_i8(&pad(&a[(i0 + r) * k..]));
             for s in 0..NR {
-                let wv = load_i8(&wb[s]);
                 // SAFETY: SSE4.1 is guaranteed by our caller.
-                acc[r][s] = unsafe { mac(acc[r][s], _mm_abs_epi8(wv), wv, av) };
+                acc[r][s] = unsafe { mac(acc[r][s], wa[s], wv[s], av) };
             }
         }
     }
