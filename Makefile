@@ -105,9 +105,9 @@ test-aarch64: aarch64-prereqs ## NEON and dotprod kernels vs scalar, and the x86
 	done
 
 # The same INT8 translations (ids and text) with every x86 kernel, forced one process at a time.
-X86_ISAS ?= scalar sse41 avx2
-test-isa: ## Golden INT8 translations identical with MNMT_FORCE_ISA=scalar, sse41, avx2
-	for isa in $(X86_ISAS); do MNMT_FORCE_ISA=$$isa $(CARGO) test --release --test isa_golden || exit 1; done
+X86_ISAS ?= scalar sse41 avx2 avxvnni
+test-isa: ## Golden INT8 translations identical with MNMT_FORCE_ISA=scalar, sse41, avx2, avxvnni
+	for isa in $(X86_ISAS); do MNMT_FORCE_ISA=$$isa $(CARGO) test --test isa_golden || exit 1; done
 
 bench-kernels: ## INT8 GEMM GMAC/s per ISA and shape, with bandwidth and peak (single thread)
 	$(CARGO) bench --bench kernels
