@@ -94,12 +94,14 @@ fn clock_ghz() -> Option<f64> {
 /// issue ports (see docs/kernels.md): AVX2 does 32 MACs in three uops (vpsignb, vpmaddubsw,
 /// vpmaddwd) on two vector ALU ports; SSE4.1 the same at 16 bytes; NEON 16 MACs in three
 /// instructions (smull, smlal2, sadalp) on two 128-bit pipes (Cortex-A76 class); sdot 16 MACs in
-/// one instruction on two pipes. Scalar is whatever LLVM auto-vectorises, so no peak is claimed.
+/// one instruction on two pipes; AVX-VNNI 32 MACs in one `vpdpbusd` on two ports. Scalar is
+/// whatever LLVM auto-vectorises, so no peak is claimed.
 fn peak_macs_per_cycle(isa: Isa) -> Option<f64> {
     match isa {
         Isa::Scalar => None,
         Isa::Sse41 => Some(16.0 * 2.0 / 3.0),
         Isa::Avx2 => Some(32.0 * 2.0 / 3.0),
+        Isa::AvxVnni => Some(64.0),
         Isa::Neon => Some(16.0 * 2.0 / 3.0),
         Isa::Dotprod => Some(32.0),
     }
