@@ -6,7 +6,6 @@
 //! `MNMT_FORCE_ISA=scalar|sse41|avx2|neon|dotprod` (`make test-isa`, `make test-aarch64`). It is a
 //! plain single-threaded `main` (`harness = false`) because qemu-user hangs on threads.
 
-#[allow(dead_code)]
 mod common;
 
 use common::{golden, golden_max_new, golden_sources, translator, FIXTURES};

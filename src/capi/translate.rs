@@ -263,8 +263,8 @@ pub unsafe extern "C" fn mnmt_translate_batch(
             // The label is built only on error, so a valid batch costs one allocation (`inputs`).
             let which = || format!("texts[{i}]");
             let s = match lens {
-                // SAFETY: per this function's contract.
                 Some(lens) => {
+                    // SAFETY: `p` and `lens[i]` describe a text per this function's contract.
                     unsafe { try_text(p, lens[i], "text") }.map_err(|e| e.context(which()))?
                 }
                 None if p.is_null() => "",
