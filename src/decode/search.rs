@@ -35,6 +35,8 @@ pub(super) fn run_chunk(
     let net = tr.net();
     let limits = tr.limits;
     let max_src = limits.max_source_tokens;
+    // Every sentence of the chunk has at most `beam_size` rows at any step.
+    ws.nn.set_max_rows(source.len() * opts.beam_size);
     let mut rows = 0;
     for i in 0..source.len() {
         match source {

@@ -286,9 +286,14 @@ impl<'m> Net<'m> {
             cross_v,
             src_len,
             origin,
+            row_stride,
             ..
         } = ws;
-        let (rcap, tcap) = (dims.rows, dims.max_tgt);
+        let (rcap, tcap) = (*row_stride, dims.max_tgt);
+        assert!(
+            rows <= rcap,
+            "{rows} decoder rows exceed the declared {rcap}"
+        );
         for (r, (&tok, row)) in tokens.iter().zip(dx.chunks_exact_mut(d)).enumerate() {
             embed_row(&emb, tok as usize, self.embed_scale, row);
             math::add_assign(row, pos);

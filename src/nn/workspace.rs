@@ -23,6 +23,10 @@ pub struct Dims {
 #[derive(Debug)]
 pub struct NnWorkspace {
     pub(super) dims: Dims,
+    /// Row stride of the self-attention caches for the current call (at most `dims.rows`): a
+    /// greedy call on one sentence then fills whole pages instead of touching one page per
+    /// step for a single row, which keeps resident memory close to what the call needs.
+    pub(super) row_stride: usize,
     pub(super) ex: Vec<f32>,
     pub(super) eq: Vec<f32>,
     pub(super) ek: Vec<f32>,
@@ -74,6 +78,7 @@ impl NnWorkspace {
         let f = |n: usize| vec![0.0f32; n];
         NnWorkspace {
             dims,
+            row_stride: dims.rows,
             ex: f(s * d),
             eq: f(s * d),
             ek: f(s * d),
@@ -97,6 +102,16 @@ impl NnWorkspace {
             origin: vec![0; r * t],
             origin_tmp: vec![0; r * t],
         }
+    }
+
+    /// Declares the most decoder rows any step of the coming call will have (beams of all its
+    /// sentences); must be called before its first step. Panics above `dims().rows`.
+    pub fn set_max_rows(&mut self, rows: usize) {
+        assert!(
+            rows >= 1 && rows <= self.dims.rows,
+            "{rows} rows exceed the workspace"
+        );
+        self.row_stride = rows;
     }
 
     /// The sizes this workspace was built for.
