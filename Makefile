@@ -159,7 +159,7 @@ fuzz: ## Fuzz each target for FUZZ_SECONDS (default 60) in turn: nightly + cargo
 TSAN_TARGET ?= $(shell rustc -vV | sed -n 's/^host: //p')
 TSAN_CALLS  ?= 150
 
-.PHONY: sanitize sanitize-rust tsan soak test-robust
+.PHONY: sanitize sanitize-rust tsan soak test-robust robust-core
 sanitize: build ## C tests (ctest/*.c) under ASan (with leak checks) + UBSan, static library
 	ctest/sanitize.sh $(RELEASE)/libmobilenmt.a $(BUILD)/asan $(CTEST_MODELS)
 
@@ -180,5 +180,7 @@ tsan: ## 16-thread concurrency test under ThreadSanitizer (nightly, -Zbuild-std)
 soak: ## 100,000 translations in one process; RSS after 1,000 and at the end (within 1 MiB)
 	$(CARGO) test --release --test soak -- --ignored --nocapture
 
-test-robust: sanitize tsan ## CI's robustness checks: mutation + 16-thread test (release), sanitizers
+test-robust: robust-core tsan ## CI's robustness checks: mutation + 16-thread test (release), sanitizers
+
+robust-core: sanitize ## test-robust without ThreadSanitizer (for toolchains without nightly rust-src)
 	$(CARGO) test --release --test mutation --test concurrency_stress
