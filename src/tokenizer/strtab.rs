@@ -63,8 +63,17 @@ impl StrTable {
 #[derive(Debug, Clone, Default)]
 pub struct SortedIds {
     ids: Vec<u32>,
+    /// `heads[k]`: the first [`HEAD`] bytes of string `ids[k]`, big-endian, zero-padded, and
+    /// `lens[k]` its length capped at 255. Prefix search reads these contiguous arrays instead of
+    /// chasing each id into the table, which keeps the segmenter's inner loop in cache (9 bytes
+    /// per piece).
+    heads: Vec<u64>,
+    lens: Vec<u8>,
     max_len: usize,
 }
+
+/// Bytes of each string kept inline in [`SortedIds`].
+const HEAD: usize = 8;
 
 impl SortedIds {
     /// Sorts the ids in `keep` (ascending id order) by string. If two strings are equal, returns
@@ -84,7 +93,26 @@ impl SortedIds {
             return Err(w[0]);
         }
         let max_len = ids.iter().map(|&i| table.get(i).len()).max().unwrap_or(0);
-        Ok(SortedIds { ids, max_len })
+        let heads = ids
+            .iter()
+            .map(|&i| {
+                let mut head = [0u8; HEAD];
+                let b = table.bytes_of(i);
+                let n = b.len().min(HEAD);
+                head[..n].copy_from_slice(&b[..n]);
+                u64::from_be_bytes(head)
+            })
+            .collect();
+        let lens = ids
+            .iter()
+            .map(|&i| table.get(i).len().min(255) as u8)
+            .collect();
+        Ok(SortedIds {
+            ids,
+            heads,
+            lens,
+            max_len,
+        })
     }
 
     /// Length in bytes of the longest string.
@@ -105,23 +133,48 @@ impl SortedIds {
     /// two binary searches; strings equal to that prefix sort first in the range.
     #[inline]
     pub fn for_each_prefix(&self, table: &StrTable, text: &[u8], mut f: impl FnMut(usize, u32)) {
-        let mut range = &self.ids[..];
+        let (mut lo, mut hi) = (0usize, self.ids.len());
         for (depth, &b) in text.iter().enumerate() {
-            // Strings in `range` all start with text[..depth]; those no longer than `depth` sort
+            // Strings in lo..hi all start with text[..depth]; those no longer than `depth` sort
             // before the rest and cannot match a longer prefix.
-            let byte_at = |id: &u32| table.bytes_of(*id).get(depth).copied();
-            let lo = range.partition_point(|id| byte_at(id).map_or(true, |c| c < b));
-            range = &range[lo..];
-            let hi = range.partition_point(|id| byte_at(id) == Some(b));
-            range = &range[..hi];
-            let Some(&first) = range.first() else {
-                return;
+            let byte_at = |k: usize| -> Option<u8> {
+                if depth < HEAD {
+                    (self.lens[k] as usize > depth)
+                        .then(|| (self.heads[k] >> (8 * (HEAD - 1 - depth))) as u8)
+                } else {
+                    table.bytes_of(self.ids[k]).get(depth).copied()
+                }
             };
-            if table.bytes_of(first).len() == depth + 1 {
-                f(depth + 1, first);
+            lo += partition(hi - lo, |k| byte_at(lo + k).map_or(true, |c| c < b));
+            hi = lo + partition(hi - lo, |k| byte_at(lo + k) == Some(b));
+            if lo == hi {
+                return;
+            }
+            let len = match self.lens[lo] {
+                255 => table.bytes_of(self.ids[lo]).len(),
+                n => n as usize,
+            };
+            if len == depth + 1 {
+                f(depth + 1, self.ids[lo]);
             }
         }
     }
+}
+
+/// The first index in `0..n` where `pred` is false (`pred` true then false, like
+/// `slice::partition_point`), over indices rather than a slice.
+#[inline]
+fn partition(n: usize, pred: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 #[cfg(test)]
