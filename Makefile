@@ -31,11 +31,11 @@ cbindgen: ## Install the pinned cbindgen if it is missing or another version
 		$(CARGO) install --locked cbindgen --version $(CBINDGEN_VERSION)
 
 header: cbindgen ## Regenerate include/mobilenmt.h from src/capi/
-	$(CBINDGEN) --quiet --config cbindgen.toml --output include/mobilenmt.h src/capi/mod.rs
+	$(CBINDGEN) --quiet --config cbindgen.toml --crate mobilenmt --output include/mobilenmt.h
 
 check-header: cbindgen ## Fail if include/mobilenmt.h differs from what src/capi/ generates
 	@mkdir -p $(BUILD)
-	$(CBINDGEN) --quiet --config cbindgen.toml --output $(BUILD)/mobilenmt.h src/capi/mod.rs
+	$(CBINDGEN) --quiet --config cbindgen.toml --crate mobilenmt --output $(BUILD)/mobilenmt.h
 	@diff -u include/mobilenmt.h $(BUILD)/mobilenmt.h || \
 		{ echo "include/mobilenmt.h is stale: run 'make header' and commit it" >&2; exit 1; }
 

@@ -251,6 +251,8 @@ typedef void (*mnmt_nbest_callback)(void *user_data,
                                     size_t text_len,
                                     float score);
 
+
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
