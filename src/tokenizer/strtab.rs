@@ -69,6 +69,9 @@ pub struct SortedIds {
     /// per piece).
     heads: Vec<u64>,
     lens: Vec<u8>,
+    /// `first[b]..first[b + 1]`: the positions of the strings whose first byte is `b`, so prefix
+    /// search starts at depth 1 (1 KB).
+    first: Vec<u32>,
     max_len: usize,
 }
 
@@ -103,14 +106,28 @@ impl SortedIds {
                 u64::from_be_bytes(head)
             })
             .collect();
-        let lens = ids
+        let lens: Vec<u8> = ids
             .iter()
             .map(|&i| table.get(i).len().min(255) as u8)
             .collect();
+        // Empty strings sort first and belong to no first byte; the rest are grouped by their
+        // first byte in sorted order, so counting per byte gives each group's bounds. Positions
+        // fit in u32: the table's size was checked when it was built.
+        let mut first = vec![0u32; 257];
+        for &i in &ids {
+            match table.bytes_of(i).first() {
+                Some(&b) => first[b as usize + 1] += 1,
+                None => first[0] += 1,
+            }
+        }
+        for b in 0..256 {
+            first[b + 1] += first[b];
+        }
         Ok(SortedIds {
             ids,
             heads,
             lens,
+            first,
             max_len,
         })
     }
@@ -135,6 +152,17 @@ impl SortedIds {
     pub fn for_each_prefix(&self, table: &StrTable, text: &[u8], mut f: impl FnMut(usize, u32)) {
         let (mut lo, mut hi) = (0usize, self.ids.len());
         for (depth, &b) in text.iter().enumerate() {
+            if depth == 0 && self.first.len() == 257 {
+                lo = self.first[b as usize] as usize;
+                hi = self.first[b as usize + 1] as usize;
+                if lo == hi {
+                    return;
+                }
+                if self.lens[lo] == 1 {
+                    f(1, self.ids[lo]);
+                }
+                continue;
+            }
             // Strings in lo..hi all start with text[..depth]; those no longer than `depth` sort
             // before the rest and cannot match a longer prefix.
             let byte_at = |k: usize| -> Option<u8> {
