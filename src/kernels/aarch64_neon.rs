@@ -20,7 +20,7 @@
 use std::arch::aarch64::*;
 
 use super::scalar::{self, QuantParams};
-use super::{check_dequantize, check_gemm, DequantizeFn, Isa, Kernels, QuantizeFn};
+use super::{check_gemm, DequantizeFn, Isa, Kernels, QuantizeFn};
 use crate::math::Activation;
 
 static KERNELS: Kernels = Kernels {
@@ -304,43 +304,51 @@ fn dequantize(
     act: Activation,
     out: &mut [f32],
 ) {
-    check_dequantize(m, n, c, a_scales, w_scales, bias, out);
-    if n == 0 {
-        return;
-    }
-    let relu = act == Activation::Relu;
-    let body = n / 4 * 4;
-    for (i, &sa) in a_scales.iter().enumerate().take(m) {
-        let crow = &c[i * n..(i + 1) * n];
-        let orow = &mut out[i * n..(i + 1) * n];
-        // SAFETY: register-only NEON arithmetic; NEON is part of the aarch64 baseline. The order
-        // (c * (sa * ws)) + b matches scalar::dequantize_one; ReLU selects y only where y > 0,
-        // exactly like Activation::Relu (NaN and -0 give +0).
-        unsafe {
-            let vsa = vdupq_n_f32(sa);
-            let zero = vdupq_n_f32(0.0);
-            let mut j = 0;
-            while j < body {
-                let s = vmulq_f32(vsa, load_f32(&w_scales[j..]));
-                let mut y = vmulq_f32(vcvtq_f32_s32(load_i32(&crow[j..])), s);
-                if !bias.is_empty() {
-                    y = vaddq_f32(y, load_f32(&bias[j..]));
-                }
-                if relu {
-                    y = vbslq_f32(vcgtq_f32(y, zero), y, zero);
-                }
-                store_f32(&mut orow[j..], y);
-                j += 4;
+    scalar::dequantize_rows(
+        m,
+        n,
+        c,
+        a_scales,
+        w_scales,
+        bias,
+        act,
+        out,
+        dequantize_prefix,
+    );
+}
+
+/// The vector part of one output row (see `scalar::dequantize_rows`); returns how many
+/// elements it wrote. `w_scales` and a non-empty `bias` are at least `c.len()` long.
+fn dequantize_prefix(
+    c: &[i32],
+    sa: f32,
+    w_scales: &[f32],
+    bias: &[f32],
+    relu: bool,
+    out: &mut [f32],
+) -> usize {
+    let body = c.len() / 4 * 4;
+    // SAFETY: register-only NEON arithmetic; NEON is part of the aarch64 baseline. The order
+    // (c * (sa * ws)) + b matches scalar::dequantize_one; ReLU selects y only where y > 0,
+    // exactly like Activation::Relu (NaN and -0 give +0).
+    unsafe {
+        let vsa = vdupq_n_f32(sa);
+        let zero = vdupq_n_f32(0.0);
+        let mut j = 0;
+        while j < body {
+            let s = vmulq_f32(vsa, load_f32(&w_scales[j..]));
+            let mut y = vmulq_f32(vcvtq_f32_s32(load_i32(&c[j..])), s);
+            if !bias.is_empty() {
+                y = vaddq_f32(y, load_f32(&bias[j..]));
             }
-        }
-        for j in body..n {
-            let y = scalar::dequantize_one(crow[j], sa, w_scales[j], bias.get(j).copied());
-            orow[j] = act.apply(y);
-        }
-        if !matches!(act, Activation::None | Activation::Relu) {
-            act.apply_slice(&mut orow[..body]);
+            if relu {
+                y = vbslq_f32(vcgtq_f32(y, zero), y, zero);
+            }
+            store_f32(&mut out[j..], y);
+            j += 4;
         }
     }
+    body
 }
 
 /// The NEON quantiser, shared with the dotprod table.

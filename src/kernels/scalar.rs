@@ -136,7 +136,8 @@ pub(super) fn dequantize_one(c: i32, a_scale: f32, w_scale: f32, bias: Option<f3
     }
 }
 
-/// Reference dequantiser (see [`Kernels::dequantize`]).
+/// Reference dequantiser (see [`Kernels::dequantize`]): every element through
+/// [`dequantize_one`] and [`Activation::apply`].
 #[allow(clippy::too_many_arguments)]
 pub fn dequantize(
     m: usize,
@@ -148,19 +149,58 @@ pub fn dequantize(
     act: Activation,
     out: &mut [f32],
 ) {
+    dequantize_rows(
+        m,
+        n,
+        c,
+        a_scales,
+        w_scales,
+        bias,
+        act,
+        out,
+        |_, _, _, _, _, _| 0,
+    );
+}
+
+/// The dequantize pass every ISA shares: the contract checks, the row loop, the scalar tail and
+/// the exp-based activations (kept in [`Activation::apply_slice`] so every ISA gets the same
+/// bits). `simd_prefix(c_row, a_scale, w_scales, bias, relu, out_row)` writes a prefix of the row
+/// with vector code, `(c * (a_scale * w_scale)) + bias` then ReLU when `relu` (the operation
+/// order of [`dequantize_one`]), and returns its length; the rest is done here.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn dequantize_rows(
+    m: usize,
+    n: usize,
+    c: &[i32],
+    a_scales: &[f32],
+    w_scales: &[f32],
+    bias: &[f32],
+    act: Activation,
+    out: &mut [f32],
+    simd_prefix: impl Fn(&[i32], f32, &[f32], &[f32], bool, &mut [f32]) -> usize,
+) {
     check_dequantize(m, n, c, a_scales, w_scales, bias, out);
     if n == 0 {
         return;
     }
+    let relu = act == Activation::Relu;
     for ((crow, orow), &sa) in c
         .chunks_exact(n)
         .zip(out.chunks_exact_mut(n))
         .zip(a_scales)
         .take(m)
     {
-        for (j, (&cv, o)) in crow.iter().zip(orow.iter_mut()).enumerate() {
-            let b = bias.get(j).copied();
-            *o = act.apply(dequantize_one(cv, sa, w_scales[j], b));
+        let body = simd_prefix(crow, sa, w_scales, bias, relu, orow);
+        for j in body..n {
+            orow[j] = act.apply(dequantize_one(
+                crow[j],
+                sa,
+                w_scales[j],
+                bias.get(j).copied(),
+            ));
+        }
+        if !matches!(act, Activation::None | Activation::Relu) {
+            act.apply_slice(&mut orow[..body]);
         }
     }
 }

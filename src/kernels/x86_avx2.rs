@@ -30,7 +30,7 @@
 use std::arch::x86_64::*;
 
 use super::scalar::{self, QuantParams};
-use super::{check_dequantize, check_gemm, Isa, Kernels};
+use super::{check_gemm, Isa, Kernels};
 use crate::math::Activation;
 
 static KERNELS: Kernels = Kernels {
@@ -515,35 +515,38 @@ fn dequantize(
     act: Activation,
     out: &mut [f32],
 ) {
-    check_dequantize(m, n, c, a_scales, w_scales, bias, out);
     assert!(detected());
-    if n == 0 {
-        return;
-    }
-    for (i, &sa) in a_scales.iter().enumerate().take(m) {
-        let row = i * n..(i + 1) * n;
-        // SAFETY: AVX2 was detected just above; the lengths were checked.
-        unsafe { dequantize_row(&c[row.clone()], sa, w_scales, bias, act, &mut out[row]) };
-    }
+    scalar::dequantize_rows(
+        m,
+        n,
+        c,
+        a_scales,
+        w_scales,
+        bias,
+        act,
+        out,
+        |c, sa, ws, b, relu, o| {
+            // SAFETY: AVX2 was detected just above; `dequantize_rows` checked the lengths.
+            unsafe { dequantize_prefix(c, sa, ws, b, relu, o) }
+        },
+    )
 }
 
-/// One output row; `w_scales` and a non-empty `bias` are at least `c.len()` long.
+/// The vector part of one output row (see `scalar::dequantize_rows`); returns how many
+/// elements it wrote. `w_scales` and a non-empty `bias` are at least `c.len()` long.
 ///
 /// # Safety
 /// AVX2 must be available.
 #[target_feature(enable = "avx2")]
-unsafe fn dequantize_row(
+unsafe fn dequantize_prefix(
     c: &[i32],
     sa: f32,
     w_scales: &[f32],
     bias: &[f32],
-    act: Activation,
+    relu: bool,
     out: &mut [f32],
-) {
-    let n = c.len();
-    let body = n / 8 * 8;
-    let has_bias = !bias.is_empty();
-    let relu = act == Activation::Relu;
+) -> usize {
+    let body = c.len() / 8 * 8;
     // SAFETY: register-only AVX arithmetic; AVX2 is guaranteed by our caller. The order
     // (c * (sa * ws)) + b matches scalar::dequantize_one; `max(y, 0)` returns its second operand
     // unless y > 0, exactly like Activation::Relu (NaN and -0 give +0).
@@ -554,7 +557,7 @@ unsafe fn dequantize_row(
         while j < body {
             let s = _mm256_mul_ps(vsa, load_f32(&w_scales[j..]));
             let mut y = _mm256_mul_ps(_mm256_cvtepi32_ps(load_i32(&c[j..])), s);
-            if has_bias {
+            if !bias.is_empty() {
                 y = _mm256_add_ps(y, load_f32(&bias[j..]));
             }
             if relu {
@@ -564,15 +567,5 @@ unsafe fn dequantize_row(
             j += 8;
         }
     }
-    for j in body..n {
-        out[j] = act.apply(scalar::dequantize_one(
-            c[j],
-            sa,
-            w_scales[j],
-            bias.get(j).copied(),
-        ));
-    }
-    if !matches!(act, Activation::None | Activation::Relu) {
-        act.apply_slice(&mut out[..body]);
-    }
+    body
 }
