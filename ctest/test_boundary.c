@@ -14,18 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (cond) {                                                                  \
-            passed++;                                                                \
-        } else {                                                                     \
-            failed++;                                                                \
-            fprintf(stderr, "%s:%d: check failed: %s (last error: %s)\n", __FILE__, \
-                    __LINE__, #cond, mnmt_last_error());                             \
-        }                                                                            \
-    } while (0)
+#include "check.h"
 
 /* `status` was returned and mnmt_last_error() mentions both `fn` and `needle`. */
 #define EXPECT(call, status, fn, needle)                                     \
