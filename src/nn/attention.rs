@@ -16,24 +16,7 @@ pub(crate) fn attend_contiguous(
     out: &mut [f32],
 ) {
     let d = q.len();
-    let hd = d / heads;
-    let scaling = (hd as f64).powf(-0.5) as f32;
-    let scores = &mut scores[..n];
-    for h in 0..heads {
-        let qh = &q[h * hd..(h + 1) * hd];
-        for (j, s) in scores.iter_mut().enumerate() {
-            *s = math::dot(qh, &k[j * d + h * hd..j * d + (h + 1) * hd]) * scaling;
-        }
-        math::softmax(scores);
-        let oh = &mut out[h * hd..(h + 1) * hd];
-        oh.iter_mut().for_each(|o| *o = 0.0);
-        for (j, &p) in scores.iter().enumerate() {
-            let vj = &v[j * d + h * hd..j * d + (h + 1) * hd];
-            for (o, x) in oh.iter_mut().zip(vj) {
-                *o += p * *x;
-            }
-        }
-    }
+    attend(q, k, v, n, heads, scores, out, |j| j * d);
 }
 
 /// Decoder self-attention of query `q` over its own history: the key/value of step `t` lives in
@@ -50,22 +33,38 @@ pub(crate) fn attend_history(
     out: &mut [f32],
 ) {
     let d = q.len();
+    attend(q, k, v, origin.len(), heads, scores, out, |t| {
+        (t * rows_cap + origin[t] as usize) * d
+    });
+}
+
+/// Attention over `n` keys/values, the `j`-th starting at `row(j)` in `k` and `v`.
+#[allow(clippy::too_many_arguments)]
+fn attend(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    n: usize,
+    heads: usize,
+    scores: &mut [f32],
+    out: &mut [f32],
+    row: impl Fn(usize) -> usize,
+) {
+    let d = q.len();
     let hd = d / heads;
     let scaling = (hd as f64).powf(-0.5) as f32;
-    let n = origin.len();
     let scores = &mut scores[..n];
-    let base = |t: usize| (t * rows_cap + origin[t] as usize) * d;
     for h in 0..heads {
         let qh = &q[h * hd..(h + 1) * hd];
-        for (t, s) in scores.iter_mut().enumerate() {
-            let b = base(t) + h * hd;
+        for (j, s) in scores.iter_mut().enumerate() {
+            let b = row(j) + h * hd;
             *s = math::dot(qh, &k[b..b + hd]) * scaling;
         }
         math::softmax(scores);
         let oh = &mut out[h * hd..(h + 1) * hd];
         oh.iter_mut().for_each(|o| *o = 0.0);
-        for (t, &p) in scores.iter().enumerate() {
-            let b = base(t) + h * hd;
+        for (j, &p) in scores.iter().enumerate() {
+            let b = row(j) + h * hd;
             for (o, x) in oh.iter_mut().zip(&v[b..b + hd]) {
                 *o += p * *x;
             }
