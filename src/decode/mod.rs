@@ -109,7 +109,7 @@ impl TranslateOptions {
             || self.num_hypotheses > MAX_HYPOTHESES
         {
             return Err(Error::invalid_argument(format!(
-                "num_hypotheses must be in 1..={} (beam_size, at most {MAX_HYPOTHESES}), got {}",
+                "num_hypotheses must be in 1..={} (at most beam_size), got {}",
                 self.beam_size.min(MAX_HYPOTHESES),
                 self.num_hypotheses
             )));

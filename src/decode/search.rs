@@ -40,7 +40,11 @@ pub(super) fn run_chunk(
     let mut rows = 0;
     for i in 0..source.len() {
         match source {
-            Source::Texts(texts) => tr.tokenizer.encode(texts[i], &mut ws.enc, &mut ws.src)?,
+            Source::Texts(texts) => {
+                let (enc, src) = (&mut ws.enc, &mut ws.src);
+                tr.tokenizer
+                    .encode_limited(texts[i], max_src, opts.truncate, enc, src)?
+            }
             Source::Ids(ids) => {
                 if let Some(&bad) = ids.iter().find(|&&id| id as usize >= c.vocab_size) {
                     return Err(Error::invalid_argument(format!(
@@ -148,6 +152,13 @@ fn add_finished(
     token: u32,
     score: f32,
 ) {
+    // A degenerate model (NaN or infinite logits) still reports scores as documented: finite
+    // and at most 0, NaN sorting last.
+    let score = if score.is_nan() {
+        f32::MIN
+    } else {
+        score.clamp(f32::MIN, 0.0)
+    };
     let nfin = ws.sents[s].nfin;
     let base = s * ws.beam_cap;
     let pos = (0..nfin)
