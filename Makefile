@@ -23,8 +23,9 @@ STATIC_LIBS      := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
 .PHONY: build header check-header cbindgen install test test-rust ctest pytest lint examples demo clean
 
-build: ## Build the release libraries (target/release/libmobilenmt.{a,so})
+build: ## Build the release libraries (target/release/libmobilenmt.{a,so}); the .a exports only mnmt_*
 	$(CARGO) build --release --lib
+	tools/localize-static.sh $(RELEASE)/libmobilenmt.a
 
 cbindgen: ## Install the pinned cbindgen if it is missing or another version
 	@$(CBINDGEN) --version 2>/dev/null | grep -qx 'cbindgen $(CBINDGEN_VERSION)' || \
@@ -47,7 +48,7 @@ install: build ## Install libraries, header and pkg-config file under PREFIX (de
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)|' \
 		-e 's|@STATIC_LIBS@|$(STATIC_LIBS)|' mobilenmt.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mobilenmt.pc
 
-test: test-rust test-isa ctest pytest check-header lint ## THE test command: Rust, C (valgrind), Python, header, fmt, clippy
+test: test-rust test-isa ctest check-static pytest check-header lint ## THE test command: Rust, C (valgrind), Python, header, fmt, clippy
 
 test-rust: ## All Rust tests
 	$(CARGO) test
@@ -63,6 +64,13 @@ pytest: build ## Python ctypes wrapper tests
 lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
+
+# The static library defines only mnmt_* and links beside another Rust static library under
+# --whole-archive (tools/localize-static.sh, run by `build`).
+.PHONY: check-static
+check-static: build ## libmobilenmt.a: only mnmt_* global; links with a second Rust staticlib, whole-archive
+	ctest/static_link/run.sh $(RELEASE)/libmobilenmt.a $(BUILD)/static-link "$(STATIC_LIBS)" \
+		$(firstword $(wildcard tests/data/tiny-swish/model-int8.gguf))
 
 examples: build ## Build the C and C++ examples into build/examples
 	@mkdir -p $(BUILD)/examples
@@ -139,7 +147,11 @@ bench-tokenizer: ## Encode MB/s: Python sentencepiece vs the Rust tokenizer on t
 # ---- robustness (fuzzing, sanitizers, soak) ----
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= gguf spm tokenizer translate
+FUZZ_TARGETS ?= gguf spm tokenizer translate tables
+# Slow and memory-hungry inputs are findings too: one input may take FUZZ_TIMEOUT seconds and the
+# process FUZZ_RSS_MB of memory (ASan's shadow included).
+FUZZ_TIMEOUT ?= 3
+FUZZ_RSS_MB  ?= 1024
 FUZZ_LOGS    := $(BUILD)/fuzz
 
 .PHONY: fuzz
@@ -149,8 +161,8 @@ fuzz: ## Fuzz each target for FUZZ_SECONDS (default 60) in turn: nightly + cargo
 	@mkdir -p $(FUZZ_LOGS)
 	@for t in $(FUZZ_TARGETS); do \
 		echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
-		$(CARGO) +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
-			-rss_limit_mb=2048 -max_len=$$(case $$t in gguf|spm) echo 1200000;; *) echo 8192;; esac) \
+		$(CARGO) +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -timeout=$(FUZZ_TIMEOUT) \
+			-rss_limit_mb=$(FUZZ_RSS_MB) -max_len=$$(case $$t in gguf|spm) echo 1200000;; tables) echo 65536;; *) echo 8192;; esac) \
 			> $(FUZZ_LOGS)/$$t.log 2>&1 || { tail -40 $(FUZZ_LOGS)/$$t.log; exit 1; }; \
 		grep -E '^(Done|#[0-9]+.*DONE)' $(FUZZ_LOGS)/$$t.log | tail -1; \
 	done
