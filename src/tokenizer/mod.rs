@@ -23,7 +23,9 @@ mod trie;
 use std::fmt;
 
 pub use self::normalizer::MAX_REPLACEMENT_BYTES;
-pub use self::sentencepiece::{EncodeScratch, SentencePiece, Span, SpanKind, MAX_PIECE_BYTES};
+pub use self::sentencepiece::{
+    EncodeScratch, SentencePiece, Span, SpanKind, MAX_PIECE_BYTES, SCRATCH_KEEP_BYTES,
+};
 use self::strtab::{SortedIds, StrTable};
 use crate::{Error, ErrorKind, Result};
 
@@ -366,7 +368,7 @@ impl Tokenizer {
 
     /// Encodes source text as `MarianTokenizer(text)["input_ids"]`: clears `out`, writes the ids
     /// and the final `</s>`. Allocates nothing once `scratch` and `out` have grown to the input
-    /// (up to [`EncodeScratch::KEEP_BYTES`] per buffer; beyond, the memory is given back).
+    /// (up to [`SCRATCH_KEEP_BYTES`] per buffer; beyond, the memory is given back).
     pub fn encode(
         &self,
         text: &str,

@@ -60,12 +60,12 @@ pub struct EncodeScratch {
     spans: Vec<Span>,
 }
 
-impl EncodeScratch {
-    /// Bytes each buffer keeps between calls: a huge input grows the buffers for its call only,
-    /// then [`EncodeScratch::release_excess`] gives the memory back. Sentences within the default
-    /// limits (256 tokens) need far less, so they still allocate nothing once warm.
-    pub const KEEP_BYTES: usize = 64 << 10;
+/// Bytes each [`EncodeScratch`] buffer keeps between calls: a huge input grows the buffers for
+/// its call only, then [`EncodeScratch::release_excess`] gives the memory back. Sentences within
+/// the default limits (256 tokens) need far less, so they still allocate nothing once warm.
+pub const SCRATCH_KEEP_BYTES: usize = 64 << 10;
 
+impl EncodeScratch {
     /// Empty buffers; they grow on first use.
     pub fn new() -> Self {
         Self::default()
@@ -79,10 +79,11 @@ impl EncodeScratch {
         bytes(&self.normalized) + bytes(&self.best) + bytes(&self.path) + bytes(&self.spans)
     }
 
-    /// Shrinks every buffer holding more than [`EncodeScratch::KEEP_BYTES`] to that size.
+    /// Shrinks every buffer holding more than [`SCRATCH_KEEP_BYTES`] to that size (what it held
+    /// beyond is dropped).
     pub fn release_excess(&mut self) {
         fn shrink<T>(v: &mut Vec<T>) {
-            let keep = EncodeScratch::KEEP_BYTES / size_of::<T>().max(1);
+            let keep = SCRATCH_KEEP_BYTES / size_of::<T>().max(1);
             if v.capacity() > keep {
                 v.truncate(keep);
                 v.shrink_to(keep);
