@@ -209,28 +209,27 @@ fn no_allocation_once_the_vectors_have_grown() {
     let mut spans = Vec::with_capacity(64);
     let mut pieces = Vec::with_capacity(64);
     let mut out = String::with_capacity(4 * doc.len());
-    let run =
-        |spans: &mut Vec<Range<usize>>, pieces: &mut Vec<Range<usize>>, out: &mut String| {
-            let n = Sentences::new(doc, Lang::German).count();
-            split_sentences(doc, Lang::English, spans);
-            assert!(n >= 4 && spans.len() >= 4);
-            segment(doc, Lang::German, spans);
-            pieces.clear();
-            for r in spans.iter() {
-                split_long(
-                    doc,
-                    r.clone(),
-                    Lang::English,
-                    |s| s.split_whitespace().count() <= 4,
-                    pieces,
-                );
-            }
-            out.clear();
-            for piece in assemble(doc, pieces, |i| &doc[pieces[i].clone()]) {
-                out.push_str(piece);
-            }
-            assert_eq!(out, doc);
-        };
+    let run = |spans: &mut Vec<Range<usize>>, pieces: &mut Vec<Range<usize>>, out: &mut String| {
+        let n = Sentences::new(doc, Lang::German).count();
+        split_sentences(doc, Lang::English, spans);
+        assert!(n >= 4 && spans.len() >= 4);
+        segment(doc, Lang::German, spans);
+        pieces.clear();
+        for r in spans.iter() {
+            split_long(
+                doc,
+                r.clone(),
+                Lang::English,
+                |s| s.split_whitespace().count() <= 4,
+                pieces,
+            );
+        }
+        out.clear();
+        for piece in assemble(doc, pieces, |i| &doc[pieces[i].clone()]) {
+            out.push_str(piece);
+        }
+        assert_eq!(out, doc);
+    };
     run(&mut spans, &mut pieces, &mut out);
     ALLOCATIONS.store(0, Ordering::Relaxed);
     COUNTING.with(|c| c.set(true));

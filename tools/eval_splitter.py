@@ -13,16 +13,21 @@ safety for pedestrians") ends its paragraph: in a real document it stands on a l
 and no splitter can find a boundary that has no mark. Such lines are counted and reported.
 
 Many dev-set lines hold more than one sentence (FLORES: "... the final rounds. I am here to
-win."). Boundaries inside a line were reviewed by hand and listed, with a verdict, in
-tools/eval_splitter_reviewed.tsv: a listed "yes" is a gold boundary too; any other boundary found
-inside a line counts as wrong (so a rule change that adds one is an error until reviewed).
+win."). Candidate boundaries inside a line were reviewed by hand and listed, with a verdict, in
+tools/eval_splitter_reviewed.tsv (every boundary the splitter found inside a line, and every
+full stop, "!" or "?" followed by a space and a capital or digit that it did not split): a
+listed "yes" is a gold boundary too, found or not; any other boundary found inside a line counts
+as wrong (so a rule change that adds one is an error until reviewed).
 `--show N` prints up to N errors per set; `--list-inline` prints every boundary found inside a
 line in the file's format, for review.
 
 Data: eval/data/{flores-dev,newstest2014}.{en,de} when present, else the gzipped dev sets in
 ../shared/data (flores-en-de/dev.*.gz; europarl-en-de/dev.*.gz, which is newstest2014).
 
-    .venv/bin/python tools/eval_splitter.py [--show 20] [--min 0.99]
+    .venv/bin/python tools/eval_splitter.py [--show 20] [--min 0.99] [--held-out]
+
+--held-out adds the first 3,000 lines of Europarl (train), which the rules were not tuned on;
+its boundaries inside lines are not reviewed, so its precision is a lower bound.
 
 Needs the built library (`make build`, or MNMT_LIBRARY).
 """
@@ -46,19 +51,28 @@ SETS = {
         "../shared/data/europarl-en-de/dev.{lang}.gz",
     ],
 }
+# Not used while writing the rules: a check that they generalise. Its boundaries inside lines are
+# not reviewed, so every one counts as wrong and its precision is a lower bound.
+HELD_OUT = {
+    "europarl-train-3k": ["../shared/data/europarl-en-de/train.{lang}.gz"],
+}
+HELD_OUT_LINES = 3000
 FINAL = ".!?…"
 CLOSERS = "\"')]}”“’‘»«›‹"
 SIZES = [3, 4, 5, 6]
 
 
 def read_lines(name: str, lang: str) -> tuple[list[str], str] | None:
-    for pattern in SETS[name]:
+    for pattern in SETS.get(name) or HELD_OUT[name]:
         path = ROOT / pattern.format(lang=lang)
         if path.exists():
             opener = gzip.open if path.suffix == ".gz" else open
             with opener(path, "rt", encoding="utf-8") as f:
                 lines = [line.strip() for line in f]
-            return [line for line in lines if line], str(path.relative_to(ROOT))
+            lines = [line for line in lines if line]
+            if name in HELD_OUT:
+                lines = lines[:HELD_OUT_LINES]
+            return lines, str(path)
     return None
 
 
@@ -159,14 +173,16 @@ def main() -> int:
     ap.add_argument("--show", type=int, default=0, help="print up to N errors per set")
     ap.add_argument("--min", type=float, default=0.0, help="fail if any P or R is below this")
     ap.add_argument("--list-inline", action="store_true", help="print boundaries inside lines")
+    ap.add_argument("--held-out", action="store_true", help="also measure the held-out set")
     args = ap.parse_args()
     reviewed = read_reviewed()
     rows, ok = [], True
     for lang in ("en", "de"):
-        for name in SETS:
+        for name in list(SETS) + (list(HELD_OUT) if args.held_out else []):
             found = read_lines(name, lang)
             if found is None:
-                print(f"{name}.{lang}: no data (looked in {', '.join(SETS[name])})")
+                places = SETS.get(name) or HELD_OUT[name]
+                print(f"{name}.{lang}: no data (looked in {', '.join(places)})")
                 ok = False
                 continue
             lines, path = found
@@ -177,7 +193,8 @@ def main() -> int:
                 print(f"{name}.{lang} ({path}):")
             r = evaluate(name, lines, lang, args.show, reviewed)
             rows.append((name, lang, r))
-            ok &= r["precision"] >= args.min and r["recall"] >= args.min
+            if name in SETS:
+                ok &= r["precision"] >= args.min and r["recall"] >= args.min
     if args.list_inline:
         return 0
     print()

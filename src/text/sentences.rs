@@ -134,6 +134,12 @@ fn is_list_number(w: &str) -> bool {
     digits || roman
 }
 
+/// "II", "XIV", "XXVIII": an uppercase Roman numeral, which German writes as an ordinal with a
+/// full stop ("Ludwig XIV.", "der XXVIII. Bericht").
+fn is_roman_numeral(w: &str) -> bool {
+    (2..=8).contains(&w.len()) && w.bytes().all(|b| b"IVXLC".contains(&b))
+}
+
 /// "e.g", "U.S", "z.B", "Ph.D", "a.m": pieces of one or two letters joined by full stops.
 /// Longer pieces ("example.com", "bbc.co.uk") are names, which may end a sentence.
 fn is_dotted_abbreviation(w: &str) -> bool {
@@ -328,8 +334,8 @@ impl<'a> Sentences<'a> {
         }
         // "U.S.", "a.m." and (in German) "3." are usually inside a sentence, but can end one:
         // only a word that typically starts a sentence says it ended.
-        let ordinal =
-            lang.has_dot_ordinals() && w.len() <= 3 && w.bytes().all(|b| b.is_ascii_digit());
+        let ordinal = lang.has_dot_ordinals()
+            && ((w.len() <= 3 && w.bytes().all(|b| b.is_ascii_digit())) || is_roman_numeral(w));
         // "non-U.S.": the abbreviation is what follows the hyphen.
         let last_part = w.rsplit('-').next().unwrap_or(w);
         if ordinal || is_dotted_abbreviation(last_part) {
@@ -561,6 +567,14 @@ mod tests {
         assert_eq!(
             de("Er starb 1990. Seine Frau lebt."),
             ["Er starb 1990.", "Seine Frau lebt."]
+        );
+        // Roman numerals are ordinals too.
+        assert_eq!(
+            de("Der XXVIII. Bericht kam von Ludwig XIV. Die Leute lasen ihn."),
+            [
+                "Der XXVIII. Bericht kam von Ludwig XIV.",
+                "Die Leute lasen ihn."
+            ]
         );
         // English has no such ordinals.
         assert_eq!(
