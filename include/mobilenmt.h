@@ -332,8 +332,8 @@ const char *mnmt_status_string(int status);
  * Parameters:
  * - `text`, `text_len`: UTF-8 text of `text_len` bytes; NULL with 0 is the empty text.
  * - `lang`: NUL-terminated language tag of the text ("en", "de", "en-US", "de_DE"; only the
- *   primary subtag counts); any other tag, or "", selects the language-independent rules.
- *   Not NULL.
+ *   primary subtag counts); any other tag, "", or one that is not UTF-8 selects the
+ *   language-independent rules. Not NULL.
  * - `spans`, `cap`: the output array and its capacity in spans; `spans` may be NULL when
  *   `cap` is 0, to ask for the count.
  * - `n_spans`: receives the number of sentences; not NULL.
