@@ -1,6 +1,7 @@
 //! Documents: which spans of a text a translator should see, and how to put the translations
 //! back so that everything else (line breaks, blank lines, indentation, list markers, lines of
-//! only numbers, punctuation or emoji) comes out exactly as it went in.
+//! only numbers, punctuation or emoji, lone URLs and e-mail addresses) comes out exactly as it
+//! went in.
 //!
 //! A document is described by its translatable spans alone, in text order and disjoint; the
 //! "glue" is the text between them, which is copied unchanged. So the spans of [`segment`] can be
@@ -108,10 +109,29 @@ fn marker_len(s: &str) -> usize {
     }
 }
 
-/// Whether a span has anything to translate: a letter of any script. Numbers, punctuation,
-/// symbols and emoji alone are copied as they are.
+/// Whether a span has anything to translate: a letter of any script, outside a lone URL or
+/// e-mail address. Numbers, punctuation, symbols, emoji, "https://example.com/a" and
+/// "info@example.org" alone are copied as they are.
 pub fn is_translatable(span: &str) -> bool {
-    span.chars().any(char::is_alphabetic)
+    span.chars().any(char::is_alphabetic) && !is_address(span)
+}
+
+/// A single URL or e-mail address, perhaps in brackets or followed by a full stop.
+fn is_address(span: &str) -> bool {
+    let s = span
+        .trim_start_matches(['(', '<', '['])
+        .trim_end_matches(['.', ')', '>', ']']);
+    if s.is_empty() || s.contains(char::is_whitespace) {
+        return false;
+    }
+    let url = s.contains("://") || s.starts_with("www.");
+    let email = match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty() && domain.contains('.') && !domain.ends_with('.')
+        }
+        None => false,
+    };
+    url || email
 }
 
 /// Replaces the contents of `out` with the spans of `text` to translate, in order: its
@@ -291,6 +311,17 @@ mod tests {
             roundtrip("Score: 3:1\n2:0\n👍 nice!", Lang::English),
             "SCORE: 3:1\n2:0\n👍 NICE!"
         );
+        // So are lone URLs and e-mail addresses, but not sentences that contain them.
+        assert!(spans(
+            "https://example.com/a?b=1\n<info@example.org>\nwww.example.de.",
+            Lang::English
+        )
+        .is_empty());
+        assert_eq!(
+            spans("Mail info@example.org today.\nuser@host.org", Lang::English),
+            ["Mail info@example.org today."]
+        );
+        assert_eq!(spans("@home\nfoo@", Lang::English), ["@home", "foo@"]);
         // A sentence of emoji after a real one is glue too.
         assert_eq!(spans("Great! 👍", Lang::English), ["Great!"]);
     }
