@@ -134,22 +134,49 @@ fn is_address(span: &str) -> bool {
     url || email
 }
 
-/// Replaces the contents of `out` with the spans of `text` to translate, in order: its
-/// sentences ([`Sentences`]) without a list marker at the start of a line, and without
-/// sentences that have nothing to translate ([`is_translatable`]). Everything else is glue.
+/// An iterator over the spans of a document to translate, in order: its sentences
+/// ([`Sentences`]) without a list marker at the start of a line, and without sentences that have
+/// nothing to translate ([`is_translatable`]). Everything else is glue. It never allocates, so a
+/// document of any size can be translated window by window with bounded memory (see
+/// [`assemble_from`]).
+#[derive(Debug, Clone)]
+pub struct Segments<'a> {
+    text: &'a str,
+    sentences: Sentences<'a>,
+}
+
+impl<'a> Segments<'a> {
+    /// Starts segmenting `text` with the rules and data of `lang`.
+    pub fn new(text: &'a str, lang: Lang) -> Self {
+        Segments {
+            text,
+            sentences: Sentences::new(text, lang),
+        }
+    }
+}
+
+impl Iterator for Segments<'_> {
+    type Item = Range<usize>;
+
+    fn next(&mut self) -> Option<Range<usize>> {
+        while let Some((mut span, first_in_line)) = self.sentences.next_with_line() {
+            if first_in_line {
+                span.start += list_marker_len(&self.text[span.clone()]);
+            }
+            if is_translatable(&self.text[span.clone()]) {
+                return Some(span);
+            }
+        }
+        None
+    }
+}
+
+/// Replaces the contents of `out` with the spans of `text` to translate ([`Segments`]).
 ///
 /// Allocation-free once `out` has grown to the largest document's sentence count.
 pub fn segment(text: &str, lang: Lang, out: &mut Vec<Range<usize>>) {
     out.clear();
-    let mut sentences = Sentences::new(text, lang);
-    while let Some((mut span, first_in_line)) = sentences.next_with_line() {
-        if first_in_line {
-            span.start += list_marker_len(&text[span.clone()]);
-        }
-        if is_translatable(&text[span.clone()]) {
-            out.push(span);
-        }
-    }
+    out.extend(Segments::new(text, lang));
 }
 
 /// The pieces of the output document in order: the glue before span 0, `translation(0)`, the
@@ -164,12 +191,33 @@ pub fn assemble<'a, F>(text: &'a str, spans: &'a [Range<usize>], translation: F)
 where
     F: FnMut(usize) -> &'a str,
 {
+    assemble_from(text, 0, spans, translation)
+}
+
+/// [`assemble`] for one window of a long document: the glue starts at byte `from` (the end of
+/// the previous window's last span) and the tail runs to the end of `text`. To stream a
+/// document with bounded memory, take a window of spans from [`Segments`], translate them, and
+/// call this with `text` cut at the window's last span end (so the glue after it goes with the
+/// next window), and with the whole text for the last window.
+///
+/// # Panics
+/// If `from` is after the first span's start or not on a character boundary.
+pub fn assemble_from<'a, F>(
+    text: &'a str,
+    from: usize,
+    spans: &'a [Range<usize>],
+    translation: F,
+) -> Assemble<'a, F>
+where
+    F: FnMut(usize) -> &'a str,
+{
+    assert!(text.is_char_boundary(from) && spans.first().map_or(true, |s| from <= s.start));
     Assemble {
         text,
         spans,
         translation,
         next: 0,
-        pos: 0,
+        pos: from,
         glue_done: false,
     }
 }
@@ -399,6 +447,40 @@ mod tests {
         })
         .collect();
         assert_eq!((out.as_str(), asked), ("x x x", vec![0, 1, 2]));
+    }
+
+    #[test]
+    fn windows_of_a_long_document_give_the_same_output() {
+        let text = "  Intro line\n\n1. One. Two! 42\n- Three? Four.\n\n  Five.\n👍\nSix.  \n";
+        let whole = roundtrip(text, Lang::English);
+        for window in 1..5 {
+            let mut out = String::new();
+            let mut from = 0;
+            let mut spans = Vec::new();
+            let mut segments = Segments::new(text, Lang::English).peekable();
+            loop {
+                spans.clear();
+                spans.extend(segments.by_ref().take(window));
+                let last = segments.peek().is_none();
+                let upto = if last {
+                    text.len()
+                } else {
+                    spans.last().unwrap().end
+                };
+                let tr: Vec<String> = spans
+                    .iter()
+                    .map(|r| text[r.clone()].to_uppercase())
+                    .collect();
+                for piece in assemble_from(&text[..upto], from, &spans, |i| tr[i].as_str()) {
+                    out.push_str(piece);
+                }
+                from = upto;
+                if last {
+                    break;
+                }
+            }
+            assert_eq!(out, whole, "window {window}");
+        }
     }
 
     #[test]

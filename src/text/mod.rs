@@ -8,7 +8,8 @@
 //! - [`sentences`]: rule-based sentence boundaries ([`Sentences`], [`split_sentences`]).
 //! - [`lang`]: per-language data (non-breaking prefixes, conjunctions), chosen by [`Lang`].
 //! - [`document`]: [`segment`] a document into translatable spans (the rest is glue: line
-//!   breaks, indentation, list markers, lines without letters) and [`assemble`] the output.
+//!   breaks, indentation, list markers, lines without letters, lone URLs) and [`assemble`] the
+//!   output; [`Segments`] and [`assemble_from`] do the same window by window.
 //! - [`clauses`]: [`split_long`] cuts a sentence over the token budget at clause boundaries.
 //!
 //! A translator uses them in three steps: segment, translate the spans in length-sorted
@@ -49,6 +50,9 @@ pub mod lang;
 pub mod sentences;
 
 pub use clauses::split_long;
-pub use document::{assemble, assemble_into, is_translatable, length_order, segment, Assemble};
+pub use document::{
+    assemble, assemble_from, assemble_into, is_translatable, length_order, segment, Assemble,
+    Segments,
+};
 pub use lang::Lang;
 pub use sentences::{split_sentences, Sentences};
