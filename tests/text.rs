@@ -8,7 +8,9 @@ use std::cell::Cell;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use mobilenmt::text::{assemble, segment, split_long, split_sentences, Lang, Sentences};
+use mobilenmt::text::{
+    assemble, assemble_from, segment, split_long, split_sentences, Lang, Segments, Sentences,
+};
 
 struct Counting;
 
@@ -171,6 +173,22 @@ fn invariants_on_generated_text() {
             segment(&text, lang, &mut spans);
             check_spans(&text, &spans);
             let back: String = assemble(&text, &spans, |i| &text[spans[i].clone()]).collect();
+            assert_eq!(back, text);
+            // The same, window by window (three spans at a time).
+            let mut back = String::new();
+            let (mut from, mut segments) = (0, Segments::new(&text, lang).peekable());
+            loop {
+                let window: Vec<Range<usize>> = segments.by_ref().take(3).collect();
+                let last = segments.peek().is_none();
+                let upto = if last { text.len() } else { window[2].end };
+                back.extend(assemble_from(&text[..upto], from, &window, |i| {
+                    &text[window[i].clone()]
+                }));
+                from = upto;
+                if last {
+                    break;
+                }
+            }
             assert_eq!(back, text);
             // Clauses: every piece fits a 3-word budget (or is one character), nothing is lost.
             pieces.clear();
