@@ -18,7 +18,8 @@ pub struct mnmt_span {
     pub len: usize,
 }
 
-/// Splits text into sentences, as byte spans of the input. Needs no model, allocates nothing.
+/// Splits text into sentences, as byte spans of the input. Needs no model and no memory of its
+/// own: the spans go into the caller's array.
 ///
 /// The rules are for written English and German, and fall back to rules that hold across
 /// languages for other tags: a sentence ends at "." "!" "?" "…" (and runs such as "?!" or
