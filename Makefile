@@ -145,7 +145,7 @@ eval-splitter: build ## Sentence-boundary precision/recall on FLORES dev and new
 # ---- robustness (fuzzing, sanitizers, soak) ----
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= gguf spm tokenizer translate
+FUZZ_TARGETS ?= gguf spm tokenizer translate text
 FUZZ_LOGS    := $(BUILD)/fuzz
 
 .PHONY: fuzz
