@@ -12,6 +12,7 @@
 //! - [`kernels`]: INT8 GEMM and quantisation kernels, one file per ISA, dispatched once.
 //! - [`nn`]: the Transformer layers (embedding, attention, FFN, norm, encoder, decoder).
 //! - [`decode`]: workspaces, greedy and beam search, the translator.
+//! - [`pool`]: the persistent worker pool that splits one call's large GEMMs across cores.
 //! - [`capi`]: the only `extern "C"` code.
 
 pub mod capi;
@@ -21,6 +22,7 @@ pub mod kernels;
 pub mod math;
 pub mod model;
 pub mod nn;
+pub mod pool;
 pub mod tokenizer;
 
 pub use error::{Error, ErrorKind, Result};
