@@ -9,6 +9,7 @@
 
 mod config;
 mod gguf;
+mod shortlist;
 mod weights;
 
 use std::fmt;
@@ -19,6 +20,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::math::Activation;
 
 pub use config::{FORMAT_VERSION, MAX_POSITIONS, MAX_POSITION_TABLE};
+pub use shortlist::{CandidateSet, Shortlist, SHORTLIST_VERSION};
 pub use weights::ROW_ALIGN;
 
 use config::Meta;
@@ -243,6 +245,7 @@ pub struct Model {
     target_vocab: Option<Vec<u32>>,
     positions: Vec<f32>,
     layout: Layout,
+    shortlist: Option<shortlist::ShortlistRef>,
 }
 
 impl fmt::Debug for Model {
@@ -358,6 +361,7 @@ impl Model {
         }
         let positions =
             config::sinusoidal_positions(config.max_position_embeddings, config.d_model)?;
+        let shortlist = shortlist::resolve(&g, bytes, &config)?;
         Ok(Model {
             storage,
             config,
@@ -367,6 +371,7 @@ impl Model {
             target_vocab,
             positions,
             layout,
+            shortlist,
         })
     }
 
