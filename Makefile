@@ -124,6 +124,19 @@ bench: build ## mobilenmt vs CTranslate2 vs PyTorch on Multi30k (minutes): BENCH
 	MULTI30K=$(MULTI30K) BENCH_VENV=$(BENCH_VENV) BENCH_OUT=$(BENCH_OUT) TORCH_LIMIT=$(TORCH_LIMIT) \
 		LIB=$(RELEASE)/libmobilenmt.a STATIC_LIBS="$(STATIC_LIBS)" bench/run.sh
 
+# ---- speed: the OPUS-MT-sized model, worker pool overhead ----
+
+OPUS_OUT   ?= $(BENCH_OUT)/opus-sized
+OPUS_LIMIT ?= 50
+
+.PHONY: bench-opus bench-pool
+bench-opus: build ## OPUS-MT-sized random model, 20 forced steps: mobilenmt vs CTranslate2 (1, 2 threads) and the floor
+	MULTI30K=$(MULTI30K) BENCH_VENV=$(BENCH_VENV) OPUS_OUT=$(OPUS_OUT) OPUS_LIMIT=$(OPUS_LIMIT) \
+		LIB=$(RELEASE)/libmobilenmt.a STATIC_LIBS="$(STATIC_LIBS)" bench/opus_sized.sh
+
+bench-pool: ## Worker pool dispatch overhead, ns per call for 1, 2, 4 threads
+	$(CARGO) bench --bench pool
+
 # ---- tokenizer (golden files, throughput) ----
 
 MULTI30K ?= ../shared/data/multi30k
