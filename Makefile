@@ -183,12 +183,12 @@ sanitize-rust: ## As sanitize, with the library itself built under ASan (nightly
 		$(CARGO) +nightly build -Zbuild-std --target $(TSAN_TARGET) --release --lib
 	ctest/sanitize.sh target/asan/$(TSAN_TARGET)/release/libmobilenmt.a $(BUILD)/asan-rust $(CTEST_MODELS)
 
-tsan: ## 16-thread concurrency test under ThreadSanitizer (nightly, -Zbuild-std)
+tsan: ## 16-thread concurrency test and the worker pool tests under ThreadSanitizer (nightly, -Zbuild-std)
 	@rustup component list --toolchain nightly --installed | grep -q rust-src || \
 		rustup component add rust-src --toolchain nightly
 	RUSTFLAGS="-Zsanitizer=thread" RUSTDOCFLAGS="-Zsanitizer=thread" TSAN_OPTIONS=halt_on_error=1 \
 		MNMT_STRESS_CALLS=$(TSAN_CALLS) CARGO_TARGET_DIR=target/tsan \
-		$(CARGO) +nightly test -Zbuild-std --target $(TSAN_TARGET) --release --test concurrency_stress
+		$(CARGO) +nightly test -Zbuild-std --target $(TSAN_TARGET) --release --test concurrency_stress --test pool
 
 soak: ## 100,000 translations in one process; RSS after 1,000 and at the end (within 1 MiB)
 	$(CARGO) test --release --test soak -- --ignored --nocapture
