@@ -13,6 +13,7 @@
 //! - [`nn`]: the Transformer layers (embedding, attention, FFN, norm, encoder, decoder).
 //! - [`decode`]: workspaces, greedy and beam search, the translator.
 //! - [`pool`]: the persistent worker pool that splits one call's large GEMMs across cores.
+//! - [`text`]: sentence splitting, document structure and over-long sentences, around the model.
 //! - [`capi`]: the only `extern "C"` code.
 
 pub mod capi;
@@ -23,6 +24,7 @@ pub mod math;
 pub mod model;
 pub mod nn;
 pub mod pool;
+pub mod text;
 pub mod tokenizer;
 
 pub use error::{Error, ErrorKind, Result};
