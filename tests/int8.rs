@@ -27,7 +27,8 @@ const MAX_MEAN_LOSS: f64 = 0.05;
 
 /// Mean log-probability per token of `ids` (ending with `</s>`) for source `src` under `model`.
 fn per_token_logprob(model: &Model, src: &[u32], ids: &[u32]) -> f64 {
-    let net = Net::new(model, None);
+    let kern = &mobilenmt::kernels::scalar::KERNELS;
+    let net = Net::new(model, kern);
     let c = model.config();
     let vocab = c.decoder_vocab_size;
     let dims = Dims {
@@ -43,9 +44,8 @@ fn per_token_logprob(model: &Model, src: &[u32], ids: &[u32]) -> f64 {
     let mut prev = c.decoder_start_id;
     for (t, &id) in ids.iter().enumerate() {
         net.decode_step(&mut ws, t, &[prev], &[0]);
-        let logits = &mut ws.logits[..vocab];
-        mobilenmt::math::log_softmax(logits, &mut scratch);
-        total += f64::from(logits[id as usize]);
+        let logits = &ws.logits[..vocab];
+        total += f64::from(logits[id as usize] - kern.log_sum_exp(logits, &mut scratch));
         prev = id;
     }
     total / ids.len() as f64

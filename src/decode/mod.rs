@@ -19,7 +19,7 @@ use parking_lot::Mutex;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::kernels::{self, Kernels};
-use crate::model::{DType, Model};
+use crate::model::Model;
 use crate::nn::Net;
 use crate::tokenizer::Tokenizer;
 
@@ -161,7 +161,7 @@ pub struct Hypothesis<'a> {
 pub struct Translator {
     model: Model,
     tokenizer: Tokenizer,
-    kern: Option<&'static Kernels>,
+    kern: &'static Kernels,
     limits: Limits,
     pool: Mutex<Vec<Workspace>>,
 }
@@ -172,7 +172,7 @@ impl Translator {
     /// Builds a translator for `model` and its first workspace. Source and target limits above
     /// the model's position table are lowered to it; a zero limit, `max_beam` above
     /// [`MAX_BEAM_LIMIT`] or `max_batch` above [`MAX_BATCH_LIMIT`] is an
-    /// [`ErrorKind::InvalidArgument`]. INT8 models select the kernels here.
+    /// [`ErrorKind::InvalidArgument`]. The kernels are selected here.
     pub fn new(model: Model, limits: Limits) -> Result<Translator> {
         if limits.max_source_tokens == 0
             || limits.max_target_tokens == 0
@@ -198,10 +198,7 @@ impl Translator {
                 "max_source_tokens must leave room for one token and </s>",
             ));
         }
-        let kern = match c.dtype {
-            DType::F32 => None,
-            DType::Int8 => Some(kernels::active()?),
-        };
+        let kern = kernels::active()?;
         let tokenizer = Tokenizer::new(
             model.source_spm(),
             model.target_spm(),

@@ -3,7 +3,7 @@
 use super::workspace::{Candidate, Sentence, Workspace};
 use super::{too_long, TranslateOptions, Translator};
 use crate::error::{Error, Result};
-use crate::math;
+use crate::kernels::Kernels;
 
 /// What a chunk translates: texts, or one sentence given as source ids.
 #[derive(Debug, Clone, Copy)]
@@ -104,12 +104,9 @@ pub(super) fn run_chunk(
     Ok(())
 }
 
-/// Log of the softmax normaliser of `logits`, computed exactly as [`math::log_softmax`] does.
-fn log_sum_exp(logits: &[f32], scratch: &mut [f32]) -> f32 {
-    let m = math::max(logits);
-    let scratch = &mut scratch[..logits.len()];
-    math::exp_shifted(logits, m, scratch);
-    m + math::ln(math::sum(scratch))
+/// Log of the softmax normaliser of `logits` (`scratch` at least as long).
+fn log_sum_exp(kern: &Kernels, logits: &[f32], scratch: &mut [f32]) -> f32 {
+    kern.log_sum_exp(logits, &mut scratch[..logits.len()])
 }
 
 /// `len ^ length_penalty`, computed in f64 and rounded once as Python does before the division.
@@ -191,7 +188,7 @@ fn greedy_step(
     let max_new = ws.sents[s].max_new;
     let logits = &mut ws.nn.logits[row * vocab..(row + 1) * vocab];
     let lse = if scores {
-        log_sum_exp(logits, &mut ws.lsm)
+        log_sum_exp(tr.kern, logits, &mut ws.lsm)
     } else {
         // Nobody sees the score: skip the normaliser, the sum of raw logits is never read.
         0.0
@@ -263,7 +260,7 @@ fn beam_step(
         }
         // The log-softmax is never written out: `(x - lse) + base` is what `log_softmax` then
         // the addition would give, computed only while scanning for the best continuations.
-        let lse = log_sum_exp(logits, &mut ws.lsm);
+        let lse = log_sum_exp(tr.kern, logits, &mut ws.lsm);
         for &f in &c.forbidden_ids {
             if let Some(x) = logits.get_mut(f as usize) {
                 *x = f32::NEG_INFINITY;

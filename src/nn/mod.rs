@@ -16,7 +16,7 @@ mod workspace;
 
 pub use workspace::{Dims, NnWorkspace};
 
-use crate::kernels::Kernels;
+use crate::kernels::{Dequantize, Kernels};
 use crate::math::{self, Activation};
 use crate::model::{LayerNorm, Linear, Matrix, Model};
 
@@ -65,7 +65,7 @@ pub fn matrix_stride(m: &Matrix<'_>) -> usize {
 /// row-major `m × rows(W)`. An empty `bias` means no bias.
 #[allow(clippy::too_many_arguments)]
 pub fn linear(
-    kern: Option<&Kernels>,
+    kern: &Kernels,
     weight: &Matrix<'_>,
     bias: &[f32],
     x: &[f32],
@@ -88,7 +88,7 @@ pub fn linear(
                     out[i * n + j] = math::dot(xi, w) + b;
                 }
             }
-            act.apply_slice(out);
+            (kern.activate)(act, out);
         }
         Matrix::I8 {
             data,
@@ -96,7 +96,6 @@ pub fn linear(
             stride,
             ..
         } => {
-            let kern = kern.expect("an INT8 model always has kernels");
             let qa = &mut qs.qa[..m * stride];
             let a_scales = &mut qs.scales[..m];
             for ((xi, qi), s) in x
@@ -107,15 +106,24 @@ pub fn linear(
                 *s = (kern.quantize_row)(xi, qi);
             }
             let acc = &mut qs.acc[..m * n];
-            (kern.gemm_i8)(m, n, stride, qa, &data[..n * stride], acc);
-            (kern.dequantize)(m, n, acc, a_scales, &scales[..n], bias, act, out);
+            kern.gemm(m, n, stride, qa, &data[..n * stride], acc);
+            let args = Dequantize {
+                m,
+                n,
+                c: acc,
+                a_scales,
+                w_scales: &scales[..n],
+                bias,
+                act,
+            };
+            (kern.dequantize)(&args, out);
         }
     }
 }
 
 /// Applies a [`Linear`] layer (see [`linear`]).
 fn apply(
-    kern: Option<&Kernels>,
+    kern: &Kernels,
     l: &Linear<'_>,
     x: &[f32],
     m: usize,
@@ -161,13 +169,13 @@ fn residual_norm(x: &mut [f32], r: &[f32], d: usize, norm: &LayerNorm<'_>, eps: 
 #[derive(Debug, Clone, Copy)]
 pub struct Net<'m> {
     model: &'m Model,
-    kern: Option<&'static Kernels>,
+    kern: &'static Kernels,
     embed_scale: f32,
 }
 
 impl<'m> Net<'m> {
-    /// Wraps `model`; `kern` must be `Some` for INT8 models.
-    pub fn new(model: &'m Model, kern: Option<&'static Kernels>) -> Self {
+    /// Wraps `model` with the kernels that run its SIMD work.
+    pub fn new(model: &'m Model, kern: &'static Kernels) -> Self {
         let c = model.config();
         let embed_scale = if c.scale_embedding {
             (c.d_model as f32).sqrt()
@@ -219,6 +227,7 @@ impl<'m> Net<'m> {
             apply(kern, &layer.v, ex, s, Activation::None, ev, quant);
             for i in 0..s {
                 attention::attend_contiguous(
+                    kern,
                     &eq[i * d..(i + 1) * d],
                     &ek[..s * d],
                     &ev[..s * d],
@@ -331,6 +340,7 @@ impl<'m> Net<'m> {
             apply(kern, &layer.q, dx, rows, Activation::None, dq, quant);
             for r in 0..rows {
                 attention::attend_history(
+                    kern,
                     &dq[r * d..(r + 1) * d],
                     kc,
                     vc,
@@ -350,6 +360,7 @@ impl<'m> Net<'m> {
                 let s = src_len[sent];
                 let at = l * cross_per_layer + sent * dims.max_src * d;
                 attention::attend_contiguous(
+                    kern,
                     &dq[r * d..(r + 1) * d],
                     &cross_k[at..at + s * d],
                     &cross_v[at..at + s * d],
@@ -426,7 +437,7 @@ mod tests {
         let mut out = vec![0.0; m * n];
         let mut qs = QuantScratch::new(m, k, m * n);
         linear(
-            None,
+            &crate::kernels::scalar::KERNELS,
             &weight,
             &b,
             &x,
@@ -478,18 +489,9 @@ mod tests {
         };
         let mut qs = QuantScratch::new(m, stride, m * n);
         let (mut got, mut want) = (vec![0.0; m * n], vec![0.0; m * n]);
+        linear(kern, &int8, &b, &x, m, Activation::None, &mut got, &mut qs);
         linear(
-            Some(kern),
-            &int8,
-            &b,
-            &x,
-            m,
-            Activation::None,
-            &mut got,
-            &mut qs,
-        );
-        linear(
-            None,
+            &crate::kernels::scalar::KERNELS,
             &reference,
             &b,
             &x,

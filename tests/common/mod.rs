@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use mobilenmt::model::{DType, Model};
+use mobilenmt::model::Model;
 use mobilenmt::nn::{Dims, Net, NnWorkspace};
 
 /// A parsed JSON value.
@@ -284,10 +284,7 @@ pub fn worst_logits_error(name: &str, file: &str) -> f32 {
     let g = golden(name);
     let all = golden_logits(name);
     let model = Model::load(fixture(name, file)).unwrap();
-    let kern = match model.config().dtype {
-        DType::F32 => None,
-        DType::Int8 => Some(mobilenmt::kernels::active().unwrap()),
-    };
+    let kern = mobilenmt::kernels::active().unwrap();
     let vocab = model.config().decoder_vocab_size;
     let net = Net::new(&model, kern);
     let mut worst = 0f32;
