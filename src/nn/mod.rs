@@ -18,7 +18,7 @@ pub use workspace::{Dims, NnWorkspace};
 
 use crate::kernels::{Dequantize, Kernels};
 use crate::math::{self, Activation};
-use crate::model::{LayerNorm, Linear, Matrix, Model};
+use crate::model::{LayerBlock, LayerNorm, Linear, Matrix, Model};
 
 /// Scratch for INT8 linear layers: quantized activations, their per-row scales, i32 accumulators.
 #[derive(Debug)]
@@ -221,10 +221,14 @@ impl<'m> Net<'m> {
         }
         let heads = c.encoder_heads;
         for l in 0..c.encoder_layers {
-            let layer = self.model.encoder_layer(l);
-            apply(kern, &layer.q, ex, s, Activation::None, eq, quant);
-            apply(kern, &layer.k, ex, s, Activation::None, ek, quant);
-            apply(kern, &layer.v, ex, s, Activation::None, ev, quant);
+            let [LayerBlock::SelfAttention(sa), LayerBlock::FeedForward(ff)] =
+                self.model.encoder_layer(l)
+            else {
+                unreachable!("an encoder layer is self-attention then feed-forward")
+            };
+            apply(kern, &sa.q, ex, s, Activation::None, eq, quant);
+            apply(kern, &sa.k, ex, s, Activation::None, ek, quant);
+            apply(kern, &sa.v, ex, s, Activation::None, ev, quant);
             for i in 0..s {
                 attention::attend_contiguous(
                     kern,
@@ -237,19 +241,21 @@ impl<'m> Net<'m> {
                     &mut ectx[i * d..(i + 1) * d],
                 );
             }
-            apply(kern, &layer.o, ectx, s, Activation::None, etmp, quant);
-            residual_norm(ex, etmp, d, &layer.attn_norm, c.layer_norm_eps);
-            apply(kern, &layer.ffn_up, ex, s, c.activation, eh, quant);
-            apply(kern, &layer.ffn_down, eh, s, Activation::None, etmp, quant);
-            residual_norm(ex, etmp, d, &layer.ffn_norm, c.layer_norm_eps);
+            apply(kern, &sa.o, ectx, s, Activation::None, etmp, quant);
+            residual_norm(ex, etmp, d, &sa.norm, c.layer_norm_eps);
+            apply(kern, &ff.up, ex, s, c.activation, eh, quant);
+            apply(kern, &ff.down, eh, s, Activation::None, etmp, quant);
+            residual_norm(ex, etmp, d, &ff.norm, c.layer_norm_eps);
         }
         let per_layer = dims.sents * dims.max_src * d;
         for l in 0..c.decoder_layers {
-            let layer = self.model.decoder_layer(l);
+            let [_, LayerBlock::CrossAttention(ca), _] = self.model.decoder_layer(l) else {
+                unreachable!("a decoder layer's second block is cross-attention")
+            };
             let at = l * per_layer + sent * dims.max_src * d;
             apply(
                 kern,
-                &layer.cross_k,
+                &ca.k,
                 ex,
                 s,
                 Activation::None,
@@ -258,7 +264,7 @@ impl<'m> Net<'m> {
             );
             apply(
                 kern,
-                &layer.cross_v,
+                &ca.v,
                 ex,
                 s,
                 Activation::None,
@@ -313,7 +319,11 @@ impl<'m> Net<'m> {
         let self_per_layer = tcap * rcap * d;
         let cross_per_layer = dims.sents * dims.max_src * d;
         for l in 0..c.decoder_layers {
-            let layer = self.model.decoder_layer(l);
+            let [LayerBlock::SelfAttention(sa), LayerBlock::CrossAttention(ca), LayerBlock::FeedForward(ff)] =
+                self.model.decoder_layer(l)
+            else {
+                unreachable!("a decoder layer is self-attention, cross-attention, feed-forward")
+            };
             let kc = &mut self_k[l * self_per_layer..(l + 1) * self_per_layer];
             let vc = &mut self_v[l * self_per_layer..(l + 1) * self_per_layer];
             // Slot (t, r) of the cache holds row r's key at step t; rows later reordered by beam
@@ -321,7 +331,7 @@ impl<'m> Net<'m> {
             let at = t * rcap * d;
             apply(
                 kern,
-                &layer.k,
+                &sa.k,
                 dx,
                 rows,
                 Activation::None,
@@ -330,14 +340,14 @@ impl<'m> Net<'m> {
             );
             apply(
                 kern,
-                &layer.v,
+                &sa.v,
                 dx,
                 rows,
                 Activation::None,
                 &mut vc[at..],
                 quant,
             );
-            apply(kern, &layer.q, dx, rows, Activation::None, dq, quant);
+            apply(kern, &sa.q, dx, rows, Activation::None, dq, quant);
             for r in 0..rows {
                 attention::attend_history(
                     kern,
@@ -351,10 +361,10 @@ impl<'m> Net<'m> {
                     &mut dctx[r * d..(r + 1) * d],
                 );
             }
-            apply(kern, &layer.o, dctx, rows, Activation::None, dtmp, quant);
-            residual_norm(dx, dtmp, d, &layer.attn_norm, c.layer_norm_eps);
+            apply(kern, &sa.o, dctx, rows, Activation::None, dtmp, quant);
+            residual_norm(dx, dtmp, d, &sa.norm, c.layer_norm_eps);
 
-            apply(kern, &layer.cross_q, dx, rows, Activation::None, dq, quant);
+            apply(kern, &ca.q, dx, rows, Activation::None, dq, quant);
             for r in 0..rows {
                 let sent = row_sent[r];
                 let s = src_len[sent];
@@ -370,28 +380,12 @@ impl<'m> Net<'m> {
                     &mut dctx[r * d..(r + 1) * d],
                 );
             }
-            apply(
-                kern,
-                &layer.cross_o,
-                dctx,
-                rows,
-                Activation::None,
-                dtmp,
-                quant,
-            );
-            residual_norm(dx, dtmp, d, &layer.cross_norm, c.layer_norm_eps);
+            apply(kern, &ca.o, dctx, rows, Activation::None, dtmp, quant);
+            residual_norm(dx, dtmp, d, &ca.norm, c.layer_norm_eps);
 
-            apply(kern, &layer.ffn_up, dx, rows, c.activation, dh, quant);
-            apply(
-                kern,
-                &layer.ffn_down,
-                dh,
-                rows,
-                Activation::None,
-                dtmp,
-                quant,
-            );
-            residual_norm(dx, dtmp, d, &layer.ffn_norm, c.layer_norm_eps);
+            apply(kern, &ff.up, dx, rows, c.activation, dh, quant);
+            apply(kern, &ff.down, dh, rows, Activation::None, dtmp, quant);
+            residual_norm(dx, dtmp, d, &ff.norm, c.layer_norm_eps);
         }
         linear(
             kern,

@@ -1,7 +1,7 @@
 //! Every buffer a forward pass touches, allocated once from the translator's limits.
 
-use super::{matrix_stride, QuantScratch};
-use crate::model::Model;
+use super::QuantScratch;
+use crate::model::{Model, ROW_ALIGN};
 
 /// The sizes a [`NnWorkspace`] is built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,18 +60,12 @@ impl NnWorkspace {
         let d = c.d_model;
         let (s, r, t, b) = (dims.max_src, dims.rows, dims.max_tgt, dims.sents);
         let vocab = c.decoder_vocab_size;
-        let mut stride = d.max(c.encoder_ffn_dim).max(c.decoder_ffn_dim);
-        for i in 0..c.encoder_layers {
-            let l = model.encoder_layer(i);
-            stride = stride.max(matrix_stride(&l.ffn_down.weight));
-            stride = stride.max(matrix_stride(&l.q.weight));
-        }
-        for i in 0..c.decoder_layers {
-            let l = model.decoder_layer(i);
-            stride = stride.max(matrix_stride(&l.ffn_down.weight));
-            stride = stride.max(matrix_stride(&l.q.weight));
-        }
-        stride = stride.max(matrix_stride(&model.output_projection()));
+        // Every matrix's input is d_model or an FFN width; INT8 rows are padded to ROW_ALIGN.
+        let stride = d
+            .max(c.encoder_ffn_dim)
+            .max(c.decoder_ffn_dim)
+            .div_ceil(ROW_ALIGN)
+            * ROW_ALIGN;
         let enc_out = d.max(c.encoder_ffn_dim);
         let dec_out = d.max(c.decoder_ffn_dim).max(vocab);
         let acc = (s * enc_out).max(r * dec_out);
