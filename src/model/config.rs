@@ -37,6 +37,9 @@ pub struct Config {
     /// Multiply token embeddings by `sqrt(d_model)`.
     pub scale_embedding: bool,
     pub layer_norm_eps: f32,
+    /// Where each block's layer norm sits. Marian files are post-norm; the format has no key
+    /// for pre-norm yet, so the loader always sets [`NormPosition::Post`].
+    pub norm_position: NormPosition,
     /// Rows of [`Model::positions`](super::Model::positions).
     pub max_position_embeddings: usize,
     /// Source (encoder) vocabulary size.
@@ -58,6 +61,15 @@ pub struct Config {
     pub name: Option<String>,
     pub dtype: DType,
     pub format_version: u32,
+}
+
+/// Where a block's layer norm sits relative to its residual connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NormPosition {
+    /// `x = LayerNorm(x + block(x))` (Marian, the original Transformer).
+    Post,
+    /// `x = x + block(LayerNorm(x))`.
+    Pre,
 }
 
 /// The newest `mobilenmt.format_version` this build reads.
@@ -323,6 +335,7 @@ pub(super) fn read_config(m: &Meta<'_>) -> Result<Config> {
         activation,
         scale_embedding,
         layer_norm_eps,
+        norm_position: NormPosition::Post,
         max_position_embeddings,
         vocab_size,
         decoder_vocab_size,

@@ -18,7 +18,7 @@ use std::path::Path;
 
 use crate::error::{Error, ErrorKind, Result};
 
-pub use config::{Config, DType, FORMAT_VERSION, MAX_POSITIONS, MAX_POSITION_TABLE};
+pub use config::{Config, DType, NormPosition, FORMAT_VERSION, MAX_POSITIONS, MAX_POSITION_TABLE};
 pub use weights::ROW_ALIGN;
 
 use config::Meta;

@@ -12,13 +12,15 @@
 //! result depends only on its own inputs, so a batch gives bit-identical results to one-by-one.
 
 mod attention;
+mod blocks;
 mod workspace;
 
 pub use workspace::{Dims, NnWorkspace};
 
 use crate::kernels::{Dequantize, Kernels};
 use crate::math::{self, Activation};
-use crate::model::{LayerBlock, LayerNorm, Linear, Matrix, Model};
+use crate::model::{LayerBlock, Linear, Matrix, Model};
+use blocks::{residual, CacheStep, Ctx, Memory};
 
 /// Scratch for INT8 linear layers: quantized activations, their per-row scales, i32 accumulators.
 #[derive(Debug)]
@@ -157,14 +159,6 @@ pub fn embed_row(e: &Matrix<'_>, row: usize, scale: f32, out: &mut [f32]) {
     }
 }
 
-/// `x[i] = LayerNorm(x[i] + r[i])` for every `d`-wide row: the post-norm residual of Marian.
-fn residual_norm(x: &mut [f32], r: &[f32], d: usize, norm: &LayerNorm<'_>, eps: f32) {
-    for (xi, ri) in x.chunks_exact_mut(d).zip(r.chunks_exact(d)) {
-        math::add_assign(xi, ri);
-        math::layer_norm(xi, norm.weight, norm.bias, eps);
-    }
-}
-
 /// The inference-time network: a model, its kernels (INT8 models) and derived constants.
 #[derive(Debug, Clone, Copy)]
 pub struct Net<'m> {
@@ -192,210 +186,172 @@ impl<'m> Net<'m> {
     /// Runs the encoder over `ids` (one sentence, at most `dims.max_src` ids) and stores the
     /// cross-attention keys and values of every decoder layer for batch slot `sent`.
     pub fn encode(&self, ws: &mut NnWorkspace, ids: &[u32], sent: usize) {
-        let c = self.model.config();
-        let d = c.d_model;
-        let s = ids.len();
-        let kern = self.kern;
-        let emb = self.model.src_embedding();
-        let pos = self.model.positions();
+        let cfg = self.model.config();
+        let d = cfg.d_model;
+        let rows = ids.len();
         let NnWorkspace {
             dims,
-            ex,
-            eq,
-            ek,
-            ev,
-            ectx,
-            etmp,
-            eh,
+            encoder,
             scores,
             quant,
-            cross_k,
-            cross_v,
-            src_len,
+            cross_memory,
             ..
         } = ws;
-        let ex = &mut ex[..s * d];
-        for (i, (&id, row)) in ids.iter().zip(ex.chunks_exact_mut(d)).enumerate() {
+        let emb = self.model.src_embedding();
+        let pos = self.model.positions();
+        for (i, (&id, row)) in ids
+            .iter()
+            .zip(encoder.hidden.chunks_exact_mut(d))
+            .enumerate()
+        {
             embed_row(&emb, id as usize, self.embed_scale, row);
             math::add_assign(row, &pos[i * d..(i + 1) * d]);
         }
-        let heads = c.encoder_heads;
-        for l in 0..c.encoder_layers {
-            let [LayerBlock::SelfAttention(sa), LayerBlock::FeedForward(ff)] =
-                self.model.encoder_layer(l)
-            else {
-                unreachable!("an encoder layer is self-attention then feed-forward")
-            };
-            apply(kern, &sa.q, ex, s, Activation::None, eq, quant);
-            apply(kern, &sa.k, ex, s, Activation::None, ek, quant);
-            apply(kern, &sa.v, ex, s, Activation::None, ev, quant);
-            for i in 0..s {
-                attention::attend_contiguous(
-                    kern,
-                    &eq[i * d..(i + 1) * d],
-                    &ek[..s * d],
-                    &ev[..s * d],
-                    s,
-                    heads,
-                    scores,
-                    &mut ectx[i * d..(i + 1) * d],
-                );
+        let mut ctx = Ctx {
+            kern: self.kern,
+            cfg,
+            scores,
+            quant,
+        };
+        for l in 0..cfg.encoder_layers {
+            for block in self.model.encoder_layer(l) {
+                match block {
+                    LayerBlock::SelfAttention(a) => {
+                        residual(&mut ctx, encoder, rows, &a.norm, |ctx, x, bufs, out| {
+                            blocks::self_attention(ctx, &a, x, bufs, out)
+                        })
+                    }
+                    LayerBlock::FeedForward(f) => {
+                        residual(&mut ctx, encoder, rows, &f.norm, |ctx, x, bufs, out| {
+                            blocks::feed_forward(ctx, &f, x, bufs, out)
+                        })
+                    }
+                    LayerBlock::CrossAttention(_) => {
+                        unreachable!("encoder layers have no cross-attention")
+                    }
+                }
             }
-            apply(kern, &sa.o, ectx, s, Activation::None, etmp, quant);
-            residual_norm(ex, etmp, d, &sa.norm, c.layer_norm_eps);
-            apply(kern, &ff.up, ex, s, c.activation, eh, quant);
-            apply(kern, &ff.down, eh, s, Activation::None, etmp, quant);
-            residual_norm(ex, etmp, d, &ff.norm, c.layer_norm_eps);
         }
+        // Every decoder layer's cross-attention keys and values over this sentence, once.
+        let x = &encoder.hidden[..rows * d];
         let per_layer = dims.sents * dims.max_src * d;
-        for l in 0..c.decoder_layers {
-            let [_, LayerBlock::CrossAttention(ca), _] = self.model.decoder_layer(l) else {
-                unreachable!("a decoder layer's second block is cross-attention")
-            };
-            let at = l * per_layer + sent * dims.max_src * d;
-            apply(
-                kern,
-                &ca.k,
-                ex,
-                s,
-                Activation::None,
-                &mut cross_k[at..at + s * d],
-                quant,
-            );
-            apply(
-                kern,
-                &ca.v,
-                ex,
-                s,
-                Activation::None,
-                &mut cross_v[at..at + s * d],
-                quant,
-            );
+        for l in 0..cfg.decoder_layers {
+            for block in self.model.decoder_layer(l) {
+                if let LayerBlock::CrossAttention(a) = block {
+                    let at = l * per_layer + sent * dims.max_src * d;
+                    let none = Activation::None;
+                    let (keys, values) = (&mut cross_memory.keys, &mut cross_memory.values);
+                    apply(
+                        ctx.kern,
+                        &a.k,
+                        x,
+                        rows,
+                        none,
+                        &mut keys[at..at + rows * d],
+                        ctx.quant,
+                    );
+                    apply(
+                        ctx.kern,
+                        &a.v,
+                        x,
+                        rows,
+                        none,
+                        &mut values[at..at + rows * d],
+                        ctx.quant,
+                    );
+                }
+            }
         }
-        src_len[sent] = s;
+        cross_memory.src_len[sent] = rows;
     }
 
     /// One decoder step at position `t` for `tokens.len()` rows; row `r` reads the encoder output
-    /// of batch slot `row_sent[r]` and its own history through [`NnWorkspace::origin`]. Leaves
+    /// of batch slot `row_sent[r]` and its own history through the self-attention cache. Leaves
     /// the logits (with `final_logits_bias`) in `ws.logits[..rows * vocab]`.
     pub fn decode_step(&self, ws: &mut NnWorkspace, t: usize, tokens: &[u32], row_sent: &[usize]) {
-        let c = self.model.config();
-        let d = c.d_model;
+        let cfg = self.model.config();
+        let d = cfg.d_model;
         let rows = tokens.len();
-        let kern = self.kern;
-        let emb = self.model.tgt_embedding();
-        let pos = &self.model.positions()[t * d..(t + 1) * d];
         let NnWorkspace {
             dims,
-            dx,
-            dq,
-            dctx,
-            dtmp,
-            dh,
+            decoder,
             logits,
             scores,
             quant,
-            self_k,
-            self_v,
-            cross_k,
-            cross_v,
-            src_len,
-            origin,
-            row_stride,
+            self_cache: cache,
+            cross_memory,
             ..
         } = ws;
-        let (rcap, tcap) = (*row_stride, dims.max_tgt);
+        let (row_stride, max_tgt) = (cache.row_stride, dims.max_tgt);
         assert!(
-            rows <= rcap,
-            "{rows} decoder rows exceed the declared {rcap}"
+            rows <= row_stride,
+            "{rows} decoder rows exceed the declared {row_stride}"
         );
-        for (r, (&tok, row)) in tokens.iter().zip(dx.chunks_exact_mut(d)).enumerate() {
+        let emb = self.model.tgt_embedding();
+        let pos = &self.model.positions()[t * d..(t + 1) * d];
+        for (r, (&tok, row)) in tokens
+            .iter()
+            .zip(decoder.hidden.chunks_exact_mut(d))
+            .enumerate()
+        {
             embed_row(&emb, tok as usize, self.embed_scale, row);
             math::add_assign(row, pos);
-            origin[r * tcap + t] = r as u32;
+            cache.origin[r * max_tgt + t] = r as u32;
         }
-        let dx = &mut dx[..rows * d];
-        let heads = c.decoder_heads;
-        let self_per_layer = tcap * rcap * d;
+        let mut ctx = Ctx {
+            kern: self.kern,
+            cfg,
+            scores,
+            quant,
+        };
+        let self_per_layer = max_tgt * row_stride * d;
         let cross_per_layer = dims.sents * dims.max_src * d;
-        for l in 0..c.decoder_layers {
-            let [LayerBlock::SelfAttention(sa), LayerBlock::CrossAttention(ca), LayerBlock::FeedForward(ff)] =
-                self.model.decoder_layer(l)
-            else {
-                unreachable!("a decoder layer is self-attention, cross-attention, feed-forward")
-            };
-            let kc = &mut self_k[l * self_per_layer..(l + 1) * self_per_layer];
-            let vc = &mut self_v[l * self_per_layer..(l + 1) * self_per_layer];
-            // Slot (t, r) of the cache holds row r's key at step t; rows later reordered by beam
-            // search keep pointing at their ancestors' slots through `origin`, so no cache copy.
-            let at = t * rcap * d;
-            apply(
-                kern,
-                &sa.k,
-                dx,
-                rows,
-                Activation::None,
-                &mut kc[at..],
-                quant,
-            );
-            apply(
-                kern,
-                &sa.v,
-                dx,
-                rows,
-                Activation::None,
-                &mut vc[at..],
-                quant,
-            );
-            apply(kern, &sa.q, dx, rows, Activation::None, dq, quant);
-            for r in 0..rows {
-                attention::attend_history(
-                    kern,
-                    &dq[r * d..(r + 1) * d],
-                    kc,
-                    vc,
-                    &origin[r * tcap..r * tcap + t + 1],
-                    rcap,
-                    heads,
-                    scores,
-                    &mut dctx[r * d..(r + 1) * d],
-                );
+        for l in 0..cfg.decoder_layers {
+            for block in self.model.decoder_layer(l) {
+                match block {
+                    LayerBlock::SelfAttention(a) => {
+                        let step = CacheStep {
+                            t,
+                            keys: &mut cache.keys[l * self_per_layer..(l + 1) * self_per_layer],
+                            values: &mut cache.values[l * self_per_layer..(l + 1) * self_per_layer],
+                            row_stride,
+                            origin: &cache.origin,
+                            max_tgt,
+                        };
+                        residual(&mut ctx, decoder, rows, &a.norm, |ctx, x, bufs, out| {
+                            blocks::cached_self_attention(ctx, &a, x, step, bufs, out)
+                        })
+                    }
+                    LayerBlock::CrossAttention(a) => {
+                        let layer = l * cross_per_layer..(l + 1) * cross_per_layer;
+                        let memory = Memory {
+                            keys: &cross_memory.keys[layer.clone()],
+                            values: &cross_memory.values[layer],
+                            max_src: dims.max_src,
+                            src_len: &cross_memory.src_len,
+                            row_sent,
+                        };
+                        residual(&mut ctx, decoder, rows, &a.norm, |ctx, x, bufs, out| {
+                            blocks::cross_attention(ctx, &a, x, memory, bufs, out)
+                        })
+                    }
+                    LayerBlock::FeedForward(f) => {
+                        residual(&mut ctx, decoder, rows, &f.norm, |ctx, x, bufs, out| {
+                            blocks::feed_forward(ctx, &f, x, bufs, out)
+                        })
+                    }
+                }
             }
-            apply(kern, &sa.o, dctx, rows, Activation::None, dtmp, quant);
-            residual_norm(dx, dtmp, d, &sa.norm, c.layer_norm_eps);
-
-            apply(kern, &ca.q, dx, rows, Activation::None, dq, quant);
-            for r in 0..rows {
-                let sent = row_sent[r];
-                let s = src_len[sent];
-                let at = l * cross_per_layer + sent * dims.max_src * d;
-                attention::attend_contiguous(
-                    kern,
-                    &dq[r * d..(r + 1) * d],
-                    &cross_k[at..at + s * d],
-                    &cross_v[at..at + s * d],
-                    s,
-                    heads,
-                    scores,
-                    &mut dctx[r * d..(r + 1) * d],
-                );
-            }
-            apply(kern, &ca.o, dctx, rows, Activation::None, dtmp, quant);
-            residual_norm(dx, dtmp, d, &ca.norm, c.layer_norm_eps);
-
-            apply(kern, &ff.up, dx, rows, c.activation, dh, quant);
-            apply(kern, &ff.down, dh, rows, Activation::None, dtmp, quant);
-            residual_norm(dx, dtmp, d, &ff.norm, c.layer_norm_eps);
         }
         linear(
-            kern,
+            self.kern,
             &self.model.output_projection(),
             self.model.final_logits_bias(),
-            dx,
+            &decoder.hidden[..rows * d],
             rows,
             Activation::None,
             logits,
-            quant,
+            ctx.quant,
         );
     }
 }
