@@ -6,9 +6,9 @@
 mod common;
 
 use common::{golden_sources, translator, worst_logits_error, FIXTURES};
-use mobilenmt::decode::TranslateOptions;
 use mobilenmt::model::Model;
 use mobilenmt::nn::{Dims, Net, NnWorkspace};
+use mobilenmt::TranslateOptions;
 
 /// Largest INT8 logits deviation accepted, relative to each step's largest |logit|. Measured on the
 /// trained fixtures: 2.0e-2 (weights lose at most 0.4% of a row's range, activations are

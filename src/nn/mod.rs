@@ -65,17 +65,16 @@ pub fn matrix_stride(m: &Matrix<'_>) -> usize {
 
 /// `out[i] = act(x[i] · Wᵀ + bias)` for `m` rows of `x` (row-major, `cols` wide); `out` is
 /// row-major `m × rows(W)`. An empty `bias` means no bias.
-#[allow(clippy::too_many_arguments)]
 pub fn linear(
     kern: &Kernels,
-    weight: &Matrix<'_>,
-    bias: &[f32],
+    layer: &Linear<'_>,
     x: &[f32],
     m: usize,
     act: Activation,
     out: &mut [f32],
     qs: &mut QuantScratch,
 ) {
+    let (weight, bias) = (&layer.weight, layer.bias);
     let n = matrix_rows(weight);
     let k = matrix_cols(weight);
     let x = &x[..m * k];
@@ -121,19 +120,6 @@ pub fn linear(
             (kern.dequantize)(&args, out);
         }
     }
-}
-
-/// Applies a [`Linear`] layer (see [`linear`]).
-fn apply(
-    kern: &Kernels,
-    l: &Linear<'_>,
-    x: &[f32],
-    m: usize,
-    act: Activation,
-    out: &mut [f32],
-    qs: &mut QuantScratch,
-) {
-    linear(kern, &l.weight, l.bias, x, m, act, out, qs);
 }
 
 /// Writes `scale * E[row]` into `out` (`cols` values); INT8 rows are dequantized with their scale.
@@ -241,7 +227,7 @@ impl<'m> Net<'m> {
                     let at = l * per_layer + sent * dims.max_src * d;
                     let none = Activation::None;
                     let (keys, values) = (&mut cross_memory.keys, &mut cross_memory.values);
-                    apply(
+                    linear(
                         ctx.kern,
                         &a.k,
                         x,
@@ -250,7 +236,7 @@ impl<'m> Net<'m> {
                         &mut keys[at..at + rows * d],
                         ctx.quant,
                     );
-                    apply(
+                    linear(
                         ctx.kern,
                         &a.v,
                         x,
@@ -343,10 +329,13 @@ impl<'m> Net<'m> {
                 }
             }
         }
+        let output = Linear {
+            weight: self.model.output_projection(),
+            bias: self.model.final_logits_bias(),
+        };
         linear(
             self.kern,
-            &self.model.output_projection(),
-            self.model.final_logits_bias(),
+            &output,
             &decoder.hidden[..rows * d],
             rows,
             Activation::None,
@@ -388,8 +377,7 @@ mod tests {
         let mut qs = QuantScratch::new(m, k, m * n);
         linear(
             &crate::kernels::scalar::KERNELS,
-            &weight,
-            &b,
+            &Linear { weight, bias: &b },
             &x,
             m,
             Activation::Relu,
@@ -439,11 +427,17 @@ mod tests {
         };
         let mut qs = QuantScratch::new(m, stride, m * n);
         let (mut got, mut want) = (vec![0.0; m * n], vec![0.0; m * n]);
-        linear(kern, &int8, &b, &x, m, Activation::None, &mut got, &mut qs);
+        let int8 = Linear {
+            weight: int8,
+            bias: &b,
+        };
+        linear(kern, &int8, &x, m, Activation::None, &mut got, &mut qs);
         linear(
             &crate::kernels::scalar::KERNELS,
-            &reference,
-            &b,
+            &Linear {
+                weight: reference,
+                bias: &b,
+            },
             &x,
             m,
             Activation::None,

@@ -327,11 +327,10 @@ fn json_parses_nested_values() {
 }
 
 /// A translator over a fixture model file with default limits.
-pub fn translator(name: &str, file: &str) -> mobilenmt::decode::Translator {
+pub fn translator(name: &str, file: &str) -> mobilenmt::Translator {
     let model =
         Model::load(fixture(name, file)).unwrap_or_else(|e| panic!("loading {name}/{file}: {e}"));
-    mobilenmt::decode::Translator::new(model, mobilenmt::decode::Limits::default())
-        .expect("translator")
+    mobilenmt::Translator::new(model, mobilenmt::Limits::default()).expect("translator")
 }
 
 /// The source sentences of a fixture's golden file.
