@@ -1,5 +1,4 @@
-//! Greedy and beam search over a "logits of this step" `Decoder`, and the per-call
-//! [`Workspace`].
+//! Greedy and beam search over a "logits of this step" `Decoder`, and their state.
 //!
 //! Decoding follows `transformers`' `generate` for Marian exactly: the decoder starts with
 //! `decoder_start_id`, forbidden ids (Marian's `<pad>`) get `-inf`, the last allowed step is forced
@@ -9,7 +8,7 @@
 //! token) and stops with HF's default `early_stopping = false` heuristic.
 
 mod search;
-mod workspace;
+mod state;
 
 pub(crate) use search::{search, Decoder, SearchParams};
-pub use workspace::Workspace;
+pub(crate) use state::SearchState;

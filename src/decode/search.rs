@@ -1,6 +1,6 @@
 //! Greedy and beam search over a chunk of sentences, decoded together.
 
-use super::workspace::{Candidate, SearchState};
+use super::state::{Candidate, SearchState};
 use crate::kernels::Kernels;
 
 /// What the search needs to know from the model and the call.

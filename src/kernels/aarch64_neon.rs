@@ -300,7 +300,7 @@ fn dequantize_prefix(
 ) -> usize {
     let body = c.len() / 4 * 4;
     // SAFETY: register-only NEON arithmetic; NEON is part of the aarch64 baseline. The order
-    // (c * (sa * ws)) + b matches scalar::dequantize_one; ReLU selects y only where y > 0,
+    // (c * (sa * ws)) + b matches driver::dequantize_one; ReLU selects y only where y > 0,
     // exactly like Activation::Relu (NaN and -0 give +0).
     unsafe {
         let vsa = vdupq_n_f32(sa);

@@ -2,8 +2,18 @@
 //! entry points (so the SIMD bodies can rely on them) and the dequantize pass (row loop, scalar
 //! tail, exp-based activations), into which each ISA plugs only its vector prefix.
 
-use super::{scalar, ActivateFn, Dequantize, GemmShape};
+use super::{ActivateFn, Dequantize, GemmShape};
 use crate::math::Activation;
+
+/// Dequantises one value, before the activation: the operation order every kernel follows.
+#[inline]
+pub(super) fn dequantize_one(c: i32, a_scale: f32, w_scale: f32, bias: Option<f32>) -> f32 {
+    let y = (c as f32) * (a_scale * w_scale);
+    match bias {
+        Some(b) => y + b,
+        None => y,
+    }
+}
 
 /// Checks the GEMM contract (see [`GemmShape`]) once, in the safe wrappers.
 #[inline]
@@ -88,7 +98,7 @@ pub(super) fn check_dequantize(d: &Dequantize<'_>, out: &[f32]) {
 /// the exp-based activations through the table's `activate` (so every ISA gets the same bits).
 /// `simd_prefix(c_row, a_scale, w_scales, bias, relu, out_row)` writes a prefix of the row with
 /// vector code, `(c * (a_scale * w_scale)) + bias` then ReLU when `relu` (the operation order of
-/// [`scalar::dequantize_one`]), and returns its length; the rest is done here.
+/// [`dequantize_one`]), and returns its length; the rest is done here.
 pub(super) fn dequantize_rows(
     d: &Dequantize<'_>,
     out: &mut [f32],
@@ -109,7 +119,7 @@ pub(super) fn dequantize_rows(
     {
         let body = simd_prefix(crow, sa, d.w_scales, d.bias, relu, orow);
         for j in body..n {
-            orow[j] = act.apply(scalar::dequantize_one(
+            orow[j] = act.apply(dequantize_one(
                 crow[j],
                 sa,
                 d.w_scales[j],

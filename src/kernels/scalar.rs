@@ -1,8 +1,8 @@
 //! Portable kernels: the oracle every SIMD kernel must match bit for bit, and the fallback.
 //!
-//! The helpers here (`max_abs_bits`, `quant_params`, `quantize_one`, `dequantize_one`) define the
-//! exact f32 operation sequence; the SIMD kernels reuse them for their tails so that the vector
-//! body and the tail can never drift apart.
+//! The helpers here (`max_abs_bits`, `quant_params`, `quantize_one`) and
+//! `driver::dequantize_one` define the exact f32 operation sequence; the SIMD kernels reuse them
+//! for their tails so that the vector body and the tail can never drift apart.
 
 use super::driver::{check_gemm, check_quantize, dequantize_rows};
 use super::{Dequantize, GemmShape, Isa, Kernels};
@@ -124,18 +124,8 @@ pub fn quantize_row(x: &[f32], q: &mut [i8]) -> f32 {
     }
 }
 
-/// Dequantises one value, before the activation: the operation order every kernel follows.
-#[inline]
-pub(super) fn dequantize_one(c: i32, a_scale: f32, w_scale: f32, bias: Option<f32>) -> f32 {
-    let y = (c as f32) * (a_scale * w_scale);
-    match bias {
-        Some(b) => y + b,
-        None => y,
-    }
-}
-
 /// Reference dequantiser (see [`Kernels::dequantize`]): every element through
-/// [`dequantize_one`] and [`Activation::apply`].
+/// `driver::dequantize_one` and [`Activation::apply`].
 pub fn dequantize(d: &Dequantize<'_>, out: &mut [f32]) {
     dequantize_rows(d, out, activate, |_, _, _, _, _, _| 0);
 }

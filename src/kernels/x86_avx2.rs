@@ -251,7 +251,7 @@ unsafe fn dequantize_prefix(
 ) -> usize {
     let body = c.len() / 8 * 8;
     // SAFETY: register-only AVX arithmetic; AVX2 is guaranteed by our caller. The order
-    // (c * (sa * ws)) + b matches scalar::dequantize_one; `max(y, 0)` returns its second operand
+    // (c * (sa * ws)) + b matches driver::dequantize_one; `max(y, 0)` returns its second operand
     // unless y > 0, exactly like Activation::Relu (NaN and -0 give +0).
     unsafe {
         let vsa = _mm256_set1_ps(sa);

@@ -236,7 +236,7 @@ unsafe fn dequantize_prefix(
 ) -> usize {
     let body = c.len() / 4 * 4;
     // SAFETY: register-only SSE arithmetic; SSE4.1 is guaranteed by our caller. The order
-    // (c * (sa * ws)) + b matches scalar::dequantize_one; `max(y, 0)` returns its second operand
+    // (c * (sa * ws)) + b matches driver::dequantize_one; `max(y, 0)` returns its second operand
     // unless y > 0, exactly like Activation::Relu (NaN and -0 give +0).
     unsafe {
         let vsa = _mm_set1_ps(sa);

@@ -11,7 +11,11 @@
 
 use parking_lot::Mutex;
 
-use crate::decode::{self, Decoder, SearchParams, Workspace};
+mod workspace;
+
+pub use workspace::Workspace;
+
+use crate::decode::{self, Decoder, SearchParams};
 use crate::error::{Error, ErrorKind, Result};
 use crate::kernels::{self, Kernels};
 use crate::model::Model;
