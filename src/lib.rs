@@ -15,13 +15,13 @@
 //! - [`kernels`]: INT8 GEMM and quantisation kernels, one file per ISA, dispatched once.
 //! - [`nn`]: the Transformer as blocks (attention, feed-forward, residual and norm), encoder and
 //!   decoder steps.
-//! - [`decode`]: greedy and beam search over a "logits of this step" decoder, and workspaces.
+//! - `decode` (internal): greedy and beam search over a "logits of this step" decoder.
 //! - [`translator`]: the [`Translator`], its limits and options: tokenize, encode, search,
 //!   detokenize.
 //! - [`capi`]: the only `extern "C"` code.
 
 pub mod capi;
-pub mod decode;
+mod decode;
 pub mod error;
 pub mod kernels;
 pub mod math;

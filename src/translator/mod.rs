@@ -2,9 +2,9 @@
 //! at construction, sizing every buffer) and the [`TranslateOptions`] of each call.
 //!
 //! A call runs: tokenize and bound the source ([`crate::tokenizer`]), encode it ([`crate::nn`]),
-//! search ([`crate::decode`]: greedy or beam, over a "logits of this step" `Decoder`), then
+//! search (`decode`: greedy or beam, over a "logits of this step" `Decoder`), then
 //! detokenize into the workspace's text buffer. Decoding follows `transformers`' `generate` for
-//! Marian (see [`crate::decode`]).
+//! Marian (see `decode`).
 //!
 //! Memory: a translator owns a pool of workspaces, each sized once from [`Limits`]; after a
 //! workspace's first use, translating allocates nothing.
@@ -13,7 +13,7 @@ use parking_lot::Mutex;
 
 mod workspace;
 
-pub use workspace::Workspace;
+pub(crate) use workspace::Workspace;
 
 use crate::decode::{self, Decoder, SearchParams};
 use crate::error::{Error, ErrorKind, Result};

@@ -11,7 +11,7 @@ use crate::tokenizer::{EncodeScratch, Tokenizer};
 /// Everything one translation call touches: network buffers, search state, output text.
 /// Built once (the first call that needs it) and reused, so later calls allocate nothing.
 #[derive(Debug)]
-pub struct Workspace {
+pub(crate) struct Workspace {
     pub(crate) nn: NnWorkspace,
     pub(crate) enc: EncodeScratch,
     /// The current sentence's source ids.
@@ -26,7 +26,7 @@ pub struct Workspace {
 
 impl Workspace {
     /// Allocates a workspace for `model` at `limits`.
-    pub fn new(model: &Model, limits: &Limits) -> Self {
+    pub(crate) fn new(model: &Model, limits: &Limits) -> Self {
         let c = model.config();
         let rows = limits.max_beam.max(limits.max_batch);
         let dims = Dims {
