@@ -320,7 +320,7 @@ def schema_names(c, dtype):
             add(name, "matrix")
             names.append(f"{name}.bias")
         else:  # norm
-            names += [f"{name}.weight", f"{name}.bias"]
+            names.extend([f"{name}.weight", f"{name}.bias"])
 
     for t in SCHEMA["global"]:
         if present[t["presence"]]:
