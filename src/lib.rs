@@ -18,6 +18,7 @@
 //! - `decode` (internal): greedy and beam search over a "logits of this step" decoder.
 //! - [`translator`]: the [`Translator`], its limits and options: tokenize, encode, search,
 //!   detokenize.
+//! - [`text`]: sentence splitting, document structure and over-long sentences, around the model.
 //! - [`capi`]: the only `extern "C"` code.
 
 pub mod capi;
@@ -27,6 +28,7 @@ pub mod kernels;
 pub mod math;
 pub mod model;
 pub mod nn;
+pub mod text;
 pub mod tokenizer;
 pub mod translator;
 
