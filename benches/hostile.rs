@@ -12,9 +12,9 @@ mod hostile;
 use std::time::{Duration, Instant};
 
 use hostile::{charsmap, spm_with_charsmap, spm_with_piece, GgufParts, Leaf};
-use mobilenmt::decode::{Limits, TranslateOptions, Translator};
 use mobilenmt::model::Model;
 use mobilenmt::tokenizer::{EncodeScratch, Tokenizer, MAX_PIECE_BYTES};
+use mobilenmt::{Limits, TranslateOptions, Translator};
 
 fn secs(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)

@@ -11,12 +11,12 @@ use std::time::Instant;
 
 use hostile::{charsmap, fixture_bytes, spm_with_charsmap, spm_with_piece, GgufParts, Leaf};
 use mobilenmt::capi::*;
-use mobilenmt::decode::{Limits, TranslateOptions, Translator};
 use mobilenmt::model::Model;
 use mobilenmt::tokenizer::{
     EncodeScratch, Tokenizer, MAX_PIECE_BYTES, MAX_REPLACEMENT_BYTES, SCRATCH_KEEP_BYTES,
 };
 use mobilenmt::ErrorKind;
+use mobilenmt::{Limits, TranslateOptions, Translator};
 
 fn fixture() -> Vec<u8> {
     fixture_bytes("tiny-swish", "model-int8.gguf")
