@@ -102,7 +102,7 @@ $(VENV_STAMP): tools/requirements.txt
 venv: $(VENV_STAMP) ## The Python venv of the tests (.venv, tools/requirements.txt), made on first use
 
 pytest: build examples $(VENV_STAMP) ## Python tests: package (types, wheel in a fresh venv, CLI), converter, bench inputs
-	$(VENV)/bin/python -m mypy --strict python/mobilenmt
+	$(VENV)/bin/python -m mypy --strict python/mobilenmt python/_mobilenmt_build.py
 	MNMT_LIBRARY=$(CURDIR)/$(RELEASE)/libmobilenmt.so MNMT_CLI=$(CURDIR)/$(BUILD)/examples/mnmt-translate \
 		$(VENV)/bin/python -m pytest -q tests/python
 
