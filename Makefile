@@ -172,7 +172,7 @@ TORCH_LIMIT ?= 200
 
 .PHONY: bench
 bench: build ## mobilenmt vs CTranslate2 vs PyTorch on Multi30k (minutes): BENCHMARKS.md, docs/bench.png
-	MULTI30K=$(MULTI30K) BENCH_VENV=$(BENCH_VENV) BENCH_OUT=$(BENCH_OUT) TORCH_LIMIT=$(TORCH_LIMIT) \
+	BENCH_VENV=$(BENCH_VENV) BENCH_OUT=$(BENCH_OUT) TORCH_LIMIT=$(TORCH_LIMIT) \
 		LIB=$(RELEASE)/libmobilenmt.a STATIC_LIBS="$(STATIC_LIBS)" bench/run.sh
 
 # ---- tokenizer (golden files, throughput) ----
