@@ -137,3 +137,22 @@ def test_sdist_holds_every_tracked_file_the_build_reads(tmp_path):
     tracked = run(["git", "ls-files", "--", *backend.SDIST_PATHS], cwd=ROOT).split()
     assert set(tracked) <= got
     assert "PKG-INFO" in got
+
+
+def test_wheel_platform_tag_setting(tmp_path):
+    tag = "manylinux_2_17_x86_64"
+    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(ROOT),
+         "--config-settings", f"plat-name={tag}"])
+    (wheel,) = tmp_path.glob("*.whl")
+    assert wheel.name == f"mobilenmt-{CARGO_VERSION}-py3-none-{tag}.whl"
+    with zipfile.ZipFile(wheel) as zf:
+        assert f"Tag: py3-none-{tag}" in zf.read(f"mobilenmt-{CARGO_VERSION}.dist-info/WHEEL").decode()
+
+
+def test_readme_python_example_runs():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split("<!-- python example -->\n```python\n", 1)[1].split("```", 1)[0]
+    out = run([sys.executable, "-c", block], cwd=ROOT,
+              env=dict(os.environ, PYTHONPATH=str(ROOT / "python"))).splitlines()
+    assert out[0] == "en de int8"
+    assert len(out) == 5
