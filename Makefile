@@ -57,7 +57,8 @@ check-header: ## Fail if include/mobilenmt.h differs from what src/capi/ generat
 	@if $(MAKE) --no-print-directory cbindgen; then \
 		$(CBINDGEN) --quiet --config cbindgen.toml --crate mobilenmt --output $(BUILD)/mobilenmt.h && \
 		{ diff -u include/mobilenmt.h $(BUILD)/mobilenmt.h || \
-		  { echo "include/mobilenmt.h is stale: run 'make header' and commit it" >&2; exit 1; }; }; \
+		  { echo "include/mobilenmt.h is stale: run 'make header' and commit it" >&2; exit 1; }; } && \
+		echo "include/mobilenmt.h matches src/capi/ (cbindgen $(CBINDGEN_VERSION))"; \
 	else $(call missing_tool,check-header: cbindgen $(CBINDGEN_VERSION) could not be installed (offline?)); fi
 
 install: build ## Install libraries, header and pkg-config files under PREFIX (default /usr/local)
