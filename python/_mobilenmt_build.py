@@ -184,6 +184,22 @@ def build_wheel(
     return _write_wheel(wheel_directory, tag, files)
 
 
+def get_requires_for_build_editable(config_settings: Optional[Dict[str, str]] = None) -> List[str]:
+    return []
+
+
+def build_editable(
+    wheel_directory: str,
+    config_settings: Optional[Dict[str, str]] = None,
+    metadata_directory: Optional[str] = None,
+) -> str:
+    """``pip install -e .``: a .pth file puts python/ on sys.path; the package then finds the
+    library in target/release, which this builds (rebuild it with ``make build`` after changes)."""
+    _cargo_build(None)
+    pth = (str(ROOT / "python") + "\n").encode()
+    return _write_wheel(wheel_directory, "py3-none-any", [("mobilenmt_editable.pth", pth, 0o644)])
+
+
 def build_sdist(sdist_directory: str, config_settings: Optional[Dict[str, str]] = None) -> str:
     base = f"mobilenmt-{_version()}"
     name = f"{base}.tar.gz"

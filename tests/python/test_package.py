@@ -156,3 +156,13 @@ def test_readme_python_example_runs():
               env=dict(os.environ, PYTHONPATH=str(ROOT / "python"))).splitlines()
     assert out[0] == "en de int8"
     assert len(out) == 5
+
+
+def test_editable_install_uses_the_source_and_target_release(tmp_path):
+    venv = tmp_path / "venv"
+    run([sys.executable, "-m", "venv", str(venv)])
+    py = str(venv / "bin" / "python")
+    run([py, "-m", "pip", "install", "-q", "-e", str(ROOT)], env=clean_env())
+    out = run([py, "-c", "import mobilenmt; print(mobilenmt.__file__); print(mobilenmt.library_path())"],
+              cwd=tmp_path, env=clean_env()).splitlines()
+    assert out == [str(ROOT / "python" / "mobilenmt" / "__init__.py"), str(LIB)]
