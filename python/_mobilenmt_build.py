@@ -10,8 +10,8 @@ Settings, as ``--config-settings KEY=VALUE`` of pip or the environment variable 
 - ``target`` [``MNMT_WHEEL_TARGET``]: a Rust target triple to build for (``cargo --target``),
   for a wheel of another platform; the library then comes from ``target/TRIPLE/release``.
 - ``plat-name`` [``MNMT_WHEEL_PLAT``]: the wheel's platform tag. Default: this machine's, or the
-  one of ``target`` from ``TARGET_TAGS``. A wheel for PyPI needs a ``manylinux_*`` tag on
-  Linux: give it here, or retag with ``auditwheel repair``.
+  one of ``target`` from ``TARGET_TAGS``. A wheel for the package index needs a ``manylinux_*``
+  tag on Linux: give it here, or retag with ``auditwheel repair``.
 
 The version is Cargo.toml's, the one the library reports (``mobilenmt.version()``).
 """
