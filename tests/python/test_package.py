@@ -102,24 +102,41 @@ def test_library_lookup_order(tmp_path):
 
 
 CLI = os.environ.get("MNMT_CLI")
+DEMO = str(ROOT / "examples" / "demo.txt")
+
+
+def error_lines(stderr):
+    """`NAME:LINE: status` of each failed line, without the program's name or the message."""
+    return re.findall(r"^(?:mnmt-translate|python -m mobilenmt): (\S+:\d+: [^:]+):", stderr.decode(), re.M)
 
 
 @pytest.mark.skipif(not CLI, reason="MNMT_CLI (the built C example mnmt-translate) not given; make pytest sets it")
-@pytest.mark.parametrize("args", [[], ["-b", "4"], ["-n", "3"], ["--info"], ["--truncate", "-b", "2"]],
-                         ids=lambda a: " ".join(a) or "greedy")
+@pytest.mark.parametrize("args", [[], ["-b", "4"], ["-n", "3"], ["--info"], ["--truncate", "-b", "2"],
+                                  [DEMO, "-", DEMO], ["-b", "0"], ["-n", "x"], [DEMO, "missing.txt", "-"]],
+                         ids=lambda a: " ".join(Path(x).name for x in a) or "greedy")
 @pytest.mark.parametrize("model", [MODEL, FIXTURE], ids=lambda p: p.parent.name)
-def test_cli_matches_the_c_example(args, model):
+def test_cli_matches_the_c_example(args, model, tmp_path):
     lines = (ROOT / "examples" / "demo.txt").read_bytes()
     # An invalid UTF-8 line and an over-long one: errors keep the output aligned, exit status 1.
     lines += b"caf\xe9 au lait\r\n" + b"word " * 2000 + b"\n\nA last one.\n"
-    c = subprocess.run([CLI, "-m", str(model), *args], input=lines, capture_output=True, timeout=300)
+    c = subprocess.run([CLI, "-m", str(model), *args], input=lines, capture_output=True, timeout=300,
+                       cwd=tmp_path)
     env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
     py = subprocess.run([sys.executable, "-m", "mobilenmt", "-m", str(model), *args], input=lines,
-                        capture_output=True, timeout=300, env=env)
+                        capture_output=True, timeout=300, env=env, cwd=tmp_path)
     assert py.stdout == c.stdout
-    assert py.returncode == c.returncode == (0 if "--info" in args else 1)
-    if "--info" not in args:
-        assert py.stderr.decode().count("line ") == c.stderr.decode().count("line ") == (1 if "--truncate" in args else 2)
+    assert py.returncode == c.returncode
+    assert error_lines(py.stderr) == error_lines(c.stderr)
+    if args in (["-b", "0"], ["-n", "x"]):
+        assert py.returncode == 2 and not py.stdout
+    elif "--info" in args:
+        assert py.returncode == 0 and b"model:" in py.stdout
+    else:
+        assert py.returncode == 1
+        stdin_errors = 0 if DEMO in args and "-" not in args else (1 if "--truncate" in args else 2)
+        assert len(error_lines(py.stderr)) == stdin_errors
+        if "missing.txt" in args:
+            assert b"missing.txt" in py.stderr
 
 
 def test_sdist_holds_every_tracked_file_the_build_reads(tmp_path):
