@@ -5,20 +5,27 @@
         print(t.translate("Two dogs play in the snow."))
         print(t.translate(["One.", "Two."], beam_size=4))
 
+    import mobilenmt
+    mobilenmt.split_sentences("Dr. Smith came. He left.")  # ['Dr. Smith came.', 'He left.']
+
 The shared library is found through the ``MNMT_LIBRARY`` environment variable (a path), else
-next to this file's repository (``target/release``), else on the system library path.
+inside this package (where ``pip install`` puts it), else in the repository this file comes from
+(``target/release``), else on the system library path. ``python -m mobilenmt`` translates stdin.
 Every failure raises :class:`MnmtError`, which carries the status and the library's message.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import enum
+import math
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union, overload
 
 __all__ = [
     "Status",
@@ -28,6 +35,8 @@ __all__ = [
     "version",
     "kernel_name",
     "load_library",
+    "library_path",
+    "split_sentences",
 ]
 
 
@@ -49,7 +58,7 @@ class Status(enum.IntEnum):
 class MnmtError(Exception):
     """A failed library call: ``status`` (a :class:`Status` or int) and ``message``."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str) -> None:
         try:
             status = Status(status)
         except ValueError:
@@ -99,6 +108,11 @@ class _Options(ctypes.Structure):
     ]
 
 
+class _Span(ctypes.Structure):
+    # Mirrors mnmt_span in include/mobilenmt.h.
+    _fields_ = [("offset", ctypes.c_size_t), ("len", ctypes.c_size_t)]
+
+
 _BATCH_CB = ctypes.CFUNCTYPE(
     None, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_char), ctypes.c_size_t
 )
@@ -132,6 +146,11 @@ _SIGNATURES = {
         [_P, ctypes.POINTER(ctypes.c_int32), ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t,
          ctypes.POINTER(ctypes.c_size_t)],
     ),
+    "mnmt_split_sentences": (
+        ctypes.c_int,
+        [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.POINTER(_Span),
+         ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)],
+    ),
     "mnmt_options_default": (_Options, []),
     "mnmt_translate": (
         ctypes.c_int,
@@ -154,11 +173,12 @@ _SIGNATURES = {
 class _Lib:
     """The loaded shared library; functions are bound on first use."""
 
-    def __init__(self, cdll: ctypes.CDLL):
+    def __init__(self, cdll: ctypes.CDLL, path: str) -> None:
         self._cdll = cdll
-        self._bound = {}
+        self.path = path
+        self._bound: Dict[str, Any] = {}
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         fn = self._bound.get(name)
         if fn is None:
             restype, argtypes = _SIGNATURES[name]
@@ -177,8 +197,10 @@ def _candidates() -> List[str]:
     if env:
         return [env]
     names = ["libmobilenmt.so", "libmobilenmt.dylib", "mobilenmt.dll"]
-    repo = Path(__file__).resolve().parent.parent
-    found = [str(repo / "target" / "release" / n) for n in names]
+    package = Path(__file__).resolve().parent
+    repo = package.parent.parent
+    dirs = [package, repo / "target" / "release"]
+    found = [str(d / n) for d in dirs for n in names]
     found = [p for p in found if os.path.exists(p)]
     system = ctypes.util.find_library("mobilenmt")
     if system:
@@ -195,8 +217,13 @@ def load_library(path: Optional[str] = None) -> _Lib:
             raise OSError(
                 "libmobilenmt not found: build it with `make build` or set MNMT_LIBRARY"
             )
-        _LIB = _Lib(ctypes.CDLL(candidates[0]))
+        _LIB = _Lib(ctypes.CDLL(candidates[0]), candidates[0])
     return _LIB
+
+
+def library_path() -> str:
+    """The path (or, from the system search, the name) of the loaded library."""
+    return load_library().path
 
 
 def _check(status: int) -> None:
@@ -207,12 +234,40 @@ def _check(status: int) -> None:
 
 def version() -> str:
     """The library version, e.g. ``"0.1.0"``."""
-    return load_library().mnmt_version().decode()
+    return str(load_library().mnmt_version().decode())
 
 
 def kernel_name() -> str:
     """The INT8 kernel set chosen for this CPU (``avx2``, ``neon``, ``scalar``, ...)."""
-    return load_library().mnmt_kernel_name().decode()
+    return str(load_library().mnmt_kernel_name().decode())
+
+
+def split_sentences(text: str, lang: str = "en") -> List[str]:
+    """The sentences of ``text``, in order, without surrounding whitespace; needs no model.
+
+    ``lang`` is the text's language tag (``"en"``, ``"de"``, ``"de-AT"``; only the primary
+    subtag counts); other tags get the language-independent rules. Line breaks always end a
+    sentence; blank text gives ``[]``. See ``mnmt_split_sentences`` in the header for the rules.
+    """
+    data = _encode(text)
+    if not isinstance(lang, str):
+        raise TypeError(f"lang must be str, got {type(lang).__name__}")
+    if "\0" in lang:
+        raise ValueError("lang contains a NUL character")
+    lib = load_library()
+    tag = lang.encode("utf-8")
+    needed = ctypes.c_size_t()
+    cap = max(4, len(data) // 64)
+    while True:
+        spans = (_Span * cap)()
+        status = lib.mnmt_split_sentences(data, len(data), tag, spans, cap, ctypes.byref(needed))
+        if status == Status.BUFFER_TOO_SMALL and needed.value > cap:
+            cap = needed.value
+            continue
+        _check(status)
+        return [
+            data[s.offset : s.offset + s.len].decode("utf-8") for s in spans[: needed.value]
+        ]
 
 
 @dataclass(frozen=True)
@@ -245,23 +300,56 @@ def _encode(text: str) -> bytes:
     return text.encode("utf-8")
 
 
+_U32_MAX = 2**32 - 1
+
+
+def _int_in(name: str, value, lo: int, hi: int) -> int:
+    # ctypes would silently wrap an out-of-range int (2**32 + 1 becomes 1): refuse it instead.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be in {lo}..={hi}, got {value}")
+    return value
+
+
+def _float(name: str, value) -> float:
+    # Any float reaches the library, which decides (NaN and infinities are INVALID_ARGUMENT
+    # there), except values a C float cannot hold, which ctypes would turn into infinities.
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    value = float(value)
+    if math.isfinite(value) and abs(value) > 3.4028234663852886e38:
+        raise ValueError(f"{name} does not fit a C float: {value}")
+    return value
+
+
 class Translator:
     """A loaded model. Thread-safe: one instance may be shared by threads.
 
     ``Translator(path)`` maps a ``.gguf`` file; ``Translator.from_bytes(data)`` copies a model
-    held in memory. Use it as a context manager, or call :meth:`close`.
+    held in memory. Use it as a context manager, or call :meth:`close`: it waits for calls in
+    flight on other threads, and later calls raise ``ValueError``.
     """
 
-    def __init__(self, path: Union[str, os.PathLike, None] = None, *, _handle=None):
+    def __init__(
+        self, path: Union[str, "os.PathLike[str]", None] = None, *, _handle: Optional[_P] = None
+    ) -> None:
         self._lib = load_library()
-        self._handle = None
+        self._handle: Optional[_P] = None
+        # Calls in flight per thread; close() frees the handle only when none is left.
+        self._cond = threading.Condition()
+        self._in_flight = {}
         if _handle is not None:
             self._handle = _handle
             return
         if path is None:
             raise TypeError("Translator() needs a model path (or use Translator.from_bytes)")
+        encoded = os.fsencode(path)
+        if b"\0" in encoded:
+            # C would read the path only up to the NUL and load another file.
+            raise ValueError(f"model path contains a NUL byte: {path!r}")
         handle = _P()
-        _check(self._lib.mnmt_load(os.fsencode(path), ctypes.byref(handle)))
+        _check(self._lib.mnmt_load(encoded, ctypes.byref(handle)))
         self._handle = handle
 
     @classmethod
@@ -275,15 +363,25 @@ class Translator:
     # -- lifetime --------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Releases the model; the translator cannot be used afterwards."""
-        if self._handle is not None:
-            self._lib.mnmt_free(self._handle)
-            self._handle = None
+        """Releases the model; the translator cannot be used afterwards. Calls running on
+        other threads finish first (close() waits for them); calls made after close() starts
+        raise ``ValueError``. Calling close() from a translation callback is a ``RuntimeError``."""
+        cond = getattr(self, "_cond", None)
+        if cond is None:  # __init__ failed before the lock existed
+            return
+        with cond:
+            if self._in_flight.get(threading.get_ident()):
+                raise RuntimeError("close() called from inside a call on the same translator")
+            handle, self._handle = self._handle, None
+            while self._in_flight:
+                cond.wait()
+        if handle is not None:
+            self._lib.mnmt_free(handle)
 
     def __enter__(self) -> "Translator":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def __del__(self) -> None:
@@ -292,10 +390,25 @@ class Translator:
         except Exception:  # noqa: BLE001 - interpreter shutdown may have torn ctypes down
             pass
 
-    def _h(self):
-        if self._handle is None:
-            raise ValueError("the translator is closed")
-        return self._handle
+    @contextlib.contextmanager
+    def _use(self):
+        """The handle, held open for the duration of one library call."""
+        me = threading.get_ident()
+        with self._cond:
+            if self._handle is None:
+                raise ValueError("the translator is closed")
+            handle = self._handle
+            self._in_flight[me] = self._in_flight.get(me, 0) + 1
+        try:
+            yield handle
+        finally:
+            with self._cond:
+                left = self._in_flight[me] - 1
+                if left:
+                    self._in_flight[me] = left
+                else:
+                    del self._in_flight[me]
+                    self._cond.notify_all()
 
     # -- facts -----------------------------------------------------------------------------
 
@@ -303,9 +416,10 @@ class Translator:
     def info(self) -> ModelInfo:
         raw = _ModelInfo()
         raw.struct_size = ctypes.sizeof(_ModelInfo)
-        _check(self._lib.mnmt_get_model_info(self._h(), ctypes.byref(raw)))
-        values = {}
-        for name, _ in _ModelInfo._fields_:
+        with self._use() as h:
+            _check(self._lib.mnmt_get_model_info(h, ctypes.byref(raw)))
+        values: Dict[str, Any] = {}
+        for name, _ in _ModelInfo._fields_:  # type: ignore[misc]
             if name == "struct_size":
                 continue
             v = getattr(raw, name)
@@ -325,9 +439,8 @@ class Translator:
         cap = len(data) + 2
         while True:
             ids = (ctypes.c_int32 * cap)()
-            status = self._lib.mnmt_tokenize(
-                self._h(), data, len(data), ids, cap, ctypes.byref(needed)
-            )
+            with self._use() as h:
+                status = self._lib.mnmt_tokenize(h, data, len(data), ids, cap, ctypes.byref(needed))
             if status == Status.BUFFER_TOO_SMALL and needed.value > cap:
                 cap = needed.value
                 continue
@@ -336,17 +449,19 @@ class Translator:
 
     def detokenize(self, ids: Sequence[int]) -> str:
         """Text of target-side token ids (special tokens dropped)."""
+        ids = [_int_in("token id", i, -(2**31), 2**31 - 1) for i in ids]
         arr = (ctypes.c_int32 * len(ids))(*ids)
         return self._text_call(
-            lambda buf, cap, n: self._lib.mnmt_detokenize(self._h(), arr, len(ids), buf, cap, n),
+            lambda h, buf, cap, n: self._lib.mnmt_detokenize(h, arr, len(ids), buf, cap, n),
             16 * len(ids) + 16,
         )
 
-    def _text_call(self, call, cap: int) -> str:
+    def _text_call(self, call: Callable[[Any, int, Any], int], cap: int) -> str:
         needed = ctypes.c_size_t()
         while True:
             buf = ctypes.create_string_buffer(cap)
-            status = call(buf, cap, ctypes.byref(needed))
+            with self._use() as h:
+                status = call(h, buf, cap, ctypes.byref(needed))
             if status == Status.BUFFER_TOO_SMALL and needed.value + 1 > cap:
                 cap = needed.value + 1
                 continue
@@ -365,24 +480,32 @@ class Translator:
         max_length_b: Optional[int] = None,
         truncate: Optional[bool] = None,
     ) -> _Options:
-        opts = self._lib.mnmt_options_default()
-        given = {
+        # Each value goes to the C struct as C would get it: integers must fit uint32_t (the
+        # library checks the rest and answers INVALID_ARGUMENT), floats any C float.
+        opts: _Options = self._lib.mnmt_options_default()
+        ints = {
             "beam_size": beam_size,
             "num_hypotheses": num_hypotheses,
-            "length_penalty": length_penalty,
             "max_output_tokens": max_output_tokens,
-            "max_length_a": max_length_a,
             "max_length_b": max_length_b,
-            "truncate": None if truncate is None else int(bool(truncate)),
         }
-        for name, value in given.items():
+        for name, value in ints.items():
             if value is not None:
-                if not isinstance(value, (int, float)) or value < 0:
-                    raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-                setattr(opts, name, value)
+                setattr(opts, name, _int_in(name, value, 0, _U32_MAX))
+        for name, value in (("length_penalty", length_penalty), ("max_length_a", max_length_a)):
+            if value is not None:
+                setattr(opts, name, _float(name, value))
+        if truncate is not None:
+            opts.truncate = int(bool(truncate))
         return opts
 
-    def translate(self, text: Union[str, Sequence[str]], **options) -> Union[str, List[str]]:
+    @overload
+    def translate(self, text: str, **options: Any) -> str: ...
+
+    @overload
+    def translate(self, text: Sequence[str], **options: Any) -> List[str]: ...
+
+    def translate(self, text: Union[str, Sequence[str]], **options: Any) -> Union[str, List[str]]:
         """Translates one text (returns ``str``) or a list of texts (returns ``list[str]``,
         in one batched pass).
 
@@ -395,31 +518,31 @@ class Translator:
         if isinstance(text, str):
             data = _encode(text)
             return self._text_call(
-                lambda buf, cap, n: self._lib.mnmt_translate(
-                    self._h(), data, len(data), ctypes.byref(opts), buf, cap, n
+                lambda h, buf, cap, n: self._lib.mnmt_translate(
+                    h, data, len(data), ctypes.byref(opts), buf, cap, n
                 ),
                 4 * len(data) + 64,
             )
         texts = [_encode(t) for t in text]
         results: List[Optional[str]] = [None] * len(texts)
 
-        def collect(_user, index, ptr, length):
+        def collect(_user: Any, index: int, ptr: Any, length: int) -> None:
             results[index] = ctypes.string_at(ptr, length).decode("utf-8")
 
         cb = _BATCH_CB(collect)
         ptrs = (ctypes.c_char_p * len(texts))(*texts)
         lens = (ctypes.c_size_t * len(texts))(*[len(t) for t in texts])
-        _check(
-            self._lib.mnmt_translate_batch(
-                self._h(), ptrs, lens, len(texts), ctypes.byref(opts), cb, None
+        with self._use() as h:
+            status = self._lib.mnmt_translate_batch(
+                h, ptrs, lens, len(texts), ctypes.byref(opts), cb, None
             )
-        )
+            _check(status)
         if any(r is None for r in results):
             raise MnmtError(Status.INTERNAL, "the batch call skipped an input")
         return results  # type: ignore[return-value]
 
     def translate_nbest(
-        self, text: str, num_hypotheses: int, beam_size: Optional[int] = None, **options
+        self, text: str, num_hypotheses: int, beam_size: Optional[int] = None, **options: Any
     ) -> List[Tuple[str, float]]:
         """The ``num_hypotheses`` best translations with their scores, best first.
         ``beam_size`` defaults to ``num_hypotheses``."""
@@ -431,13 +554,10 @@ class Translator:
         data = _encode(text)
         out: List[Tuple[str, float]] = []
 
-        def collect(_user, _rank, ptr, length, score):
+        def collect(_user: Any, _rank: int, ptr: Any, length: int, score: float) -> None:
             out.append((ctypes.string_at(ptr, length).decode("utf-8"), float(score)))
 
         cb = _NBEST_CB(collect)
-        _check(
-            self._lib.mnmt_translate_nbest(
-                self._h(), data, len(data), ctypes.byref(opts), cb, None
-            )
-        )
+        with self._use() as h:
+            _check(self._lib.mnmt_translate_nbest(h, data, len(data), ctypes.byref(opts), cb, None))
         return out
