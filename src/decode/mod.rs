@@ -10,6 +10,7 @@
 //! Memory: a translator owns a pool of [`Workspace`]s, each sized once from [`Limits`]; after a
 //! workspace's first use, translating allocates nothing.
 
+pub mod address_space;
 mod search;
 mod workspace;
 
@@ -172,7 +173,8 @@ impl Translator {
     /// Builds a translator for `model` and its first workspace. Source and target limits above
     /// the model's position table are lowered to it; a zero limit, `max_beam` above
     /// [`MAX_BEAM_LIMIT`] or `max_batch` above [`MAX_BATCH_LIMIT`] is an
-    /// [`ErrorKind::InvalidArgument`]. INT8 models select the kernels here.
+    /// [`ErrorKind::InvalidArgument`]. On 32-bit targets `max_batch` is lowered until a
+    /// workspace fits the address space ([`address_space`]). INT8 models select the kernels here.
     pub fn new(model: Model, limits: Limits) -> Result<Translator> {
         if limits.max_source_tokens == 0
             || limits.max_target_tokens == 0
@@ -198,6 +200,7 @@ impl Translator {
                 "max_source_tokens must leave room for one token and </s>",
             ));
         }
+        let limits = address_space::for_target(c, limits)?;
         let kern = match c.dtype {
             DType::F32 => None,
             DType::Int8 => Some(kernels::active()?),
