@@ -123,12 +123,18 @@ ARMV7_ENV = RUSTC=/usr/bin/rustc CARGO_TARGET_DIR=target/armv7 \
 	CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUNNER="qemu-arm -L /usr/arm-linux-gnueabihf"
 ARMV7_TEST = $(ARMV7_ENV) $(CARGO) test --release --target armv7-unknown-linux-gnueabihf
 
-.PHONY: java-prereqs test-java armv7-prereqs test-armv7
+.PHONY: java-prereqs test-java test-kotlin armv7-prereqs test-armv7
 java-prereqs: ## install a JDK if javac is missing (root)
 	@command -v javac >/dev/null || { apt-get update && apt-get install -y default-jdk-headless; }
 
 test-java: build java-prereqs ## Java binding (JNI shim + org.mobilenmt.Translator) built and tested on the host JVM
 	STATIC_LIBS="$(STATIC_LIBS)" bindings/java/build.sh $(JAVA_BUILD) $(RELEASE)/libmobilenmt.a test $(JAVA_MODELS)
+
+KOTLIN_CP := $(JAVA_BUILD)/classes:/usr/share/java/kotlin-stdlib.jar:/usr/share/java/kotlin-stdlib-jdk7.jar
+test-kotlin: test-java ## The binding from Kotlin (use {}, bean options); needs Debian's kotlin package, not run by CI
+	kotlinc bindings/java/src/test/kotlin/org/mobilenmt/KotlinUsage.kt -cp $(KOTLIN_CP) -d $(JAVA_BUILD)/kotlin
+	java -Djava.library.path=$(JAVA_BUILD) -cp $(JAVA_BUILD)/kotlin:$(KOTLIN_CP) org.mobilenmt.KotlinUsageKt \
+		models/mobilenmt-en-de/model-int8.gguf
 
 armv7-prereqs: ## install Debian's rustc, armhf std, cross gcc and qemu-user if missing (root)
 	@if [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/armv7-unknown-linux-gnueabihf ] \
