@@ -133,6 +133,35 @@ fn fitting_lowers_only_the_batch() -> Result<(), String> {
     }
 }
 
+/// An OPUS-MT base-sized configuration (d_model 512, 6 + 6 layers, FFN 2048, 58,101 tokens) needs
+/// about 400 MiB per workspace at the default limits: on 32-bit its batch limit is lowered.
+fn base_sized_model_is_lowered() -> Result<(), String> {
+    let m = shipped()?;
+    let mut c = m.config().clone();
+    c.d_model = 512;
+    c.encoder_layers = 6;
+    c.decoder_layers = 6;
+    c.encoder_ffn_dim = 2048;
+    c.decoder_ffn_dim = 2048;
+    c.vocab_size = 58_101;
+    c.decoder_vocab_size = 58_101;
+    let bytes = workspace_bytes(&c, &Limits::default());
+    let fitted =
+        fit_workspace(&c, Limits::default(), WORKSPACE_BUDGET_32BIT).map_err(|e| e.to_string())?;
+    println!(
+        "  base-sized model: {} MiB at max_batch 32 -> max_batch {} ({} MiB) on 32-bit",
+        bytes / MIB,
+        fitted.max_batch,
+        workspace_bytes(&c, &fitted) / MIB
+    );
+    ensure((380 * MIB..=430 * MIB).contains(&bytes), || {
+        format!("{bytes} bytes is not about 400 MiB")
+    })?;
+    ensure(fitted.max_batch < 32 && fitted.max_beam == 8, || {
+        format!("{fitted:?}")
+    })
+}
+
 /// The shipped model at the default limits, untouched on every target, translates as on x86.
 fn shipped_model_translates() -> Result<(), String> {
     let tr = Translator::new(shipped()?, Limits::default()).map_err(|e| e.to_string())?;
@@ -190,7 +219,7 @@ fn file_larger_than_the_address_space() -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let checks: [(&str, Check); 5] = [
+    let checks: [(&str, Check); 6] = [
         (
             "workspace estimate of the shipped model",
             estimate_of_the_shipped_model,
@@ -199,6 +228,7 @@ fn main() -> ExitCode {
             "fitting lowers only max_batch",
             fitting_lowers_only_the_batch,
         ),
+        ("base-sized model is lowered", base_sized_model_is_lowered),
         (
             "shipped model translates at the default limits",
             shipped_model_translates,

@@ -8,7 +8,10 @@
 # by `make test-java`, and the Rust library for 32-bit ARM by `make test-armv7`.
 #
 # Usage: ANDROID_NDK_HOME=/path/to/ndk bindings/android/build-native.sh [ABI...]
-#   ABIs: arm64-v8a armeabi-v7a x86_64 x86 (default: all four); ANDROID_API (default 21).
+#   ABIs: arm64-v8a armeabi-v7a x86_64 x86 (default: all four); ANDROID_API (default 21);
+#   ARMV7_TRIPLE=thumbv7neon-linux-androideabi builds armeabi-v7a with NEON (the scalar INT8
+#   kernel is then auto-vectorised; devices without NEON would crash), default
+#   armv7-linux-androideabi (no NEON).
 set -euo pipefail
 ndk=${ANDROID_NDK_HOME:?set ANDROID_NDK_HOME to the Android NDK (r25 or newer)}
 api=${ANDROID_API:-21}
@@ -30,7 +33,7 @@ abis=("$@")
 for abi in "${abis[@]}"; do
     case $abi in
         arm64-v8a) triple=aarch64-linux-android; clang=aarch64-linux-android$api-clang ;;
-        armeabi-v7a) triple=armv7-linux-androideabi; clang=armv7a-linux-androideabi$api-clang ;;
+        armeabi-v7a) triple=${ARMV7_TRIPLE:-armv7-linux-androideabi}; clang=armv7a-linux-androideabi$api-clang ;;
         x86_64) triple=x86_64-linux-android; clang=x86_64-linux-android$api-clang ;;
         x86) triple=i686-linux-android; clang=i686-linux-android$api-clang ;;
         *) echo "unknown ABI $abi" >&2; exit 1 ;;

@@ -2,10 +2,10 @@
 //!
 //! A workspace reserves its buffers for the largest request the limits allow, and that
 //! reservation grows with `decoder_layers × d_model × max_tokens × max(max_batch, max_beam)`: about
-//! 70 MB for the shipped model at the default limits, but 800 MB for an OPUS-MT base model
-//! (`d_model` 512, 6 decoder layers), which a 32-bit process (2 to 4 GB of address space, shared
-//! with the model mapping, the app and its libraries) cannot reserve twice, and a failed
-//! reservation aborts. On 32-bit targets the translator therefore lowers `max_batch`, which only
+//! 69 MiB for the shipped model at the default limits, but about 400 MiB for an OPUS-MT base
+//! model (`d_model` 512, 6 decoder layers, 58k vocabulary), which a 32-bit process (2 to 4 GB of
+//! address space, shared with the model mapping, the app and its libraries) can reserve for only
+//! a few concurrent callers, and a failed reservation aborts. On 32-bit targets the translator therefore lowers `max_batch`, which only
 //! sets how many sentences a batch call decodes together (results are the same at any value),
 //! until one workspace fits [`WORKSPACE_BUDGET_32BIT`].
 
@@ -43,7 +43,7 @@ pub fn workspace_bytes(c: &Config, limits: &Limits) -> u64 {
         mul(&[r, vocab]),           // logits
         mul(&[s, 6, d]).saturating_add(mul(&[s, enc_ffn])), // encoder activations
         mul(&[r, 4, d]).saturating_add(mul(&[r, dec_ffn])), // decoder activations
-        mul(&[s.max(r), d.max(enc_ffn).max(dec_ffn).max(vocab)]), // GEMM accumulators
+        mul(&[s, d.max(enc_ffn)]).max(mul(&[r, d.max(dec_ffn).max(vocab)])), // GEMM accumulators
         mul(&[4, r, t]),            // token histories and cache slot tables
         mul(&[b, k, t]),            // finished hypotheses
     ]

@@ -141,12 +141,13 @@ JNIEXPORT jlong JNICALL Java_org_mobilenmt_Translator_nativeLoadFromArray(JNIEnv
     mnmt_status s;
     jbyte *bytes;
     (void)cls;
-    /* A critical region avoids a copy of the whole model on VMs that cannot pin; it is short
-     * (one memcpy inside the library) and makes no JNI call. */
-    bytes = (*env)->GetPrimitiveArrayCritical(env, data, NULL);
+    /* Not a critical region: loading validates the whole model and builds a workspace, too
+     * long to hold off the garbage collector. ART usually hands out large arrays in place (they
+     * live in its non-moving large-object space); HotSpot copies. */
+    bytes = (*env)->GetByteArrayElements(env, data, NULL);
     if (bytes == NULL) return 0;
     s = mnmt_load_from_memory((const uint8_t *)bytes + offset, (size_t)length, &t);
-    (*env)->ReleasePrimitiveArrayCritical(env, data, bytes, JNI_ABORT);
+    (*env)->ReleaseByteArrayElements(env, data, bytes, JNI_ABORT);
     if (s != MNMT_OK) {
         throw_status(env, s);
         return 0;
