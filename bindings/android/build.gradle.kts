@@ -2,6 +2,8 @@
 // libmobilenmt_jni.so per ABI, which ./build-native.sh puts under src/main/jniLibs/<abi>/.
 // Untested: no Android SDK or Gradle could be used where this was written (see docs/mobile.md).
 plugins {
+    // Standalone build. Included in an app that already applies the Android Gradle Plugin,
+    // drop the version: Gradle refuses a second version of a plugin already on the classpath.
     id("com.android.library") version "8.5.2"
 }
 

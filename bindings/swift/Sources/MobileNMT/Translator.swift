@@ -283,8 +283,9 @@ public final class Translator {
                 var n = 0
                 var s = mnmt_tokenize(h, p, buf.count, nil, 0, &n)
                 guard s == MNMT_BUFFER_TOO_SMALL else { throw TranslatorError(s) }
-                var ids = [Int32](repeating: 0, count: n)
-                s = mnmt_tokenize(h, p, buf.count, &ids, n, &n)
+                let cap = n  // not `n` itself: it is also passed inout below
+                var ids = [Int32](repeating: 0, count: cap)
+                s = mnmt_tokenize(h, p, buf.count, &ids, cap, &n)
                 guard s == MNMT_OK else { throw TranslatorError(s) }
                 return ids
             }
@@ -297,8 +298,9 @@ public final class Translator {
             var len = 0
             var s = mnmt_detokenize(h, ids, ids.count, nil, 0, &len)
             guard s == MNMT_BUFFER_TOO_SMALL else { throw TranslatorError(s) }
-            var out = [CChar](repeating: 0, count: len + 1)
-            s = mnmt_detokenize(h, ids, ids.count, &out, out.count, &len)
+            let cap = len + 1
+            var out = [CChar](repeating: 0, count: cap)
+            s = mnmt_detokenize(h, ids, ids.count, &out, cap, &len)
             guard s == MNMT_OK else { throw TranslatorError(s) }
             return String(cString: out)
         }
