@@ -15,6 +15,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Tests of the Java binding against the real library, as a plain main (no test framework):
@@ -104,6 +106,39 @@ public final class TranslatorTest {
         return s;
     }
 
+    /** The "src" strings of a golden.json, in order (JSON string escapes decoded). */
+    private static List<String> goldenSources(File json) throws Exception {
+        String text = new String(Files.readAllBytes(json.toPath()), StandardCharsets.UTF_8);
+        Matcher m = Pattern.compile("\"src\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(text);
+        List<String> out = new ArrayList<>();
+        while (m.find()) {
+            StringBuilder b = new StringBuilder();
+            String e = m.group(1);
+            for (int i = 0; i < e.length(); i++) {
+                char c = e.charAt(i);
+                if (c != '\\') {
+                    b.append(c);
+                    continue;
+                }
+                char n = e.charAt(++i);
+                switch (n) {
+                    case 'n': b.append('\n'); break;
+                    case 't': b.append('\t'); break;
+                    case 'r': b.append('\r'); break;
+                    case 'b': b.append('\b'); break;
+                    case 'f': b.append('\f'); break;
+                    case 'u':
+                        b.append((char) Integer.parseInt(e.substring(i + 1, i + 5), 16));
+                        i += 4;
+                        break;
+                    default: b.append(n);
+                }
+            }
+            out.add(b.toString());
+        }
+        return out;
+    }
+
     public static void main(String[] args) throws Exception {
         if (args.length != 2) {
             System.err.println("usage: TranslatorTest TINY_MODEL.gguf SHIPPED_MODEL.gguf");
@@ -124,6 +159,33 @@ public final class TranslatorTest {
                     expectEq(row[1], t.translate(row[0]), "greedy " + row[0]);
                     expectEq(row[2], t.translate(row[0], new Options().beamSize(4)),
                             "beam 4 " + row[0]);
+                }
+            }
+        });
+
+        check("tiny fixture: INT8 translations and ids as tests/data/tiny-swish/int8-expected.txt", () -> {
+            File dir = tiny.getParentFile();
+            List<String> src = goldenSources(new File(dir, "golden.json"));
+            List<String> want = Files.readAllLines(new File(dir, "int8-expected.txt").toPath(),
+                    StandardCharsets.UTF_8);
+            expect(src.size() > 0 && want.size() == 2 * src.size(),
+                    src.size() + " sources, " + want.size() + " expected lines");
+            try (Translator t = Translator.load(tiny)) {
+                for (int i = 0; i < src.size(); i++) {
+                    String[] modes = {"greedy", "beam4"};
+                    for (int j = 0; j < 2; j++) {
+                        // mode<TAB>ids<TAB>text, as tests/isa_golden.rs writes it.
+                        String[] line = want.get(2 * i + j).split("\t", -1);
+                        expectEq(modes[j], line[0], "mode");
+                        Options o = new Options().beamSize(j == 0 ? 1 : 4).maxOutputTokens(64);
+                        expectEq(line[2], t.translate(src.get(i), o), modes[j] + " " + src.get(i));
+                        String[] idText = line[1].split(" ");
+                        int[] ids = new int[idText.length];
+                        for (int k = 0; k < ids.length; k++) {
+                            ids[k] = Integer.parseInt(idText[k]);
+                        }
+                        expectEq(line[2], t.detokenize(ids), "detokenize " + line[1]);
+                    }
                 }
             }
         });
