@@ -130,7 +130,7 @@ java-prereqs: ## install a JDK if javac is missing (root)
 test-java: build java-prereqs ## Java binding (JNI shim + org.mobilenmt.Translator) built and tested on the host JVM
 	STATIC_LIBS="$(STATIC_LIBS)" bindings/java/build.sh $(JAVA_BUILD) $(RELEASE)/libmobilenmt.a test $(JAVA_MODELS)
 
-KOTLIN_CP := $(JAVA_BUILD)/classes:/usr/share/java/kotlin-stdlib.jar:/usr/share/java/kotlin-stdlib-jdk7.jar
+KOTLIN_CP := $(JAVA_BUILD)/classes:/usr/share/java/kotlin-stdlib.jar
 test-kotlin: test-java ## The binding from Kotlin (use {}, bean options); needs Debian's kotlin package, not run by CI
 	kotlinc bindings/java/src/test/kotlin/org/mobilenmt/KotlinUsage.kt -cp $(KOTLIN_CP) -d $(JAVA_BUILD)/kotlin
 	java -Djava.library.path=$(JAVA_BUILD) -cp $(JAVA_BUILD)/kotlin:$(KOTLIN_CP) org.mobilenmt.KotlinUsageKt \

@@ -1,5 +1,6 @@
 package org.mobilenmt;
 
+import java.io.Closeable;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -18,12 +19,14 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <p>Always close a translator ({@code try (Translator t = ...)} in Java, {@code use {}} in
  * Kotlin): the native memory (the model mapping and the workspaces) is not visible to the
- * garbage collector.
+ * garbage collector. It is a {@link Closeable} (whose {@code close()} here throws nothing), so
+ * Kotlin's {@code use} works with every Kotlin standard library, not only those with
+ * {@code AutoCloseable.use}.
  *
  * <p>Text crosses the boundary as UTF-8 bytes converted in Java, never through JNI's modified
  * UTF-8, so characters outside the BMP (emoji) and NUL round-trip exactly.
  */
-public final class Translator implements AutoCloseable {
+public final class Translator implements Closeable {
     /** The system property naming the JNI library file to load instead of {@code mobilenmt_jni}. */
     public static final String LIBRARY_PROPERTY = "mobilenmt.jni.library";
 

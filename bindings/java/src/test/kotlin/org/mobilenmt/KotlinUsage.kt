@@ -1,4 +1,4 @@
-// The binding as Kotlin code sees it: `use {}` through AutoCloseable, options through their
+// The binding as Kotlin code sees it: `use {}` through Closeable, options through their
 // bean properties, getters as properties, exceptions with their status. `make test-kotlin`
 // compiles and runs it (Debian's kotlinc; not part of CI: the package is about 290 MB).
 package org.mobilenmt
