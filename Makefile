@@ -170,10 +170,16 @@ bench-tokenizer: ## Encode MB/s: Python sentencepiece vs the Rust tokenizer on t
 	$(VENV)/bin/python tools/bench_tokenizer.py --data $(MULTI30K) --write-lines target/bench-tokenizer-lines.txt
 	$(CARGO) bench --bench tokenizer -- target/bench-tokenizer-lines.txt
 
+# ---- text (sentence splitting) ----
+
+.PHONY: eval-splitter
+eval-splitter: build ## Sentence-boundary precision/recall on FLORES dev and newstest2014 paragraphs (en, de)
+	MNMT_LIBRARY=$(CURDIR)/$(RELEASE)/libmobilenmt.so $(VENV)/bin/python tools/eval_splitter.py --held-out --min 0.99
+
 # ---- robustness (fuzzing, sanitizers, soak) ----
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= gguf spm tokenizer translate
+FUZZ_TARGETS ?= gguf spm tokenizer translate text
 FUZZ_LOGS    := $(BUILD)/fuzz
 
 .PHONY: fuzz

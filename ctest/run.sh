@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds every ctest/*.c against an installed mobilenmt (header + pkg-config file), once linked
-# statically and once dynamically, runs each under valgrind, and compiles the C++ include test.
+# statically and once dynamically, runs each under valgrind, compiles the C++ include test, and
+# checks the example CLI's command line (ctest/cli_test.sh).
 # Usage: ctest/run.sh PREFIX OUTDIR [MODEL.gguf...]   (default models: the committed fixtures)
 set -euo pipefail
 prefix=$1
@@ -40,4 +41,11 @@ for src in ctest/*.c; do
         fi
     done
 done
+# The example CLI, built against the installed library, on the first model.
+if [ ${#models[@]} -gt 0 ]; then
+    # shellcheck disable=SC2086
+    cc $cflags examples/c/mnmt_translate.c $static_libs -o "$out/mnmt-translate"
+    echo "== cli"
+    ctest/cli_test.sh "$out/mnmt-translate" "${models[0]}" || { echo "FAILED: cli" >&2; status=1; }
+fi
 exit $status

@@ -3,7 +3,8 @@
 
 fuzz/corpus/<target>/ gets: gguf: the fixture model files and a few truncated prefixes; spm: the
 SentencePiece models; tokenizer/translate: the golden source sentences and the tokenizer test
-cases, each behind the selector byte the target reads first. Existing corpus files are kept, so
+cases, each behind the selector byte the target reads first; text: those sentences joined into
+paragraphs, and hand-written documents with abbreviations, lists and blank lines. Existing corpus files are kept, so
 libFuzzer's own findings accumulate across runs.
 """
 import json
@@ -13,6 +14,14 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 CORPUS = ROOT / "fuzz" / "corpus"
 FIXTURES = ["tiny-swish", "tiny-relu-untied"]
+
+
+TEXT_SEEDS = [
+    "  Dr. Smith met J. R. R. Tolkien on Jan. 5, e.g. at 3.5 p.m. \"Why?\" he asked!\n\nNew...",
+    "1. Am 3. Oktober kam z. B. Hr. Müller bzw. Nr. 5. Die Zahl stieg auf 25. „Ja.“ Gut.\n- x",
+    "Visit https://www.example.com/a.html?x=1. Mail info@example.org. 你好。再见！\r\n👍\n",
+    "Er sagte […] danach (...) Ende. Der XXVIII. Bericht; und: aber, oder — so.\t\n\n  ",
+]
 
 
 def put(target, name, data):
@@ -56,6 +65,13 @@ def main():
         for sel in range(6):
             put("tokenizer", f"text-{i}-{sel}", bytes([sel]) + b)
         put("translate", f"text-{i}", bytes([i % 256]) + b)
+    all_texts = texts()
+    for i in range(0, len(all_texts), 4):
+        para = " ".join(all_texts[i : i + 4]).encode("utf-8")
+        put("text", f"para-{i}", bytes([i % 256]) + para)
+    for i, doc in enumerate(TEXT_SEEDS):
+        for sel in (0, 1, 2, 0x31, 0xF2):
+            put("text", f"doc-{i}-{sel}", bytes([sel]) + doc.encode("utf-8"))
     ids = b"".join(n.to_bytes(4, "little") for n in (8, 31, 6, 44, 0, 1, 2, 999, 70000))
     put("tokenizer", "ids-0", bytes([4]) + ids)
     put("tokenizer", "ids-1", bytes([5]) + ids)

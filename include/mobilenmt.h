@@ -180,6 +180,20 @@ typedef struct mnmt_model_info {
 } mnmt_model_info;
 
 /**
+ * One sentence of a text: `len` bytes starting `offset` bytes into the text.
+ */
+typedef struct mnmt_span {
+    /**
+     * Byte offset of the sentence's first byte in the text.
+     */
+    size_t offset;
+    /**
+     * Length of the sentence in bytes.
+     */
+    size_t len;
+} mnmt_span;
+
+/**
  * Options of a translation call. Get the defaults from `mnmt_options_default()`, change the
  * fields you care about, and pass a pointer (or pass NULL for all defaults).
  *
@@ -302,6 +316,46 @@ enum mnmt_status mnmt_get_model_info(const struct mnmt_translator *t, struct mnm
  * Thread safety: safe to call from any thread; does not change `mnmt_last_error()`.
  */
 const char *mnmt_status_string(int status);
+
+/**
+ * Splits text into sentences, as byte spans of the input. Needs no model and no memory of its
+ * own: the spans go into the caller's array.
+ *
+ * The rules are for written English and German, and fall back to rules that hold across
+ * languages for other tags: a sentence ends at "." "!" "?" "…" (and runs such as "?!" or
+ * "..."), with any closing quotes and brackets, when whitespace and a possible sentence start
+ * follow; at CJK full stops ("。" "！" "？"); and always at a line break. Abbreviations
+ * ("Dr.", "e.g.", "z. B.", "bzw."), initials ("J. R. R."), numbers ("3.5", "1,000.00"),
+ * URLs, e-mail addresses, list numbering at the start of a line ("1.") and German ordinals
+ * ("am 3. Oktober") do not end a sentence. Spans exclude surrounding whitespace, are in text
+ * order and do not overlap; blank text has no sentences.
+ *
+ * Parameters:
+ * - `text`, `text_len`: UTF-8 text of `text_len` bytes; NULL with 0 is the empty text.
+ * - `lang`: NUL-terminated language tag of the text ("en", "de", "en-US", "de_DE"; only the
+ *   primary subtag counts); any other tag, "", or one that is not UTF-8 selects the
+ *   language-independent rules. Not NULL.
+ * - `spans`, `cap`: the output array and its capacity in spans; `spans` may be NULL when
+ *   `cap` is 0, to ask for the count.
+ * - `n_spans`: receives the number of sentences; not NULL.
+ *
+ * Errors: `MNMT_BUFFER_TOO_SMALL` when `cap < *n_spans` (then `*n_spans` is set and `spans`
+ * is untouched); `MNMT_INVALID_UTF8`; `MNMT_INVALID_ARGUMENT` (NULL pointers, `spans` NULL
+ * with a capacity).
+ *
+ * Thread safety: safe to call from any thread at any time.
+ *
+ * # Safety
+ * `text` is NULL or points to `text_len` readable bytes; `lang` is NULL or a NUL-terminated
+ * string; `spans` is NULL or valid for `cap` writes of `mnmt_span`; `n_spans` is NULL or valid
+ * for a write.
+ */
+enum mnmt_status mnmt_split_sentences(const char *text,
+                                      size_t text_len,
+                                      const char *lang,
+                                      struct mnmt_span *spans,
+                                      size_t cap,
+                                      size_t *n_spans);
 
 /**
  * Turns source text into the model's token ids, exactly as Hugging Face's `MarianTokenizer`

@@ -5,6 +5,9 @@
         print(t.translate("Two dogs play in the snow."))
         print(t.translate(["One.", "Two."], beam_size=4))
 
+    import mobilenmt
+    mobilenmt.split_sentences("Dr. Smith came. He left.")  # ['Dr. Smith came.', 'He left.']
+
 The shared library is found through the ``MNMT_LIBRARY`` environment variable (a path), else
 next to this file's repository (``target/release``), else on the system library path.
 Every failure raises :class:`MnmtError`, which carries the status and the library's message.
@@ -28,6 +31,7 @@ __all__ = [
     "version",
     "kernel_name",
     "load_library",
+    "split_sentences",
 ]
 
 
@@ -99,6 +103,11 @@ class _Options(ctypes.Structure):
     ]
 
 
+class _Span(ctypes.Structure):
+    # Mirrors mnmt_span in include/mobilenmt.h.
+    _fields_ = [("offset", ctypes.c_size_t), ("len", ctypes.c_size_t)]
+
+
 _BATCH_CB = ctypes.CFUNCTYPE(
     None, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_char), ctypes.c_size_t
 )
@@ -131,6 +140,11 @@ _SIGNATURES = {
         ctypes.c_int,
         [_P, ctypes.POINTER(ctypes.c_int32), ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t,
          ctypes.POINTER(ctypes.c_size_t)],
+    ),
+    "mnmt_split_sentences": (
+        ctypes.c_int,
+        [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.POINTER(_Span),
+         ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)],
     ),
     "mnmt_options_default": (_Options, []),
     "mnmt_translate": (
@@ -213,6 +227,34 @@ def version() -> str:
 def kernel_name() -> str:
     """The INT8 kernel set chosen for this CPU (``avx2``, ``neon``, ``scalar``, ...)."""
     return load_library().mnmt_kernel_name().decode()
+
+
+def split_sentences(text: str, lang: str = "en") -> List[str]:
+    """The sentences of ``text``, in order, without surrounding whitespace; needs no model.
+
+    ``lang`` is the text's language tag (``"en"``, ``"de"``, ``"de-AT"``; only the primary
+    subtag counts); other tags get the language-independent rules. Line breaks always end a
+    sentence; blank text gives ``[]``. See ``mnmt_split_sentences`` in the header for the rules.
+    """
+    data = _encode(text)
+    if not isinstance(lang, str):
+        raise TypeError(f"lang must be str, got {type(lang).__name__}")
+    if "\0" in lang:
+        raise ValueError("lang contains a NUL character")
+    lib = load_library()
+    tag = lang.encode("utf-8")
+    needed = ctypes.c_size_t()
+    cap = max(4, len(data) // 64)
+    while True:
+        spans = (_Span * cap)()
+        status = lib.mnmt_split_sentences(data, len(data), tag, spans, cap, ctypes.byref(needed))
+        if status == Status.BUFFER_TOO_SMALL and needed.value > cap:
+            cap = needed.value
+            continue
+        _check(status)
+        return [
+            data[s.offset : s.offset + s.len].decode("utf-8") for s in spans[: needed.value]
+        ]
 
 
 @dataclass(frozen=True)

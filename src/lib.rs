@@ -12,6 +12,7 @@
 //! - [`kernels`]: INT8 GEMM and quantisation kernels, one file per ISA, dispatched once.
 //! - [`nn`]: the Transformer layers (embedding, attention, FFN, norm, encoder, decoder).
 //! - [`decode`]: workspaces, greedy and beam search, the translator.
+//! - [`text`]: sentence splitting, document structure and over-long sentences, around the model.
 //! - [`capi`]: the only `extern "C"` code.
 
 pub mod capi;
@@ -21,6 +22,7 @@ pub mod kernels;
 pub mod math;
 pub mod model;
 pub mod nn;
+pub mod text;
 pub mod tokenizer;
 
 pub use error::{Error, ErrorKind, Result};

@@ -1,24 +1,59 @@
 /*
- * mnmt-translate: translates stdin to stdout, one line per sentence.
+ * mnmt-translate: translates text files (or stdin) to stdout, one line per sentence.
  *
- *   mnmt-translate -m model.gguf [-b BEAM] [-n NBEST] [--truncate] [--info] < in.txt > out.txt
+ *   mnmt-translate -m model.gguf [-b BEAM] [-n NBEST] [--truncate] [--info] [FILE...]
  *
  * With -n N (N > 1) every input line prints N lines "score<TAB>hypothesis", best first.
- * On a terminal, a progress line goes to stderr every 100 lines.
+ * When stderr is a terminal and stdout is not, a progress line goes to stderr.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include <mobilenmt.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static void usage(void) {
-    fprintf(stderr,
-            "usage: mnmt-translate -m MODEL.gguf [-b BEAM] [-n NBEST] [--truncate] [--info]\n"
-            "Reads sentences on stdin (one per line), writes translations on stdout.\n");
+static const char USAGE[] =
+    "usage: mnmt-translate -m MODEL.gguf [-b BEAM] [-n NBEST] [--truncate] [--info] [FILE...]\n"
+    "Translates each FILE (stdin when none, or for \"-\") line by line to stdout:\n"
+    "one output line per input line, an empty line where a line failed.\n"
+    "\n"
+    "  -m MODEL.gguf  the model file (required)\n"
+    "  -b BEAM        beam size, 1 = greedy (default 1)\n"
+    "  -n NBEST       print the NBEST best translations per line as \"score<TAB>text\"\n"
+    "  --truncate     cut over-long lines instead of failing them\n"
+    "  --info         print facts about the model and exit\n"
+    "  -h, --help     print this help and exit\n";
+
+/* State shared by every input. */
+struct run {
+    mnmt_translator *t;
+    mnmt_options opts;
+    char *line, *out;
+    size_t line_cap, out_cap;
+    unsigned long count; /* lines translated, all inputs together */
+    int progress;
+};
+
+static int bad_usage(const char *fmt, const char *arg) {
+    fprintf(stderr, "mnmt-translate: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'mnmt-translate --help'.\n");
+    return 2;
+}
+
+/* Parses a whole decimal number in [1, 1000000]; returns 0 when `s` is anything else. */
+static uint32_t positive(const char *s) {
+    char *end = NULL;
+    unsigned long v;
+    if (s[0] < '0' || s[0] > '9') return 0;
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < 1 || v > 1000000) return 0;
+    return (uint32_t)v;
 }
 
 static void print_info(mnmt_translator *t) {
@@ -45,87 +80,149 @@ static void print_hypothesis(void *user, size_t rank, const char *text, size_t l
     printf("%.4f\t%.*s\n", score, (int)len, text);
 }
 
-int main(int argc, char **argv) {
-    const char *model = NULL;
-    mnmt_options opts = mnmt_options_default();
-    int info_only = 0, i;
-    mnmt_translator *t = NULL;
-    mnmt_status s;
-    char *line = NULL, *out = NULL;
-    size_t line_cap = 0, out_cap = 256, out_len = 0;
+/* Translates every line of `in`; returns 0, or 1 when a line failed or memory ran out. */
+static int translate_stream(struct run *r, FILE *in, const char *name) {
     ssize_t n;
-    unsigned long count = 0;
-    int progress = isatty(STDERR_FILENO);
+    unsigned long line_no = 0;
+    mnmt_status s;
     int rc = 0;
 
-    for (i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-m") == 0 && i + 1 < argc) {
-            model = argv[++i];
-        } else if (strcmp(argv[i], "-b") == 0 && i + 1 < argc) {
-            opts.beam_size = (uint32_t)strtoul(argv[++i], NULL, 10);
-        } else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
-            opts.num_hypotheses = (uint32_t)strtoul(argv[++i], NULL, 10);
-        } else if (strcmp(argv[i], "--truncate") == 0) {
-            opts.truncate = 1;
-        } else if (strcmp(argv[i], "--info") == 0) {
-            info_only = 1;
-        } else {
-            usage();
-            return 2;
-        }
-    }
-    if (model == NULL) {
-        usage();
-        return 2;
-    }
-    if (opts.num_hypotheses > opts.beam_size) opts.beam_size = opts.num_hypotheses;
-
-    s = mnmt_load(model, &t);
-    if (s != MNMT_OK) {
-        fprintf(stderr, "mnmt-translate: %s: %s\n", mnmt_status_string(s), mnmt_last_error());
-        return 1;
-    }
-    if (info_only) {
-        print_info(t);
-        mnmt_free(t);
-        return 0;
-    }
-
-    out = (char *)malloc(out_cap);
-    while (out != NULL && (n = getline(&line, &line_cap, stdin)) >= 0) {
+    while ((n = getline(&r->line, &r->line_cap, in)) >= 0) {
+        char *line = r->line;
+        line_no++;
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
-        if (opts.num_hypotheses > 1) {
-            s = mnmt_translate_nbest(t, line, (size_t)n, &opts, print_hypothesis, NULL);
+        if (r->opts.num_hypotheses > 1) {
+            s = mnmt_translate_nbest(r->t, line, (size_t)n, &r->opts, print_hypothesis, NULL);
         } else {
-            s = mnmt_translate(t, line, (size_t)n, &opts, out, out_cap, &out_len);
+            size_t out_len = 0;
+            s = mnmt_translate(r->t, line, (size_t)n, &r->opts, r->out, r->out_cap, &out_len);
             if (s == MNMT_BUFFER_TOO_SMALL) {
-                char *bigger = (char *)realloc(out, out_len + 1);
-                if (bigger == NULL) break;
-                out = bigger;
-                out_cap = out_len + 1;
-                s = mnmt_translate(t, line, (size_t)n, &opts, out, out_cap, &out_len);
+                char *bigger = (char *)realloc(r->out, out_len + 1);
+                if (bigger == NULL) {
+                    fprintf(stderr, "mnmt-translate: out of memory\n");
+                    return 1;
+                }
+                r->out = bigger;
+                r->out_cap = out_len + 1;
+                s = mnmt_translate(r->t, line, (size_t)n, &r->opts, r->out, r->out_cap, &out_len);
             }
-            if (s == MNMT_OK) printf("%s\n", out);
+            if (s == MNMT_OK) printf("%s\n", r->out);
         }
         if (s != MNMT_OK) {
-            fprintf(stderr, "mnmt-translate: line %lu: %s: %s\n", count + 1,
-                    mnmt_status_string(s), mnmt_last_error());
+            fprintf(stderr, "%smnmt-translate: %s:%lu: %s: %s\n", r->progress ? "\r" : "", name,
+                    line_no, mnmt_status_string((int)s), mnmt_last_error());
             printf("\n"); /* keep output lines aligned with input lines */
             rc = 1;
         }
-        count++;
-        if (progress && count % 100 == 0) {
-            fflush(stdout);
-            fprintf(stderr, "\r%lu lines translated", count);
+        r->count++;
+        if (r->progress && r->count % 10 == 0) {
+            fprintf(stderr, "\r%s: %lu lines (%lu in all)", name, line_no, r->count);
         }
     }
-    if (progress && count >= 100) fprintf(stderr, "\r%lu lines translated\n", count);
-    if (out == NULL) {
+    if (ferror(in)) {
+        fprintf(stderr, "mnmt-translate: %s: read error: %s\n", name, strerror(errno));
+        rc = 1;
+    }
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    const char *model = NULL;
+    const char **files;
+    int n_files = 0, info_only = 0, i, rc = 0;
+    struct run r;
+    mnmt_status s;
+
+    memset(&r, 0, sizeof r);
+    r.opts = mnmt_options_default();
+    files = (const char **)calloc((size_t)argc + 1, sizeof *files);
+    if (files == NULL) {
+        fprintf(stderr, "mnmt-translate: out of memory\n");
+        return 1;
+    }
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int takes_value = strcmp(a, "-m") == 0 || strcmp(a, "-b") == 0 || strcmp(a, "-n") == 0;
+        if (takes_value && i + 1 >= argc) {
+            free(files);
+            return bad_usage("option %s needs a value", a);
+        }
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(USAGE, stdout);
+            free(files);
+            return 0;
+        } else if (strcmp(a, "-m") == 0) {
+            model = argv[++i];
+        } else if (strcmp(a, "-b") == 0) {
+            r.opts.beam_size = positive(argv[++i]);
+            if (r.opts.beam_size == 0) {
+                free(files);
+                return bad_usage("-b needs a whole number of at least 1, got '%s'", argv[i]);
+            }
+        } else if (strcmp(a, "-n") == 0) {
+            r.opts.num_hypotheses = positive(argv[++i]);
+            if (r.opts.num_hypotheses == 0) {
+                free(files);
+                return bad_usage("-n needs a whole number of at least 1, got '%s'", argv[i]);
+            }
+        } else if (strcmp(a, "--truncate") == 0) {
+            r.opts.truncate = 1;
+        } else if (strcmp(a, "--info") == 0) {
+            info_only = 1;
+        } else if (strcmp(a, "--") == 0) {
+            while (++i < argc) files[n_files++] = argv[i];
+        } else if (a[0] == '-' && a[1] != '\0') {
+            free(files);
+            return bad_usage("unknown option '%s'", a);
+        } else {
+            files[n_files++] = a;
+        }
+    }
+    if (model == NULL) {
+        free(files);
+        return bad_usage("%s", "no model given (-m MODEL.gguf)");
+    }
+    if (r.opts.num_hypotheses > r.opts.beam_size) r.opts.beam_size = r.opts.num_hypotheses;
+    if (n_files == 0) files[n_files++] = "-";
+
+    s = mnmt_load(model, &r.t);
+    if (s != MNMT_OK) {
+        fprintf(stderr, "mnmt-translate: %s: %s\n", mnmt_status_string((int)s), mnmt_last_error());
+        free(files);
+        return 1;
+    }
+    if (info_only) {
+        print_info(r.t);
+        mnmt_free(r.t);
+        free(files);
+        return 0;
+    }
+
+    /* Progress only where someone watches it and it does not mix with the translations. */
+    r.progress = isatty(STDERR_FILENO) && !isatty(STDOUT_FILENO);
+    r.out_cap = 256;
+    r.out = (char *)malloc(r.out_cap);
+    if (r.out == NULL) {
         fprintf(stderr, "mnmt-translate: out of memory\n");
         rc = 1;
     }
-    free(line);
-    free(out);
-    mnmt_free(t);
+    for (i = 0; r.out != NULL && i < n_files; i++) {
+        int from_stdin = strcmp(files[i], "-") == 0;
+        const char *name = from_stdin ? "<stdin>" : files[i];
+        FILE *in = from_stdin ? stdin : fopen(files[i], "r");
+        if (in == NULL) {
+            fprintf(stderr, "mnmt-translate: %s: %s\n", name, strerror(errno));
+            rc = 1;
+            continue;
+        }
+        rc |= translate_stream(&r, in, name);
+        if (!from_stdin) fclose(in);
+    }
+    if (r.progress && r.count >= 10) fprintf(stderr, "\r%lu lines translated\n", r.count);
+    fflush(stdout);
+    free(r.line);
+    free(r.out);
+    free(files);
+    mnmt_free(r.t);
     return rc;
 }

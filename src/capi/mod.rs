@@ -3,13 +3,15 @@
 //! One file per concern: [`boundary`] (panic boundary, pointer helpers, the thread-local last
 //! error), [`status`] (`mnmt_status`), [`translator`] (the handle: load, free), [`info`]
 //! (`mnmt_model_info`), [`tokens`] (tokenize, detokenize), [`translate`] (options, one text,
-//! batch, n-best), [`version`]. Every function documents its parameters,
-//! ownership, thread safety and errors; cbindgen copies those comments into the header, which
-//! is generated (`make header`) and committed (`make check-header` fails on drift).
+//! batch, n-best), [`text`] (sentence splitting, no model needed), [`version`]. Every function
+//! documents its parameters, ownership, thread safety and errors; cbindgen copies those
+//! comments into the header, which is generated (`make header`) and committed
+//! (`make check-header` fails on drift).
 
 pub mod boundary;
 pub mod info;
 pub mod status;
+pub mod text;
 pub mod tokens;
 pub mod translate;
 pub mod translator;
@@ -18,6 +20,7 @@ pub mod version;
 pub use boundary::mnmt_last_error;
 pub use info::{mnmt_get_model_info, mnmt_model_info};
 pub use status::{mnmt_status, mnmt_status_string};
+pub use text::{mnmt_span, mnmt_split_sentences};
 pub use tokens::{mnmt_detokenize, mnmt_tokenize};
 pub use translate::{
     mnmt_batch_callback, mnmt_nbest_callback, mnmt_options, mnmt_options_default, mnmt_translate,

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Checks the example CLI's command line: --help, rejected arguments (with a message and exit 2),
+# files as arguments, "-" and no argument for stdin, a missing file (exit 1, the rest still
+# translated), and one output line per input line.
+# Usage: ctest/cli_test.sh MNMT_TRANSLATE MODEL.gguf
+set -uo pipefail
+cli=$1
+model=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+check() { # check NAME CONDITION...
+    local name=$1
+    shift
+    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name" >&2; fi
+}
+
+"$cli" --help >"$tmp/help" 2>&1
+check "--help exits 0" test $? -eq 0
+check "--help prints the usage" grep -q "usage: mnmt-translate" "$tmp/help"
+for args in "-b abc" "-b 0" "-b -3" "-n 2x" "-n 0" "-b" "--bogus" "no-model"; do
+    if [ "$args" = no-model ]; then
+        "$cli" </dev/null >"$tmp/out" 2>"$tmp/err"
+    else
+        # shellcheck disable=SC2086
+        "$cli" -m "$model" $args </dev/null >"$tmp/out" 2>"$tmp/err"
+    fi
+    check "'$args' exits 2" test $? -eq 2
+    check "'$args' says why" grep -q "mnmt-translate: .*" "$tmp/err"
+    check "'$args' prints nothing on stdout" test ! -s "$tmp/out"
+done
+
+printf 'Two dogs play.\n\nA man rides a bike.\n' >"$tmp/a.txt"
+printf 'A woman reads.\n' >"$tmp/b.txt"
+"$cli" -m "$model" "$tmp/a.txt" "$tmp/b.txt" >"$tmp/out" 2>"$tmp/err"
+check "two files exit 0" test $? -eq 0
+check "two files give 4 lines" test "$(wc -l <"$tmp/out")" -eq 4
+"$cli" -m "$model" <"$tmp/a.txt" >"$tmp/stdin"
+check "no file reads stdin" cmp -s "$tmp/stdin" <(head -3 "$tmp/out")
+"$cli" -m "$model" "$tmp/missing.txt" - "$tmp/b.txt" <"$tmp/a.txt" >"$tmp/out" 2>"$tmp/err"
+check "a missing file exits 1" test $? -eq 1
+check "a missing file is named" grep -q "missing.txt" "$tmp/err"
+check "the other inputs are still translated" test "$(wc -l <"$tmp/out")" -eq 4
+"$cli" -m "$model" "$tmp/a.txt" >/dev/null 2>"$tmp/err"
+check "no progress when stderr is not a terminal" test ! -s "$tmp/err"
+
+echo "cli_test: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
