@@ -415,6 +415,57 @@ JNIEXPORT jobjectArray JNICALL Java_org_mobilenmt_Translator_nativeInfo(JNIEnv *
     return result;
 }
 
+JNIEXPORT jlongArray JNICALL Java_org_mobilenmt_Translator_nativeSplitSentences(JNIEnv *env,
+                                                                                jclass cls,
+                                                                                jbyteArray text,
+                                                                                jbyteArray lang) {
+    jsize len = (*env)->GetArrayLength(env, text);
+    jsize lang_len = (*env)->GetArrayLength(env, lang);
+    char *tag = malloc((size_t)lang_len + 1);
+    jbyte *bytes = (*env)->GetByteArrayElements(env, text, NULL);
+    mnmt_span *spans = NULL;
+    jlong *flat = NULL;
+    jlongArray result = NULL;
+    size_t n = 0, i;
+    mnmt_status s;
+    (void)cls;
+    if (tag == NULL || bytes == NULL) {
+        if (!(*env)->ExceptionCheck(env)) {
+            jclass oom = (*env)->FindClass(env, "java/lang/OutOfMemoryError");
+            if (oom != NULL) (*env)->ThrowNew(env, oom, "split sentences");
+        }
+        if (bytes != NULL) (*env)->ReleaseByteArrayElements(env, text, bytes, JNI_ABORT);
+        free(tag);
+        return NULL;
+    }
+    (*env)->GetByteArrayRegion(env, lang, 0, lang_len, (jbyte *)tag);
+    tag[lang_len] = '\0';
+    /* Ask for the count, then fill. */
+    s = mnmt_split_sentences((const char *)bytes, (size_t)len, tag, NULL, 0, &n);
+    if (s == MNMT_BUFFER_TOO_SMALL) {
+        spans = malloc(sizeof *spans * n);
+        flat = malloc(sizeof *flat * 2 * n);
+        s = spans == NULL || flat == NULL
+                ? MNMT_OUT_OF_MEMORY
+                : mnmt_split_sentences((const char *)bytes, (size_t)len, tag, spans, n, &n);
+    }
+    (*env)->ReleaseByteArrayElements(env, text, bytes, JNI_ABORT);
+    free(tag);
+    if (s != MNMT_OK) {
+        throw_status(env, s);
+    } else {
+        for (i = 0; i < n; i++) {
+            flat[2 * i] = (jlong)spans[i].offset;
+            flat[2 * i + 1] = (jlong)spans[i].len;
+        }
+        result = (*env)->NewLongArray(env, (jsize)(2 * n));
+        if (result != NULL && n > 0) (*env)->SetLongArrayRegion(env, result, 0, (jsize)(2 * n), flat);
+    }
+    free(spans);
+    free(flat);
+    return result;
+}
+
 /* The version and kernel names are ASCII, for which modified UTF-8 is plain UTF-8. */
 JNIEXPORT jstring JNICALL Java_org_mobilenmt_Translator_nativeVersion(JNIEnv *env, jclass cls) {
     (void)cls;

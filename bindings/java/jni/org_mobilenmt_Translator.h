@@ -81,6 +81,14 @@ JNIEXPORT jobjectArray JNICALL Java_org_mobilenmt_Translator_nativeInfo
 
 /*
  * Class:     org_mobilenmt_Translator
+ * Method:    nativeSplitSentences
+ * Signature: ([B[B)[J
+ */
+JNIEXPORT jlongArray JNICALL Java_org_mobilenmt_Translator_nativeSplitSentences
+  (JNIEnv *, jclass, jbyteArray, jbyteArray);
+
+/*
+ * Class:     org_mobilenmt_Translator
  * Method:    nativeVersion
  * Signature: ()Ljava/lang/String;
  */

@@ -317,6 +317,24 @@ public final class Translator {
         }
     }
 
+    /// Splits text into sentences (`mnmt_split_sentences`; needs no model): rules for written
+    /// English ("en") and German ("de"), language-independent ones for any other tag.
+    public static func splitSentences(_ text: String, lang: String) throws -> [String] {
+        var src = text
+        return try src.withUTF8 { buf -> [String] in
+            let p = UnsafeRawPointer(buf.baseAddress)?.assumingMemoryBound(to: CChar.self)
+            var n = 0
+            var s = mnmt_split_sentences(p, buf.count, lang, nil, 0, &n)
+            if s == MNMT_OK { return [] }
+            guard s == MNMT_BUFFER_TOO_SMALL else { throw TranslatorError(s) }
+            let cap = n
+            var spans = [mnmt_span](repeating: mnmt_span(), count: cap)
+            s = mnmt_split_sentences(p, buf.count, lang, &spans, cap, &n)
+            guard s == MNMT_OK else { throw TranslatorError(s) }
+            return spans.prefix(n).map { String(decoding: buf[$0.offset..<($0.offset + $0.len)], as: UTF8.self) }
+        }
+    }
+
     /// The library version, e.g. "0.1.0".
     public static var version: String { String(cString: mnmt_version()) }
 

@@ -284,6 +284,25 @@ public final class Translator implements Closeable {
         return new ModelInfo(n, strings);
     }
 
+    /**
+     * Splits text into sentences ({@code mnmt_split_sentences}; needs no model): the rules for
+     * written English ("en") and German ("de"), or language-independent ones for any other tag
+     * ({@code ""} included). Sentences are returned without surrounding whitespace, in order.
+     */
+    public static List<String> splitSentences(String text, String lang) {
+        byte[] src = utf8(text, "text");
+        byte[] tag = utf8(lang, "lang");
+        if (lang.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("lang contains a NUL character");
+        }
+        long[] spans = nativeSplitSentences(src, tag);
+        List<String> out = new ArrayList<>(spans.length / 2);
+        for (int i = 0; i < spans.length; i += 2) {
+            out.add(new String(src, (int) spans[i], (int) spans[i + 1], StandardCharsets.UTF_8));
+        }
+        return out;
+    }
+
     /** The library version, e.g. "0.1.0". */
     public static String version() {
         return nativeVersion();
@@ -331,6 +350,9 @@ public final class Translator implements Closeable {
     private static native byte[] nativeDetokenize(long handle, int[] ids);
 
     private static native byte[][] nativeInfo(long handle, long[] numbers);
+
+    /** Byte offset and length of each sentence of {@code text}, flattened. */
+    private static native long[] nativeSplitSentences(byte[] text, byte[] lang);
 
     private static native String nativeVersion();
 

@@ -281,6 +281,21 @@ public final class TranslatorTest {
             }
         });
 
+        check("splitSentences: English, German, non-ASCII offsets, blank text, bad arguments", () -> {
+            expectEq(Arrays.asList("Dr. Smith arrived.", "He left!", "Did he?"),
+                    Translator.splitSentences("Dr. Smith arrived.  He left! Did he?", "en"), "en");
+            expectEq(Arrays.asList("Am 3. Oktober ist Feiertag.", "Wir feiern."),
+                    Translator.splitSentences("Am 3. Oktober ist Feiertag. Wir feiern.", "de"), "de");
+            expectEq(Arrays.asList("Grüße aus Köln.", "Schön, \uD83D\uDE00!", "Ja."),
+                    Translator.splitSentences(" Grüße aus Köln. Schön, \uD83D\uDE00! Ja.\n", ""),
+                    "byte offsets of multi-byte characters");
+            expectEq(Collections.<String>emptyList(), Translator.splitSentences(" \n\t ", "en"),
+                    "blank");
+            expectThrows(IllegalArgumentException.class, () -> Translator.splitSentences("a", "e\0n"));
+            expectThrows(NullPointerException.class, () -> Translator.splitSentences(null, "en"));
+            expectThrows(NullPointerException.class, () -> Translator.splitSentences("a", null));
+        });
+
         check("close twice, use after close, isOpen", () -> {
             Translator t = Translator.load(tiny);
             expect(t.isOpen(), "open");
