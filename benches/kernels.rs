@@ -188,7 +188,7 @@ fn main() {
                     .map(|&isa| {
                         let kern = kernels::get(isa).expect("available ISA has kernels");
                         let secs = median_secs(
-                            || (kern.gemm_i8)(m, n, k, black_box(&a), black_box(&w), &mut c),
+                            || kern.gemm(m, n, k, black_box(&a), black_box(&w), &mut c),
                             budget,
                         );
                         macs / secs / 1e9

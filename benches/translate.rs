@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use mobilenmt::decode::{Limits, TranslateOptions, Translator};
 use mobilenmt::model::Model;
+use mobilenmt::{Limits, TranslateOptions, Translator};
 
 #[path = "../tests/common/mod.rs"]
 mod common;

@@ -4,19 +4,25 @@
 //! file, INT8 GEMM kernels chosen at run time (NEON, dotprod, SSE4.1, AVX2, scalar), a decoding
 //! loop that allocates nothing after warm-up, and a C ABI (`include/mobilenmt.h`).
 //!
-//! Modules, one per concern:
+//! The Rust entry point is [`Translator`] (load a [`model::Model`], then translate), with its
+//! [`Limits`] and per-call [`TranslateOptions`]; the C entry points are in [`capi`].
+//!
+//! Modules, one per concern, each using only those listed before it:
 //! - [`error`]: the error type every layer returns; the C ABI maps it to `mnmt_status`.
 //! - [`math`]: deterministic f32 numerics (the same bits on every CPU).
 //! - [`model`]: the GGUF reader, the validated configuration and zero-copy weight views.
 //! - [`tokenizer`]: SentencePiece (unigram) and Marian's vocabulary mapping, in Rust.
 //! - [`kernels`]: INT8 GEMM and quantisation kernels, one file per ISA, dispatched once.
-//! - [`nn`]: the Transformer layers (embedding, attention, FFN, norm, encoder, decoder).
-//! - [`decode`]: workspaces, greedy and beam search, the translator.
+//! - [`nn`]: the Transformer as blocks (attention, feed-forward, residual and norm), encoder and
+//!   decoder steps.
+//! - `decode` (internal): greedy and beam search over a "logits of this step" decoder.
+//! - [`translator`]: the [`Translator`], its limits and options: tokenize, encode, search,
+//!   detokenize.
 //! - [`text`]: sentence splitting, document structure and over-long sentences, around the model.
 //! - [`capi`]: the only `extern "C"` code.
 
 pub mod capi;
-pub mod decode;
+mod decode;
 pub mod error;
 pub mod kernels;
 pub mod math;
@@ -24,5 +30,10 @@ pub mod model;
 pub mod nn;
 pub mod text;
 pub mod tokenizer;
+pub mod translator;
 
 pub use error::{Error, ErrorKind, Result};
+pub use translator::{
+    Hypothesis, Limits, TranslateOptions, Translator, MAX_BATCH_LIMIT, MAX_BEAM_LIMIT,
+    MAX_HYPOTHESES,
+};

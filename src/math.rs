@@ -138,67 +138,23 @@ fn scale_by_pow2(y: f32, n: i32) -> f32 {
     (y * p) * q
 }
 
-/// `out[i] = exp(x[i] - shift)` for every element, vectorised (8 lanes where the CPU has AVX2:
-/// the same operations per lane, so the same bits). Panics if the lengths differ.
-#[inline]
+/// `out[i] = exp(x[i] - shift)` for every element. The loop vectorises; each lane performs the
+/// same operations in the same order, so any vector width gives the same bits (the kernel tables
+/// compile it for their ISA: [`crate::kernels::Kernels::exp_shifted`]). Panics if the lengths
+/// differ.
+#[inline(always)]
 pub fn exp_shifted(x: &[f32], shift: f32, out: &mut [f32]) {
     assert_eq!(x.len(), out.len(), "exp_shifted: length mismatch");
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 was detected just above, the function's one precondition.
-        return unsafe { avx2::exp_shifted(x, shift, out) };
-    }
-    exp_shifted_body(x, shift, out);
-}
-
-/// `x[i] = exp(x[i] - shift)` in place (see [`exp_shifted`]).
-#[inline]
-pub fn exp_shifted_in_place(x: &mut [f32], shift: f32) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 was detected just above, the function's one precondition.
-        return unsafe { avx2::exp_shifted_in_place(x, shift) };
-    }
-    exp_shifted_in_place_body(x, shift);
-}
-
-#[inline(always)]
-fn exp_shifted_body(x: &[f32], shift: f32, out: &mut [f32]) {
     for (o, &v) in out.iter_mut().zip(x) {
         *o = exp(v - shift);
     }
 }
 
+/// `x[i] = exp(x[i] - shift)` in place (see [`exp_shifted`]).
 #[inline(always)]
-fn exp_shifted_in_place_body(x: &mut [f32], shift: f32) {
+pub fn exp_shifted_in_place(x: &mut [f32], shift: f32) {
     for v in x.iter_mut() {
         *v = exp(*v - shift);
-    }
-}
-
-/// The same loops compiled for AVX2: wider vectors and blends, no FMA (Rust never contracts
-/// `a * b + c`, whatever the target features), so every lane rounds exactly as the portable code.
-#[cfg(target_arch = "x86_64")]
-mod avx2 {
-    /// # Safety
-    /// The CPU must support AVX2.
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn exp_shifted(x: &[f32], shift: f32, out: &mut [f32]) {
-        super::exp_shifted_body(x, shift, out);
-    }
-
-    /// # Safety
-    /// The CPU must support AVX2.
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn exp_shifted_in_place(x: &mut [f32], shift: f32) {
-        super::exp_shifted_in_place_body(x, shift);
-    }
-
-    /// # Safety
-    /// The CPU must support AVX2.
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn apply_slice(act: super::Activation, xs: &mut [f32]) {
-        act.apply_slice_body(xs);
     }
 }
 
@@ -351,20 +307,11 @@ impl Activation {
         }
     }
 
-    /// Applies the activation in place.
-    #[inline]
-    pub fn apply_slice(self, xs: &mut [f32]) {
-        #[cfg(target_arch = "x86_64")]
-        if self != Activation::None && std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 was detected just above, the function's one precondition.
-            return unsafe { avx2::apply_slice(self, xs) };
-        }
-        self.apply_slice_body(xs);
-    }
-
+    /// Applies the activation in place: [`Activation::apply`] per element, one straight loop
+    /// per activation so that swish's `exp` vectorises (the kernel tables compile it for their
+    /// ISA: [`crate::kernels::Kernels::activate`]).
     #[inline(always)]
-    fn apply_slice_body(self, xs: &mut [f32]) {
-        // One loop per activation, each a straight line, so swish's `exp` vectorises.
+    pub fn apply_slice(self, xs: &mut [f32]) {
         match self {
             Activation::None => {}
             Activation::Relu => xs.iter_mut().for_each(|x| *x = Activation::Relu.apply(*x)),
@@ -377,34 +324,29 @@ impl Activation {
     }
 }
 
-/// In-place softmax in the canonical order; an all `-inf` row becomes all zeros.
-pub fn softmax(xs: &mut [f32]) {
+/// In-place softmax in the canonical order, with `exp_in_place` (an [`exp_shifted_in_place`]);
+/// an all `-inf` row becomes all zeros.
+#[inline]
+pub fn softmax_with(xs: &mut [f32], exp_in_place: fn(&mut [f32], f32)) {
     let m = max(xs);
     if m == f32::NEG_INFINITY {
         xs.iter_mut().for_each(|x| *x = 0.0);
         return;
     }
-    exp_shifted_in_place(xs, m);
+    exp_in_place(xs, m);
     let inv = 1.0 / sum(xs);
     for x in xs.iter_mut() {
         *x *= inv;
     }
 }
 
-/// In-place log-softmax: `x - max - ln(sum(exp(x - max)))`, the scores beam search adds up.
-/// Uses `scratch` (same length) for the exponentials so `xs` keeps full precision.
-pub fn log_softmax(xs: &mut [f32], scratch: &mut [f32]) {
-    assert_eq!(
-        xs.len(),
-        scratch.len(),
-        "log_softmax: scratch length mismatch"
-    );
+/// `max + ln(sum(exp(x - max)))`, the log-softmax normaliser, with `exp` (an [`exp_shifted`])
+/// writing the exponentials into `scratch` (same length) so that `xs` is left untouched.
+#[inline]
+pub fn log_sum_exp_with(xs: &[f32], scratch: &mut [f32], exp: fn(&[f32], f32, &mut [f32])) -> f32 {
     let m = max(xs);
-    exp_shifted(xs, m, scratch);
-    let lse = m + ln(sum(scratch));
-    for x in xs.iter_mut() {
-        *x -= lse;
-    }
+    exp(xs, m, scratch);
+    m + ln(sum(scratch))
 }
 
 /// Layer normalisation of one row in place: `(x - mean) / sqrt(var + eps) * gamma + beta`.
@@ -602,17 +544,17 @@ mod tests {
 
     #[test]
     fn softmax_and_log_softmax_agree() {
-        let mut p = vec![1.0f32, 2.0, 3.0, -1.0];
-        let mut l = p.clone();
+        let x = vec![1.0f32, 2.0, 3.0, -1.0];
+        let mut p = x.clone();
         let mut scratch = vec![0.0; 4];
-        softmax(&mut p);
-        log_softmax(&mut l, &mut scratch);
+        softmax_with(&mut p, exp_shifted_in_place);
+        let lse = log_sum_exp_with(&x, &mut scratch, exp_shifted);
         assert!((sum(&p) - 1.0).abs() < 1e-6);
-        for (a, b) in p.iter().zip(&l) {
-            assert!((a.ln() - b).abs() < 1e-6);
+        for (a, b) in p.iter().zip(&x) {
+            assert!((a.ln() - (b - lse)).abs() < 1e-6);
         }
         let mut masked = vec![f32::NEG_INFINITY; 3];
-        softmax(&mut masked);
+        softmax_with(&mut masked, exp_shifted_in_place);
         assert_eq!(masked, vec![0.0; 3]);
     }
 

@@ -3,10 +3,12 @@
 //! (`harness = false`) because qemu-user hangs on threads; on 64-bit hosts it checks that
 //! nothing is lowered there and tests the fitting arithmetic with explicit budgets.
 
-use mobilenmt::decode::address_space::{fit_workspace, workspace_bytes, WORKSPACE_BUDGET_32BIT};
-use mobilenmt::decode::{Limits, TranslateOptions, Translator};
 use mobilenmt::model::Model;
+use mobilenmt::translator::address_space::{
+    fit_workspace, workspace_bytes, WORKSPACE_BUDGET_32BIT,
+};
 use mobilenmt::ErrorKind;
+use mobilenmt::{Limits, TranslateOptions, Translator};
 use std::process::ExitCode;
 
 const SHIPPED: &str = concat!(

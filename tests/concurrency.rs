@@ -4,7 +4,7 @@
 mod common;
 
 use common::{golden_sources, translator, FIXTURES};
-use mobilenmt::decode::TranslateOptions;
+use mobilenmt::TranslateOptions;
 
 #[test]
 fn eight_threads_match_sequential() {

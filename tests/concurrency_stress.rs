@@ -10,7 +10,7 @@
 mod common;
 
 use common::{golden_sources, translator};
-use mobilenmt::decode::TranslateOptions;
+use mobilenmt::TranslateOptions;
 
 const THREADS: usize = 16;
 

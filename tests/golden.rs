@@ -5,9 +5,9 @@
 mod common;
 
 use common::{fixture, golden, golden_kwargs, golden_max_new, worst_logits_error, Json, FIXTURES};
-use mobilenmt::decode::{Limits, TranslateOptions, Translator};
 use mobilenmt::model::Model;
 use mobilenmt::tokenizer::EncodeScratch;
+use mobilenmt::{Limits, TranslateOptions, Translator};
 
 fn translator(name: &str, file: &str, max_new: usize) -> Translator {
     let model = Model::load(fixture(name, file)).expect("fixture model loads");

@@ -6,9 +6,9 @@
 mod common;
 
 use common::{golden_sources, translator, worst_logits_error, FIXTURES};
-use mobilenmt::decode::TranslateOptions;
 use mobilenmt::model::Model;
 use mobilenmt::nn::{Dims, Net, NnWorkspace};
+use mobilenmt::TranslateOptions;
 
 /// Largest INT8 logits deviation accepted, relative to each step's largest |logit|. Measured on the
 /// trained fixtures: 2.0e-2 (weights lose at most 0.4% of a row's range, activations are
@@ -27,7 +27,8 @@ const MAX_MEAN_LOSS: f64 = 0.05;
 
 /// Mean log-probability per token of `ids` (ending with `</s>`) for source `src` under `model`.
 fn per_token_logprob(model: &Model, src: &[u32], ids: &[u32]) -> f64 {
-    let net = Net::new(model, None);
+    let kern = &mobilenmt::kernels::scalar::KERNELS;
+    let net = Net::new(model, kern);
     let c = model.config();
     let vocab = c.decoder_vocab_size;
     let dims = Dims {
@@ -43,9 +44,8 @@ fn per_token_logprob(model: &Model, src: &[u32], ids: &[u32]) -> f64 {
     let mut prev = c.decoder_start_id;
     for (t, &id) in ids.iter().enumerate() {
         net.decode_step(&mut ws, t, &[prev], &[0]);
-        let logits = &mut ws.logits[..vocab];
-        mobilenmt::math::log_softmax(logits, &mut scratch);
-        total += f64::from(logits[id as usize]);
+        let logits = &ws.logits[..vocab];
+        total += f64::from(logits[id as usize] - kern.log_sum_exp(logits, &mut scratch));
         prev = id;
     }
     total / ids.len() as f64

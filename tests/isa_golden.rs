@@ -9,8 +9,8 @@
 mod common;
 
 use common::{golden, golden_max_new, golden_sources, translator, FIXTURES};
-use mobilenmt::decode::TranslateOptions;
 use mobilenmt::kernels::{self, Isa};
+use mobilenmt::TranslateOptions;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 

@@ -39,6 +39,16 @@ fn dequantize_matches_scalar_on_every_isa() {
 }
 
 #[test]
+fn gemm_column_ranges_match_the_full_product_on_every_isa() {
+    for_each_available(kc::check_gemm_columns);
+}
+
+#[test]
+fn exp_and_activations_match_scalar_on_every_isa() {
+    for_each_available(kc::check_exp);
+}
+
+#[test]
 fn forcing_parses_and_only_lowers() {
     kc::check_select().unwrap();
 }
@@ -80,7 +90,7 @@ fn x86_tables_follow_detection() {
 fn gemm_rejects_short_weights() {
     let k = kernels::select(None).unwrap();
     let mut c = [0i32; 4];
-    (k.gemm_i8)(2, 2, 8, &[0; 16], &[0; 15], &mut c);
+    k.gemm(2, 2, 8, &[0; 16], &[0; 15], &mut c);
 }
 
 #[test]

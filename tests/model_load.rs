@@ -7,7 +7,7 @@ mod gguf_builder;
 use std::path::{Path, PathBuf};
 
 use gguf_builder::{quant, tiny_model, value, Builder, Shape, Tensor, F32, I8, SHARED_INT8, V};
-use mobilenmt::model::{DType, Matrix, Model};
+use mobilenmt::model::{DType, LayerBlock, Matrix, Model};
 use mobilenmt::ErrorKind;
 
 const UNTIED_F32: Shape = Shape {
@@ -98,21 +98,23 @@ fn tiny_int8_model_loads_with_expected_config_and_views() {
     }
     assert_eq!(m.final_logits_bias().len(), 10);
 
-    let e = m.encoder_layer(1);
-    assert_eq!((e.ffn_up.weight.rows(), e.ffn_up.weight.cols()), (72, 24));
-    assert_eq!(
-        (e.ffn_down.weight.rows(), e.ffn_down.weight.cols()),
-        (24, 72)
-    );
-    let Matrix::I8 { stride, data, .. } = e.ffn_down.weight else {
+    let [LayerBlock::SelfAttention(attn), LayerBlock::FeedForward(ffn)] = m.encoder_layer(1) else {
+        panic!("an encoder layer is self-attention then feed-forward")
+    };
+    assert_eq!((ffn.up.weight.rows(), ffn.up.weight.cols()), (72, 24));
+    assert_eq!((ffn.down.weight.rows(), ffn.down.weight.cols()), (24, 72));
+    let Matrix::I8 { stride, data, .. } = ffn.down.weight else {
         panic!("expected INT8")
     };
     assert_eq!((stride, data.len()), (128, 24 * 128));
-    assert_eq!(e.ffn_up.bias.len(), 72);
-    assert_eq!(e.attn_norm.weight.len(), 24);
-    let d = m.decoder_layer(0);
-    assert_eq!(d.cross_k.weight.rows(), 24);
-    assert_eq!(d.ffn_up.weight.rows(), 40);
+    assert_eq!(ffn.up.bias.len(), 72);
+    assert_eq!(attn.norm.weight.len(), 24);
+    let [_, LayerBlock::CrossAttention(cross), LayerBlock::FeedForward(ffn)] = m.decoder_layer(0)
+    else {
+        panic!("a decoder layer is self-attention, cross-attention, feed-forward")
+    };
+    assert_eq!(cross.k.weight.rows(), 24);
+    assert_eq!(ffn.up.weight.rows(), 40);
 
     assert_eq!(m.positions().len(), 16 * 24);
     assert_eq!(&m.positions()[..24], {
@@ -152,8 +154,10 @@ fn untied_f32_model_has_separate_matrices_and_vocabularies() {
     assert_eq!(t[7], value(1, 7));
     assert_eq!(o[7], value(2, 7));
     assert_eq!(m.final_logits_bias()[5], value(3, 5));
-    assert_eq!(m.decoder_layer(1).ffn_up.weight.cols(), 24);
-    assert_eq!(m.decoder_layer(1).ffn_up.weight.rows(), 72);
+    let [_, _, LayerBlock::FeedForward(ffn)] = m.decoder_layer(1) else {
+        panic!("a decoder layer ends with feed-forward")
+    };
+    assert_eq!((ffn.up.weight.rows(), ffn.up.weight.cols()), (72, 24));
 }
 
 #[test]

@@ -14,9 +14,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use common::fixture;
-use mobilenmt::decode::{Limits, TranslateOptions, Translator};
 use mobilenmt::model::Model;
 use mobilenmt::ErrorKind;
+use mobilenmt::{Limits, TranslateOptions, Translator};
 
 /// xorshift64*: tiny, fast and the same sequence everywhere.
 struct Rng(u64);

@@ -1,8 +1,8 @@
 //! The model shipped in `models/` loads and translates the demo sentences to the expected German
 //! (the same text that Hugging Face `transformers` produces from the f32 weights, greedy and beam 4).
 
-use mobilenmt::decode::{Limits, TranslateOptions, Translator};
 use mobilenmt::model::{DType, Model};
+use mobilenmt::{Limits, TranslateOptions, Translator};
 
 const MODEL: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -4,9 +4,9 @@
 mod common;
 
 use common::{fixture, golden_sources};
-use mobilenmt::decode::{Limits, TranslateOptions, Translator, MAX_BEAM_LIMIT};
 use mobilenmt::model::Model;
 use mobilenmt::ErrorKind;
+use mobilenmt::{Limits, TranslateOptions, Translator, MAX_BEAM_LIMIT};
 
 fn model() -> Model {
     Model::load(fixture("tiny-swish", "model-int8.gguf")).unwrap()

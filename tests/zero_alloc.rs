@@ -10,7 +10,7 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{golden_sources, translator, FIXTURES};
-use mobilenmt::decode::{TranslateOptions, Translator};
+use mobilenmt::{TranslateOptions, Translator};
 
 struct Counting;
 

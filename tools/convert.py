@@ -34,6 +34,27 @@ ACTIVATIONS = {"relu": "relu", "swish": "swish", "silu": "swish", "gelu": "gelu"
 # network (pre-norm, extra norms) that the engine does not run.
 REFUSED_FLAGS = ("normalize_before", "normalize_embedding", "add_final_layer_norm")
 
+# The engine's table of tensors (names, kinds, shapes); a Rust test holds it equal to the loader's.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "weight_schema.json"), encoding="utf-8") as _f:
+    SCHEMA = json.load(_f)
+
+# Where each layer tensor of the schema comes from in a Hugging Face Marian layer.
+HF_LAYER_NAMES = {
+    "attn_q": "self_attn.q_proj",
+    "attn_k": "self_attn.k_proj",
+    "attn_v": "self_attn.v_proj",
+    "attn_o": "self_attn.out_proj",
+    "attn_norm": "self_attn_layer_norm",
+    "cross_q": "encoder_attn.q_proj",
+    "cross_k": "encoder_attn.k_proj",
+    "cross_v": "encoder_attn.v_proj",
+    "cross_o": "encoder_attn.out_proj",
+    "cross_norm": "encoder_attn_layer_norm",
+    "ffn_up": "fc1",
+    "ffn_down": "fc2",
+    "ffn_norm": "final_layer_norm",
+}
+
 
 class ConvertError(Exception):
     """A model this converter refuses, with the reason."""
@@ -258,26 +279,58 @@ def collect_tensors(src, c):
         yield f"{ours}.weight", "matrix", src.get(f"{hf}.weight", shape=(out, inp))
         yield f"{ours}.bias", "vector", src.get(f"{hf}.bias", shape=(out,))
 
-    def norm(hf, ours):
-        yield f"{ours}.weight", "vector", src.get(f"{hf}.weight", shape=(d,))
-        yield f"{ours}.bias", "vector", src.get(f"{hf}.bias", shape=(d,))
+    def norm(hf, ours, n):
+        yield f"{ours}.weight", "vector", src.get(f"{hf}.weight", shape=(n,))
+        yield f"{ours}.bias", "vector", src.get(f"{hf}.bias", shape=(n,))
 
-    for side, short, n_layers, ffn in (
-        ("encoder", "enc", c["encoder_layers"], c["encoder_ffn_dim"]),
-        ("decoder", "dec", c["decoder_layers"], c["decoder_ffn_dim"]),
-    ):
-        for i in range(n_layers):
-            hf, us = f"model.{side}.layers.{i}", f"{short}.{i}"
-            for p, o in (("q_proj", "attn_q"), ("k_proj", "attn_k"), ("v_proj", "attn_v"), ("out_proj", "attn_o")):
-                yield from linear(f"{hf}.self_attn.{p}", f"{us}.{o}", d, d)
-            yield from norm(f"{hf}.self_attn_layer_norm", f"{us}.attn_norm")
-            if side == "decoder":
-                for p, o in (("q_proj", "cross_q"), ("k_proj", "cross_k"), ("v_proj", "cross_v"), ("out_proj", "cross_o")):
-                    yield from linear(f"{hf}.encoder_attn.{p}", f"{us}.{o}", d, d)
-                yield from norm(f"{hf}.encoder_attn_layer_norm", f"{us}.cross_norm")
-            yield from linear(f"{hf}.fc1", f"{us}.ffn_up", ffn, d)
-            yield from linear(f"{hf}.fc2", f"{us}.ffn_down", d, ffn)
-            yield from norm(f"{hf}.final_layer_norm", f"{us}.ffn_norm")
+    # The layers follow the engine's schema table, tensor by tensor, in its order.
+    for side in ("encoder", "decoder"):
+        layer = SCHEMA[f"{side}_layer"]
+        dims = {"d_model": d, "ffn_dim": c[f"{side}_ffn_dim"]}
+        for i in range(c[f"{side}_layers"]):
+            hf, us = f"model.{side}.layers.{i}", f"{layer['prefix']}.{i}"
+            for t in layer["tensors"]:
+                shape = [dims[x] for x in t["shape"]]
+                hf_name, ours = f"{hf}.{HF_LAYER_NAMES[t['name']]}", f"{us}.{t['name']}"
+                if t["kind"] == "linear":
+                    yield from linear(hf_name, ours, *shape)
+                elif t["kind"] == "norm":
+                    yield from norm(hf_name, ours, *shape)
+                else:
+                    raise ConvertError(f"weight_schema.json: unknown layer tensor kind {t['kind']!r}")
+
+
+def schema_names(c, dtype):
+    """Every tensor name the schema (tools/weight_schema.json) implies for config `c`, in order."""
+    names = []
+    present = {
+        "always": True,
+        "unless_shared_embeddings": not c["share_encoder_decoder_embeddings"],
+        "unless_tied_output": not c["tie_word_embeddings"],
+    }
+
+    def add(name, kind):
+        if kind == "vector":
+            names.append(name)
+        elif kind == "matrix":
+            names.append(f"{name}.weight")
+            if dtype == "int8":
+                names.append(f"{name}.scale")
+        elif kind == "linear":
+            add(name, "matrix")
+            names.append(f"{name}.bias")
+        else:  # norm
+            names.extend([f"{name}.weight", f"{name}.bias"])
+
+    for t in SCHEMA["global"]:
+        if present[t["presence"]]:
+            add(t["name"], t["kind"])
+    for side in ("encoder", "decoder"):
+        layer = SCHEMA[f"{side}_layer"]
+        for i in range(c[f"{side}_layers"]):
+            for t in layer["tensors"]:
+                add(f"{layer['prefix']}.{i}.{t['name']}", t["kind"])
+    return names
 
 
 # ---------------------------------------------------------------------------------------------
@@ -307,6 +360,13 @@ def convert(hf_dir, out_path, dtype="int8", name=None, source_lang=None, target_
             raise ConvertError(f"config.json: {key}={c[key]} is outside the vocabulary")
 
     tensors = list(collect_tensors(src, c))
+    written = []
+    for tname, kind, _ in tensors:
+        written.append(tname)
+        if kind == "matrix" and dtype == "int8":
+            written.append(tname[: -len(".weight")] + ".scale")
+    if written != schema_names(c, dtype):
+        raise ConvertError("internal error: the tensors written differ from tools/weight_schema.json")
     leftover = src.unused()
     if leftover:
         raise ConvertError(

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mobilenmt::decode::{Limits, TranslateOptions, Translator};
+use mobilenmt::{Limits, TranslateOptions, Translator};
 use mobilenmt::model::Model;
 
 fuzz_target!(|data: &[u8]| {

@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use mobilenmt::decode::{Limits, Translator};
+use mobilenmt::{Limits, Translator};
 use mobilenmt::model::Model;
 use mobilenmt::tokenizer::EncodeScratch;
 

@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use mobilenmt::decode::{Limits, TranslateOptions, Translator};
+use mobilenmt::{Limits, TranslateOptions, Translator};
 use mobilenmt::model::Model;
 use mobilenmt::ErrorKind;
 

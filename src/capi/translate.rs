@@ -10,7 +10,7 @@ use super::boundary::{
 };
 use super::status::mnmt_status;
 use super::translator::mnmt_translator;
-use crate::decode::TranslateOptions;
+use crate::TranslateOptions;
 use crate::{Error, ErrorKind, Result};
 
 /// Options of a translation call. Get the defaults from `mnmt_options_default()`, change the

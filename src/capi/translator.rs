@@ -8,10 +8,10 @@ use static_assertions::assert_impl_all;
 use super::boundary::{check_out, ffi_guard, ffi_guard_value, try_cstr, try_slice};
 use super::info::InfoText;
 use super::status::mnmt_status;
-use crate::decode::{Limits, Translator};
 use crate::model::Model;
 use crate::tokenizer::Tokenizer;
 use crate::Result;
+use crate::{Limits, Translator};
 
 /// A loaded model, ready to translate. Opaque: create it with `mnmt_load()` or
 /// `mnmt_load_from_memory()` and release it with `mnmt_free()`.

@@ -1,115 +1,90 @@
 //! Greedy and beam search over a chunk of sentences, decoded together.
 
-use super::workspace::{Candidate, Sentence, Workspace};
-use super::{too_long, TranslateOptions, Translator};
-use crate::error::{Error, Result};
-use crate::math;
+use super::state::{Candidate, SearchState};
+use crate::kernels::Kernels;
 
-/// What a chunk translates: texts, or one sentence given as source ids.
+/// What the search needs to know from the model and the call.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Source<'a> {
-    Texts(&'a [&'a str]),
-    Ids(&'a [u32]),
+pub(crate) struct SearchParams<'a> {
+    /// For the log-softmax normaliser.
+    pub kern: &'a Kernels,
+    pub eos_id: u32,
+    /// Target ids never generated.
+    pub forbidden_ids: &'a [u32],
+    /// Logits per row.
+    pub vocab: usize,
+    /// 1 = greedy.
+    pub beam_size: usize,
+    pub length_penalty: f32,
+    /// Greedy search computes its scores (a normaliser over the vocabulary per step) only when
+    /// someone reads them.
+    pub scores: bool,
 }
 
-impl Source<'_> {
-    fn len(&self) -> usize {
-        match self {
-            Source::Texts(t) => t.len(),
-            Source::Ids(_) => 1,
-        }
-    }
+/// The model as the search sees it.
+pub(crate) trait Decoder {
+    /// Runs decoder step `t` for `tokens` (row `r` continues a hypothesis of sentence
+    /// `row_sent[r]`) and returns the logits, `vocab` per row, which the search may modify.
+    fn step(&mut self, t: usize, tokens: &[u32], row_sent: &[usize]) -> &mut [f32];
+    /// After a step that produced positions `0..steps`, makes new row `r` continue the history of
+    /// old row `parents[r]`.
+    fn reorder(&mut self, parents: &[usize], steps: usize);
 }
 
-/// Translates `source` (at most `ws.sentences_per_chunk(opts.beam_size)` sentences) and leaves
-/// each sentence's finished hypotheses, best first, in the workspace. Greedy search computes its
-/// scores (a softmax normaliser over the vocabulary per step) only when `scores` is true.
-pub(super) fn run_chunk(
-    tr: &Translator,
-    ws: &mut Workspace,
-    source: Source<'_>,
-    opts: &TranslateOptions,
-    scores: bool,
-) -> Result<()> {
-    let c = tr.model.config();
-    let net = tr.net();
-    let limits = tr.limits;
-    let max_src = limits.max_source_tokens;
-    // Every sentence of the chunk has at most `beam_size` rows at any step.
-    ws.nn.set_max_rows(source.len() * opts.beam_size);
-    let mut rows = 0;
-    for i in 0..source.len() {
-        match source {
-            Source::Texts(texts) => tr.tokenizer.encode(texts[i], &mut ws.enc, &mut ws.src)?,
-            Source::Ids(ids) => {
-                if let Some(&bad) = ids.iter().find(|&&id| id as usize >= c.vocab_size) {
-                    return Err(Error::invalid_argument(format!(
-                        "source id {bad} is outside the vocabulary (size {})",
-                        c.vocab_size
-                    )));
-                }
-                ws.src.clear();
-                ws.src.extend_from_slice(ids);
-                if ws.src.last() != Some(&c.eos_id) {
-                    ws.src.push(c.eos_id);
-                }
-            }
-        }
-        if ws.src.len() > max_src {
-            if !opts.truncate {
-                return Err(too_long(ws.src.len(), max_src));
-            }
-            ws.src.truncate(max_src - 1);
-            ws.src.push(c.eos_id);
-        }
-        ws.sents[i] = Sentence {
-            max_new: opts.max_new_tokens(ws.src.len(), &limits),
-            done: false,
-            nfin: 0,
-        };
-        net.encode(&mut ws.nn, &ws.src, i);
-        ws.tokens[rows] = c.decoder_start_id;
-        ws.row_sent[rows] = i;
-        ws.run_score[rows] = 0.0;
-        rows += 1;
-    }
+/// Where a sentence's step stands: sentence `s` at position `t`, the next step's rows filled up
+/// to `next`.
+#[derive(Debug, Clone, Copy)]
+struct At {
+    s: usize,
+    t: usize,
+    next: usize,
+}
 
-    let vocab = c.decoder_vocab_size;
+/// Decodes the chunk's `sents` sentences, started with [`SearchState::start_sentence`] (and
+/// encoded by the decoder's owner), and leaves each one's finished hypotheses, best first, in
+/// `st`.
+pub(crate) fn search(
+    st: &mut SearchState,
+    p: &SearchParams<'_>,
+    dec: &mut impl Decoder,
+    sents: usize,
+) {
+    debug_assert!(st.rows == sents);
+    let vocab = p.vocab;
+    let mut rows = st.rows;
     let mut t = 0;
     while rows > 0 {
-        net.decode_step(&mut ws.nn, t, &ws.tokens[..rows], &ws.row_sent[..rows]);
+        let logits = dec.step(t, &st.tokens[..rows], &st.row_sent[..rows]);
         let mut next = 0;
         let mut r = 0;
         while r < rows {
-            let s = ws.row_sent[r];
+            let s = st.row_sent[r];
             let mut end = r + 1;
-            while end < rows && ws.row_sent[end] == s {
+            while end < rows && st.row_sent[end] == s {
                 end += 1;
             }
-            if opts.beam_size == 1 {
-                next = greedy_step(ws, tr, s, r, t, next, opts, vocab, scores);
+            let at = At { s, t, next };
+            if p.beam_size == 1 {
+                next = greedy_step(st, p, at, r, &mut logits[r * vocab..(r + 1) * vocab]);
             } else {
-                next = beam_step(ws, tr, s, r..end, t, next, opts, vocab);
+                next = beam_step(st, p, at, r..end, logits);
             }
             r = end;
         }
-        ws.nn.reorder(&ws.parents[..next], t + 1);
-        std::mem::swap(&mut ws.hist, &mut ws.hist_next);
-        std::mem::swap(&mut ws.tokens, &mut ws.tokens_next);
-        std::mem::swap(&mut ws.row_sent, &mut ws.row_sent_next);
-        std::mem::swap(&mut ws.run_score, &mut ws.run_score_next);
+        dec.reorder(&st.parents[..next], t + 1);
+        std::mem::swap(&mut st.history, &mut st.history_next);
+        std::mem::swap(&mut st.tokens, &mut st.tokens_next);
+        std::mem::swap(&mut st.row_sent, &mut st.row_sent_next);
+        std::mem::swap(&mut st.run_score, &mut st.run_score_next);
         rows = next;
         t += 1;
     }
-    Ok(())
+    st.rows = 0;
 }
 
-/// Log of the softmax normaliser of `logits`, computed exactly as [`math::log_softmax`] does.
-fn log_sum_exp(logits: &[f32], scratch: &mut [f32]) -> f32 {
-    let m = math::max(logits);
-    let scratch = &mut scratch[..logits.len()];
-    math::exp_shifted(logits, m, scratch);
-    m + math::ln(math::sum(scratch))
+/// Log of the softmax normaliser of `logits` (`scratch` at least as long).
+fn log_sum_exp(kern: &Kernels, logits: &[f32], scratch: &mut [f32]) -> f32 {
+    kern.log_sum_exp(logits, &mut scratch[..logits.len()])
 }
 
 /// `len ^ length_penalty`, computed in f64 and rounded once as Python does before the division.
@@ -117,89 +92,77 @@ fn length_norm(len: usize, lp: f32) -> f32 {
     (len as f64).powf(lp as f64) as f32
 }
 
-/// Queues decoder row `next` of the following step: continues `parent`'s history with `token`.
-fn push_row(
-    ws: &mut Workspace,
-    next: usize,
-    parent: usize,
-    t: usize,
+/// A continuation or an ending: row `row`'s history then `token`, with its score.
+#[derive(Debug, Clone, Copy)]
+struct Extend {
+    row: usize,
     token: u32,
-    sent: usize,
     score: f32,
-) {
-    let tt = ws.max_tgt;
-    let (src, dst) = (parent * tt, next * tt);
-    ws.hist_next[dst..dst + t].copy_from_slice(&ws.hist[src..src + t]);
-    ws.hist_next[dst + t] = token;
-    ws.tokens_next[next] = token;
-    ws.row_sent_next[next] = sent;
-    ws.run_score_next[next] = score;
-    ws.parents[next] = parent;
 }
 
-/// Adds a finished hypothesis (row `row`'s history then `token`) to sentence `s`'s list, kept
-/// sorted best first and capped at `cap`; equal scores keep the earlier one first.
-fn add_finished(
-    ws: &mut Workspace,
-    s: usize,
-    cap: usize,
-    row: usize,
-    t: usize,
-    token: u32,
-    score: f32,
-) {
-    let nfin = ws.sents[s].nfin;
-    let base = s * ws.beam_cap;
+/// Queues decoder row `next` of the following step (sentence `at.s`): continues `e.row`'s
+/// history with `e.token`.
+fn push_row(st: &mut SearchState, at: At, next: usize, e: Extend) {
+    let (t, tt) = (at.t, st.max_tgt);
+    let (src, dst) = (e.row * tt, next * tt);
+    st.history_next[dst..dst + t].copy_from_slice(&st.history[src..src + t]);
+    st.history_next[dst + t] = e.token;
+    st.tokens_next[next] = e.token;
+    st.row_sent_next[next] = at.s;
+    st.run_score_next[next] = e.score;
+    st.parents[next] = e.row;
+}
+
+/// Adds a finished hypothesis (`e`, its score already length-normalised) to sentence `at.s`'s
+/// list, kept sorted best first and capped at `cap`; equal scores keep the earlier one first.
+fn add_finished(st: &mut SearchState, at: At, cap: usize, e: Extend) {
+    let (s, t, Extend { row, token, score }) = (at.s, at.t, e);
+    let nfin = st.sents[s].finished;
+    let base = s * st.beam_cap;
     let pos = (0..nfin)
-        .find(|&j| ws.fin_score[base + j] < score)
+        .find(|&j| st.fin_score[base + j] < score)
         .unwrap_or(nfin);
     if pos >= cap {
         return;
     }
-    let tt = ws.max_tgt;
+    let tt = st.max_tgt;
     let last = nfin.min(cap - 1);
     for j in (pos..last).rev() {
         let (from, to) = (base + j, base + j + 1);
-        ws.fin_score[to] = ws.fin_score[from];
-        ws.fin_len[to] = ws.fin_len[from];
-        ws.fin_ids
-            .copy_within(from * tt..from * tt + ws.fin_len[from], to * tt);
+        st.fin_score[to] = st.fin_score[from];
+        st.fin_len[to] = st.fin_len[from];
+        st.fin_ids
+            .copy_within(from * tt..from * tt + st.fin_len[from], to * tt);
     }
     let slot = base + pos;
-    ws.fin_ids[slot * tt..slot * tt + t].copy_from_slice(&ws.hist[row * tt..row * tt + t]);
-    ws.fin_ids[slot * tt + t] = token;
-    ws.fin_len[slot] = t + 1;
-    ws.fin_score[slot] = score;
-    ws.sents[s].nfin = (nfin + 1).min(cap);
+    st.fin_ids[slot * tt..slot * tt + t].copy_from_slice(&st.history[row * tt..row * tt + t]);
+    st.fin_ids[slot * tt + t] = token;
+    st.fin_len[slot] = t + 1;
+    st.fin_score[slot] = score;
+    st.sents[s].finished = (nfin + 1).min(cap);
 }
 
 /// Greedy: the arg-max of the processed logits (forbidden ids at `-inf`, `</s>` forced at the
 /// last allowed step), as `transformers` does without sampling.
-#[allow(clippy::too_many_arguments)]
 fn greedy_step(
-    ws: &mut Workspace,
-    tr: &Translator,
-    s: usize,
+    st: &mut SearchState,
+    p: &SearchParams<'_>,
+    at: At,
     row: usize,
-    t: usize,
-    next: usize,
-    opts: &TranslateOptions,
-    vocab: usize,
-    scores: bool,
+    logits: &mut [f32],
 ) -> usize {
-    let c = tr.model.config();
-    let max_new = ws.sents[s].max_new;
-    let logits = &mut ws.nn.logits[row * vocab..(row + 1) * vocab];
-    let lse = if scores {
-        log_sum_exp(logits, &mut ws.lsm)
+    let (s, t, next) = (at.s, at.t, at.next);
+    let max_new = st.sents[s].max_new;
+    let lse = if p.scores {
+        log_sum_exp(p.kern, logits, &mut st.exp_scratch)
     } else {
         // Nobody sees the score: skip the normaliser, the sum of raw logits is never read.
         0.0
     };
     let (token, logp) = if t + 1 >= max_new {
-        (c.eos_id, 0.0)
+        (p.eos_id, 0.0)
     } else {
-        for &f in &c.forbidden_ids {
+        for &f in p.forbidden_ids {
             if let Some(x) = logits.get_mut(f as usize) {
                 *x = f32::NEG_INFINITY;
             }
@@ -212,22 +175,14 @@ fn greedy_step(
         }
         (best as u32, logits[best] - lse)
     };
-    let score = ws.run_score[row] + logp;
-    if token == c.eos_id || t + 1 >= max_new {
-        let len = t + 1;
-        add_finished(
-            ws,
-            s,
-            1,
-            row,
-            t,
-            token,
-            score / length_norm(len, opts.length_penalty),
-        );
-        ws.sents[s].done = true;
+    let score = st.run_score[row] + logp;
+    if token == p.eos_id || t + 1 >= max_new {
+        let score = score / length_norm(t + 1, p.length_penalty);
+        add_finished(st, at, 1, Extend { row, token, score });
+        st.sents[s].done = true;
         next
     } else {
-        push_row(ws, next, row, t, token, s, score);
+        push_row(st, at, next, Extend { row, token, score });
         next + 1
     }
 }
@@ -237,48 +192,44 @@ fn greedy_step(
 /// `sum_logprobs / len ^ length_penalty` and kept if among the `k` best finished, the best `k`
 /// that do not end continue; the sentence stops when no continuation is possible or when `k`
 /// hypotheses are finished and the best running one cannot beat the worst finished one.
-#[allow(clippy::too_many_arguments)]
 fn beam_step(
-    ws: &mut Workspace,
-    tr: &Translator,
-    s: usize,
+    st: &mut SearchState,
+    p: &SearchParams<'_>,
+    at: At,
     rows: std::ops::Range<usize>,
-    t: usize,
-    next: usize,
-    opts: &TranslateOptions,
-    vocab: usize,
+    all_logits: &mut [f32],
 ) -> usize {
-    let c = tr.model.config();
-    let k = opts.beam_size;
+    let (s, t, next, vocab) = (at.s, at.t, at.next, p.vocab);
+    let k = p.beam_size;
     let keep = 2 * k;
-    let max_new = ws.sents[s].max_new;
+    let max_new = st.sents[s].max_new;
     let forced = t + 1 >= max_new;
-    ws.cand.clear();
+    st.candidates.clear();
     for row in rows {
-        let base = ws.run_score[row];
-        let logits = &mut ws.nn.logits[row * vocab..(row + 1) * vocab];
+        let base = st.run_score[row];
+        let logits = &mut all_logits[row * vocab..(row + 1) * vocab];
         if forced {
-            insert_candidate(&mut ws.cand, keep, base, row, c.eos_id);
+            insert_candidate(&mut st.candidates, keep, base, row, p.eos_id);
             continue;
         }
         // The log-softmax is never written out: `(x - lse) + base` is what `log_softmax` then
         // the addition would give, computed only while scanning for the best continuations.
-        let lse = log_sum_exp(logits, &mut ws.lsm);
-        for &f in &c.forbidden_ids {
+        let lse = log_sum_exp(p.kern, logits, &mut st.exp_scratch);
+        for &f in p.forbidden_ids {
             if let Some(x) = logits.get_mut(f as usize) {
                 *x = f32::NEG_INFINITY;
             }
         }
         let mut tok = 0;
-        while ws.cand.len() < keep && tok < vocab {
+        while st.candidates.len() < keep && tok < vocab {
             let v = (logits[tok] - lse) + base;
-            insert_candidate(&mut ws.cand, keep, v, row, tok as u32);
+            insert_candidate(&mut st.candidates, keep, v, row, tok as u32);
             tok += 1;
         }
         if tok < vocab {
             // The list is full: only a value above its last score can enter. Testing blocks of
             // eight without branches lets the common case (nothing enters) vectorise.
-            let mut floor = ws.cand[keep - 1].score;
+            let mut floor = st.candidates[keep - 1].score;
             while tok < vocab {
                 let end = (tok + 8).min(vocab);
                 let block = &logits[tok..end];
@@ -289,8 +240,8 @@ fn beam_step(
                     for (i, &x) in block.iter().enumerate() {
                         let v = (x - lse) + base;
                         if v > floor {
-                            insert_candidate(&mut ws.cand, keep, v, row, (tok + i) as u32);
-                            floor = ws.cand[keep - 1].score;
+                            insert_candidate(&mut st.candidates, keep, v, row, (tok + i) as u32);
+                            floor = st.candidates[keep - 1].score;
                         }
                     }
                 }
@@ -299,32 +250,33 @@ fn beam_step(
         }
     }
     let len = t + 1;
-    let norm = length_norm(len, opts.length_penalty);
+    let norm = length_norm(len, p.length_penalty);
     let mut added = 0;
     let mut all_hit = true;
-    for i in 0..ws.cand.len() {
-        let Candidate { score, row, token } = ws.cand[i];
-        let hit = token == c.eos_id || len >= max_new;
+    for i in 0..st.candidates.len() {
+        let Candidate { score, row, token } = st.candidates[i];
+        let hit = token == p.eos_id || len >= max_new;
         if hit {
             if i < k {
-                add_finished(ws, s, k, row, t, token, score / norm);
+                let score = score / norm;
+                add_finished(st, at, k, Extend { row, token, score });
             }
         } else {
             all_hit = false;
             if added < k {
-                push_row(ws, next + added, row, t, token, s, score);
+                push_row(st, at, next + added, Extend { row, token, score });
                 added += 1;
             }
         }
     }
     let mut done = all_hit || added == 0;
-    if !done && ws.sents[s].nfin == k {
-        let best_possible = ws.run_score_next[next] / norm;
-        let worst = ws.fin_score[s * ws.beam_cap + k - 1];
+    if !done && st.sents[s].finished == k {
+        let best_possible = st.run_score_next[next] / norm;
+        let worst = st.fin_score[s * st.beam_cap + k - 1];
         done = best_possible <= worst;
     }
     if done {
-        ws.sents[s].done = true;
+        st.sents[s].done = true;
         next
     } else {
         next + added

@@ -11,7 +11,9 @@
 use std::arch::aarch64::*;
 
 use super::aarch64_neon::{self, Mac};
-use super::{check_gemm, Isa, Kernels};
+use super::driver::check_gemm;
+use super::{scalar, GemmShape, Isa, Kernels};
+use crate::math;
 
 static KERNELS: Kernels = Kernels {
     isa: Isa::Dotprod,
@@ -19,6 +21,9 @@ static KERNELS: Kernels = Kernels {
     gemm_i8,
     quantize_row: aarch64_neon::QUANTIZE_ROW,
     dequantize: aarch64_neon::DEQUANTIZE,
+    activate: scalar::activate,
+    exp_shifted_in_place: math::exp_shifted_in_place,
+    exp_shifted: math::exp_shifted,
 };
 
 fn detected() -> bool {
@@ -60,18 +65,18 @@ unsafe fn sdot(mut acc: int32x4_t, w: int8x16_t, a: int8x16_t) -> int32x4_t {
     acc
 }
 
-fn gemm_i8(m: usize, n: usize, k: usize, a: &[i8], w: &[i8], c: &mut [i32]) {
-    check_gemm(m, n, k, a, w, c);
+fn gemm_i8(g: GemmShape, a: &[i8], w: &[i8], c: &mut [i32]) {
+    check_gemm(&g, a, w, c);
     assert!(detected());
     // SAFETY: is_aarch64_feature_detected!("dotprod") was checked just above (and before this
     // table was handed out); check_gemm validated the lengths.
-    unsafe { gemm(m, n, k, a, w, c) }
+    unsafe { gemm(g, a, w, c) }
 }
 
 /// # Safety
 /// The CPU must have the dotprod extension; the lengths must satisfy [`check_gemm`].
 #[target_feature(enable = "dotprod")]
-unsafe fn gemm(m: usize, n: usize, k: usize, a: &[i8], w: &[i8], c: &mut [i32]) {
+unsafe fn gemm(g: GemmShape, a: &[i8], w: &[i8], c: &mut [i32]) {
     // SAFETY: forwarded precondition (dotprod is enabled for this function and detected).
-    unsafe { aarch64_neon::gemm_with::<Sdot>(m, n, k, a, w, c) }
+    unsafe { aarch64_neon::gemm_with::<Sdot>(g, a, w, c) }
 }

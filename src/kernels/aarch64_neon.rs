@@ -19,9 +19,10 @@
 
 use std::arch::aarch64::*;
 
+use super::driver::{check_gemm, check_quantize, dequantize_rows};
 use super::scalar::{self, QuantParams};
-use super::{check_gemm, DequantizeFn, Isa, Kernels, QuantizeFn};
-use crate::math::Activation;
+use super::{Dequantize, DequantizeFn, GemmShape, Isa, Kernels, QuantizeFn};
+use crate::math;
 
 static KERNELS: Kernels = Kernels {
     isa: Isa::Neon,
@@ -29,6 +30,10 @@ static KERNELS: Kernels = Kernels {
     gemm_i8,
     quantize_row,
     dequantize,
+    // The portable loops: NEON is the aarch64 baseline, so they are already compiled for it.
+    activate: scalar::activate,
+    exp_shifted_in_place: math::exp_shifted_in_place,
+    exp_shifted: math::exp_shifted,
 };
 
 fn detected() -> bool {
@@ -99,11 +104,11 @@ impl Mac for Smull {
     }
 }
 
-fn gemm_i8(m: usize, n: usize, k: usize, a: &[i8], w: &[i8], c: &mut [i32]) {
-    check_gemm(m, n, k, a, w, c);
+fn gemm_i8(g: GemmShape, a: &[i8], w: &[i8], c: &mut [i32]) {
+    check_gemm(&g, a, w, c);
     assert!(detected());
     // SAFETY: NEON was detected just above; check_gemm validated the lengths.
-    unsafe { gemm_with::<Smull>(m, n, k, a, w, c) }
+    unsafe { gemm_with::<Smull>(g, a, w, c) }
 }
 
 /// The tiled GEMM over any [`Mac`] step. Inlined into each caller so it is compiled with the
@@ -112,30 +117,19 @@ fn gemm_i8(m: usize, n: usize, k: usize, a: &[i8], w: &[i8], c: &mut [i32]) {
 /// # Safety
 /// The CPU must have `M`'s target features; the lengths must satisfy [`check_gemm`].
 #[inline(always)]
-pub(super) unsafe fn gemm_with<M: Mac>(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[i8],
-    w: &[i8],
-    c: &mut [i32],
-) {
-    if m == 0 || n == 0 {
+pub(super) unsafe fn gemm_with<M: Mac>(g: GemmShape, a: &[i8], w: &[i8], c: &mut [i32]) {
+    if g.m == 0 || g.width() == 0 {
         return;
     }
-    if k == 0 {
-        c[..m * n].fill(0);
-        return;
-    }
-    let mut j = 0;
-    while j + 4 <= n {
+    let mut j = g.col_start;
+    while j + 4 <= g.col_end {
         // SAFETY: forwarded precondition.
-        unsafe { column_block::<M, 4>(m, n, k, a, w, c, j) };
+        unsafe { column_block::<M, 4>(g, a, w, c, j) };
         j += 4;
     }
-    while j < n {
+    while j < g.col_end {
         // SAFETY: forwarded precondition.
-        unsafe { column_block::<M, 1>(m, n, k, a, w, c, j) };
+        unsafe { column_block::<M, 1>(g, a, w, c, j) };
         j += 1;
     }
 }
@@ -145,45 +139,41 @@ pub(super) unsafe fn gemm_with<M: Mac>(
 /// # Safety
 /// The CPU must have `M`'s target features.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 unsafe fn column_block<M: Mac, const NR: usize>(
-    m: usize,
-    n: usize,
-    k: usize,
+    g: GemmShape,
     a: &[i8],
     w: &[i8],
     c: &mut [i32],
     j: usize,
 ) {
     let mut i = 0;
-    while i + 4 <= m {
+    while i + 4 <= g.m {
         // SAFETY: forwarded precondition.
-        unsafe { tile::<M, 4, NR>(n, k, a, w, c, i, j) };
+        unsafe { tile::<M, 4, NR>(g, a, w, c, i, j) };
         i += 4;
     }
-    while i < m {
+    while i < g.m {
         // SAFETY: forwarded precondition.
-        unsafe { tile::<M, 1, NR>(n, k, a, w, c, i, j) };
+        unsafe { tile::<M, 1, NR>(g, a, w, c, i, j) };
         i += 1;
     }
 }
 
-/// Computes `c[i0 + r][j0 + s]` for `r < MR`, `s < NR`. The k tail (k % 16 bytes) runs through
+/// Computes outputs `(i0 + r, j0 + s)` for `r < MR`, `s < NR`. The k tail (k % 16 bytes) runs through
 /// one more step on zero-padded copies, which adds exact zeros.
 ///
 /// # Safety
 /// The CPU must have `M`'s target features.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 unsafe fn tile<M: Mac, const MR: usize, const NR: usize>(
-    n: usize,
-    k: usize,
+    g: GemmShape,
     a: &[i8],
     w: &[i8],
     c: &mut [i32],
     i0: usize,
     j0: usize,
 ) {
+    let k = g.k;
     // Raw pointers and plain loops in the hot loop: `array::from_fn` closures and per-load
     // slicing were not all inlined on x86 and cost about as much as the arithmetic at small k.
     assert!((i0 + MR) * k <= a.len() && (j0 + NR) * k <= w.len());
@@ -236,16 +226,17 @@ unsafe fn tile<M: Mac, const MR: usize, const NR: usize>(
             }
         }
     }
+    let c0 = j0 - g.col_start;
     for r in 0..MR {
         for s in 0..NR {
             // SAFETY: register-only NEON; NEON is part of the aarch64 baseline.
-            c[(i0 + r) * n + j0 + s] = unsafe { vaddvq_s32(acc[r][s]) };
+            c[(i0 + r) * g.ldc + c0 + s] = unsafe { vaddvq_s32(acc[r][s]) };
         }
     }
 }
 
 fn quantize_row(x: &[f32], q: &mut [i8]) -> f32 {
-    scalar::check_quantize(x, q);
+    check_quantize(x, q);
     let (head, rest) = q.split_at_mut(x.len());
     rest.fill(0);
     let (inv, scale) = match scalar::quant_params(max_abs_bits(x)) {
@@ -293,31 +284,11 @@ fn max_abs_bits(x: &[f32]) -> u32 {
     vmax.max(scalar::max_abs_bits(&x[body..]))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn dequantize(
-    m: usize,
-    n: usize,
-    c: &[i32],
-    a_scales: &[f32],
-    w_scales: &[f32],
-    bias: &[f32],
-    act: Activation,
-    out: &mut [f32],
-) {
-    scalar::dequantize_rows(
-        m,
-        n,
-        c,
-        a_scales,
-        w_scales,
-        bias,
-        act,
-        out,
-        dequantize_prefix,
-    );
+fn dequantize(d: &Dequantize<'_>, out: &mut [f32]) {
+    dequantize_rows(d, out, scalar::activate, dequantize_prefix);
 }
 
-/// The vector part of one output row (see `scalar::dequantize_rows`); returns how many
+/// The vector part of one output row (see `driver::dequantize_rows`); returns how many
 /// elements it wrote. `w_scales` and a non-empty `bias` are at least `c.len()` long.
 fn dequantize_prefix(
     c: &[i32],
@@ -329,7 +300,7 @@ fn dequantize_prefix(
 ) -> usize {
     let body = c.len() / 4 * 4;
     // SAFETY: register-only NEON arithmetic; NEON is part of the aarch64 baseline. The order
-    // (c * (sa * ws)) + b matches scalar::dequantize_one; ReLU selects y only where y > 0,
+    // (c * (sa * ws)) + b matches driver::dequantize_one; ReLU selects y only where y > 0,
     // exactly like Activation::Relu (NaN and -0 give +0).
     unsafe {
         let vsa = vdupq_n_f32(sa);

@@ -9,7 +9,9 @@
 //! Dispatch follows the "detect once, table of plain function pointers" pattern: [`get`] builds a
 //! [`Kernels`] table only after runtime detection says the CPU has the ISA, [`active`] picks the
 //! best one once (best first, scalar last), and `MNMT_FORCE_ISA` can lower that choice, for
-//! testing and for comparing ISAs on one machine.
+//! testing and for comparing ISAs on one machine. The table is the only dispatch: the f32
+//! passes that gain from wider vectors (the exponentials of softmax and of the activations) are
+//! in it too, so forcing an ISA governs every SIMD path of a translation.
 //!
 //! The kernels accept any `m`, `n`, `k`. Values are expected in `[-127, 127]` (the quantiser and
 //! the model format never produce -128). A weight of -128 is still computed exactly; an
@@ -17,15 +19,20 @@
 
 use std::sync::OnceLock;
 
-use crate::math::Activation;
+use crate::math::{self, Activation};
 use crate::{Error, Result};
 
+mod driver;
 pub mod scalar;
 
 #[cfg(target_arch = "x86_64")]
 mod x86_avx2;
 #[cfg(target_arch = "x86_64")]
+mod x86_avxvnni;
+#[cfg(target_arch = "x86_64")]
 mod x86_sse;
+#[cfg(target_arch = "x86_64")]
+mod x86_tiles;
 
 #[cfg(target_arch = "aarch64")]
 mod aarch64_dotprod;
@@ -88,9 +95,10 @@ pub struct Kernels {
     pub isa: Isa,
     /// A name for logs and `mnmt_kernel_name()`, e.g. "x86_64-avx2", "aarch64-dotprod", "scalar".
     pub name: &'static str,
-    /// `c[i*n + j] = sum_{t<k} a[i*k + t] as i32 * w[j*k + t] as i32`, for `i < m`, `j < n`.
+    /// `c[i*ldc + (j - col_start)] = sum_{t<k} a[i*k + t] as i32 * w[j*k + t] as i32`, for
+    /// `i < m` and `col_start <= j < col_end` (see [`GemmShape`]); nothing else of `c` is written.
     ///
-    /// Panics if `a.len() < m*k`, `w.len() < n*k` or `c.len() < m*n`.
+    /// Panics if `a`, `w` or `c` is too short for the shape (see [`GemmShape`]).
     pub gemm_i8: GemmFn,
     /// Quantises `x` into `q[..x.len()]`, zeroes `q[x.len()..]` and returns the scale, so that
     /// `x[i] ~= q[i] as f32 * scale`.
@@ -107,23 +115,103 @@ pub struct Kernels {
     /// shorter than `m*n`, `a_scales` shorter than `m`, `w_scales` shorter than `n`, or `bias`
     /// neither empty nor at least `n` long.
     pub dequantize: DequantizeFn,
+    /// `act` applied to every element, in place ([`Activation::apply`] per element).
+    pub activate: ActivateFn,
+    /// `x[i] = exp(x[i] - shift)` in place ([`math::exp`] per element).
+    pub exp_shifted_in_place: ExpInPlaceFn,
+    /// `out[i] = exp(x[i] - shift)` ([`math::exp`] per element). Panics if the lengths differ.
+    pub exp_shifted: ExpFn,
+}
+
+/// The shape of one [`Kernels::gemm_i8`] call: `m` activation rows of `k` bytes against weight
+/// rows `col_start..col_end` (the output columns), written `ldc` apart in `c`, starting at
+/// `c[0]` for column `col_start`. A full product is [`GemmShape::full`]; a column range lets
+/// threads split the output and a vocabulary shortlist compute only some logits.
+///
+/// Lengths needed: `a` at least `m*k`, `w` at least `col_end*k`, `c` at least
+/// `(m-1)*ldc + (col_end - col_start)` (nothing when `m` or the range is empty).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GemmShape {
+    /// Activation rows.
+    pub m: usize,
+    /// Bytes per row of `a` and `w` (the reduction length).
+    pub k: usize,
+    /// First weight row computed.
+    pub col_start: usize,
+    /// One past the last weight row computed.
+    pub col_end: usize,
+    /// Distance in `c` between the starts of two output rows.
+    pub ldc: usize,
+}
+
+impl GemmShape {
+    /// `c[m, n] = a[m, k] * w[n, k]^T`, packed (`ldc = n`).
+    pub fn full(m: usize, n: usize, k: usize) -> GemmShape {
+        GemmShape {
+            m,
+            k,
+            col_start: 0,
+            col_end: n,
+            ldc: n,
+        }
+    }
+
+    /// Output columns computed.
+    pub fn width(&self) -> usize {
+        self.col_end.saturating_sub(self.col_start)
+    }
 }
 
 /// See [`Kernels::gemm_i8`].
-pub type GemmFn = fn(m: usize, n: usize, k: usize, a: &[i8], w: &[i8], c: &mut [i32]);
+pub type GemmFn = fn(shape: GemmShape, a: &[i8], w: &[i8], c: &mut [i32]);
 /// See [`Kernels::quantize_row`].
 pub type QuantizeFn = fn(x: &[f32], q: &mut [i8]) -> f32;
 /// See [`Kernels::dequantize`].
-pub type DequantizeFn = fn(
-    m: usize,
-    n: usize,
-    c: &[i32],
-    a_scales: &[f32],
-    w_scales: &[f32],
-    bias: &[f32],
-    act: Activation,
-    out: &mut [f32],
-);
+pub type DequantizeFn = fn(args: &Dequantize<'_>, out: &mut [f32]);
+/// See [`Kernels::activate`].
+pub type ActivateFn = fn(act: Activation, x: &mut [f32]);
+/// See [`Kernels::exp_shifted_in_place`].
+pub type ExpInPlaceFn = fn(x: &mut [f32], shift: f32);
+/// See [`Kernels::exp_shifted`].
+pub type ExpFn = fn(x: &[f32], shift: f32, out: &mut [f32]);
+
+/// The inputs of one [`Kernels::dequantize`] call: `m x n` accumulators `c`, the activation
+/// rows' scales, the weight rows' scales, the bias (empty for none) and the activation.
+#[derive(Clone, Copy, Debug)]
+pub struct Dequantize<'a> {
+    /// Rows.
+    pub m: usize,
+    /// Columns.
+    pub n: usize,
+    /// The GEMM accumulators, row-major `m x n`.
+    pub c: &'a [i32],
+    /// One scale per row of `c`.
+    pub a_scales: &'a [f32],
+    /// One scale per column of `c`.
+    pub w_scales: &'a [f32],
+    /// One bias per column, or empty.
+    pub bias: &'a [f32],
+    /// Applied after the bias.
+    pub act: Activation,
+}
+
+impl Kernels {
+    /// `c[m, n] = a[m, k] * w[n, k]^T` (see [`Kernels::gemm_i8`] and [`GemmShape::full`]).
+    pub fn gemm(&self, m: usize, n: usize, k: usize, a: &[i8], w: &[i8], c: &mut [i32]) {
+        (self.gemm_i8)(GemmShape::full(m, n, k), a, w, c)
+    }
+
+    /// In-place softmax in the canonical order; an all `-inf` row becomes all zeros.
+    pub fn softmax(&self, xs: &mut [f32]) {
+        math::softmax_with(xs, self.exp_shifted_in_place)
+    }
+
+    /// `ln(sum(exp(x)))`, computed stably as `max + ln(sum(exp(x - max)))` with `scratch` (same
+    /// length) holding the exponentials.
+    pub fn log_sum_exp(&self, xs: &[f32], scratch: &mut [f32]) -> f32 {
+        math::log_sum_exp_with(xs, scratch, self.exp_shifted)
+    }
+}
 
 /// The kernels for `isa` if this CPU supports it (for tests and benchmarks).
 pub fn get(isa: Isa) -> Option<&'static Kernels> {
@@ -134,7 +222,7 @@ pub fn get(isa: Isa) -> Option<&'static Kernels> {
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => x86_avx2::kernels(),
         #[cfg(target_arch = "x86_64")]
-        Isa::AvxVnni => x86_avx2::vnni_kernels(),
+        Isa::AvxVnni => x86_avxvnni::kernels(),
         #[cfg(target_arch = "aarch64")]
         Isa::Neon => aarch64_neon::kernels(),
         #[cfg(target_arch = "aarch64")]
@@ -204,58 +292,4 @@ pub fn active() -> Result<&'static Kernels> {
             ))),
         })
         .clone()
-}
-
-/// Checks the GEMM contract once, in the safe wrappers, so the SIMD bodies can rely on it.
-#[inline]
-fn check_gemm(m: usize, n: usize, k: usize, a: &[i8], w: &[i8], c: &[i32]) {
-    let need = |x: usize, y: usize| {
-        x.checked_mul(y)
-            .unwrap_or_else(|| panic!("gemm_i8: {x} * {y} overflows usize"))
-    };
-    assert!(
-        a.len() >= need(m, k),
-        "gemm_i8: a has {} elements, m*k = {m}*{k} needed",
-        a.len()
-    );
-    assert!(
-        w.len() >= need(n, k),
-        "gemm_i8: w has {} elements, n*k = {n}*{k} needed",
-        w.len()
-    );
-    assert!(
-        c.len() >= need(m, n),
-        "gemm_i8: c has {} elements, m*n = {m}*{n} needed",
-        c.len()
-    );
-}
-
-/// Checks the dequantize contract (see [`Kernels::dequantize`]).
-#[inline]
-fn check_dequantize(
-    m: usize,
-    n: usize,
-    c: &[i32],
-    a_scales: &[f32],
-    w_scales: &[f32],
-    bias: &[f32],
-    out: &[f32],
-) {
-    let mn = m
-        .checked_mul(n)
-        .unwrap_or_else(|| panic!("dequantize: {m} * {n} overflows usize"));
-    assert!(c.len() >= mn, "dequantize: c shorter than m*n = {mn}");
-    assert!(out.len() >= mn, "dequantize: out shorter than m*n = {mn}");
-    assert!(
-        a_scales.len() >= m,
-        "dequantize: a_scales shorter than m = {m}"
-    );
-    assert!(
-        w_scales.len() >= n,
-        "dequantize: w_scales shorter than n = {n}"
-    );
-    assert!(
-        bias.is_empty() || bias.len() >= n,
-        "dequantize: bias must be empty or at least n = {n} long"
-    );
 }

@@ -1,11 +1,12 @@
 //! Portable kernels: the oracle every SIMD kernel must match bit for bit, and the fallback.
 //!
-//! The helpers here (`max_abs_bits`, `quant_params`, `quantize_one`, `dequantize_one`) define the
-//! exact f32 operation sequence; the SIMD kernels reuse them for their tails so that the vector
-//! body and the tail can never drift apart.
+//! The helpers here (`max_abs_bits`, `quant_params`, `quantize_one`) and
+//! `driver::dequantize_one` define the exact f32 operation sequence; the SIMD kernels reuse them
+//! for their tails so that the vector body and the tail can never drift apart.
 
-use super::{check_dequantize, check_gemm, Isa, Kernels};
-use crate::math::Activation;
+use super::driver::{check_gemm, check_quantize, dequantize_rows};
+use super::{Dequantize, GemmShape, Isa, Kernels};
+use crate::math::{self, Activation};
 
 /// The scalar table.
 pub static KERNELS: Kernels = Kernels {
@@ -14,23 +15,30 @@ pub static KERNELS: Kernels = Kernels {
     gemm_i8,
     quantize_row,
     dequantize,
+    activate,
+    exp_shifted_in_place: math::exp_shifted_in_place,
+    exp_shifted: math::exp_shifted,
 };
 
 /// Reference INT8 GEMM (see [`Kernels::gemm_i8`]).
-pub fn gemm_i8(m: usize, n: usize, k: usize, a: &[i8], w: &[i8], c: &mut [i32]) {
-    check_gemm(m, n, k, a, w, c);
-    if m == 0 || n == 0 {
+pub fn gemm_i8(g: GemmShape, a: &[i8], w: &[i8], c: &mut [i32]) {
+    check_gemm(&g, a, w, c);
+    let (m, k, width) = (g.m, g.k, g.width());
+    if m == 0 || width == 0 {
         return;
     }
-    if k == 0 {
-        c[..m * n].fill(0);
-        return;
-    }
-    for (arow, crow) in a.chunks_exact(k).take(m).zip(c.chunks_exact_mut(n)) {
-        for (wrow, out) in w.chunks_exact(k).take(n).zip(crow.iter_mut()) {
-            *out = dot_i8(arow, wrow);
+    for i in 0..m {
+        let arow = &a[i * k..(i + 1) * k];
+        let crow = &mut c[i * g.ldc..i * g.ldc + width];
+        for (j, out) in (g.col_start..g.col_end).zip(crow.iter_mut()) {
+            *out = dot_i8(arow, &w[j * k..(j + 1) * k]);
         }
     }
+}
+
+/// The portable activation (see [`Kernels::activate`]).
+pub fn activate(act: Activation, x: &mut [f32]) {
+    act.apply_slice(x)
 }
 
 /// Exact i8 dot product with i32 accumulation (|sum| < 2^31 while k < 133_000).
@@ -116,91 +124,8 @@ pub fn quantize_row(x: &[f32], q: &mut [i8]) -> f32 {
     }
 }
 
-#[inline]
-pub(super) fn check_quantize(x: &[f32], q: &[i8]) {
-    assert!(
-        q.len() >= x.len(),
-        "quantize_row: q has {} elements, x has {}",
-        q.len(),
-        x.len()
-    );
-}
-
-/// Dequantises one value, before the activation: the operation order every kernel follows.
-#[inline]
-pub(super) fn dequantize_one(c: i32, a_scale: f32, w_scale: f32, bias: Option<f32>) -> f32 {
-    let y = (c as f32) * (a_scale * w_scale);
-    match bias {
-        Some(b) => y + b,
-        None => y,
-    }
-}
-
 /// Reference dequantiser (see [`Kernels::dequantize`]): every element through
-/// [`dequantize_one`] and [`Activation::apply`].
-#[allow(clippy::too_many_arguments)]
-pub fn dequantize(
-    m: usize,
-    n: usize,
-    c: &[i32],
-    a_scales: &[f32],
-    w_scales: &[f32],
-    bias: &[f32],
-    act: Activation,
-    out: &mut [f32],
-) {
-    dequantize_rows(
-        m,
-        n,
-        c,
-        a_scales,
-        w_scales,
-        bias,
-        act,
-        out,
-        |_, _, _, _, _, _| 0,
-    );
-}
-
-/// The dequantize pass every ISA shares: the contract checks, the row loop, the scalar tail and
-/// the exp-based activations (kept in [`Activation::apply_slice`] so every ISA gets the same
-/// bits). `simd_prefix(c_row, a_scale, w_scales, bias, relu, out_row)` writes a prefix of the row
-/// with vector code, `(c * (a_scale * w_scale)) + bias` then ReLU when `relu` (the operation
-/// order of [`dequantize_one`]), and returns its length; the rest is done here.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn dequantize_rows(
-    m: usize,
-    n: usize,
-    c: &[i32],
-    a_scales: &[f32],
-    w_scales: &[f32],
-    bias: &[f32],
-    act: Activation,
-    out: &mut [f32],
-    simd_prefix: impl Fn(&[i32], f32, &[f32], &[f32], bool, &mut [f32]) -> usize,
-) {
-    check_dequantize(m, n, c, a_scales, w_scales, bias, out);
-    if n == 0 {
-        return;
-    }
-    let relu = act == Activation::Relu;
-    for ((crow, orow), &sa) in c
-        .chunks_exact(n)
-        .zip(out.chunks_exact_mut(n))
-        .zip(a_scales)
-        .take(m)
-    {
-        let body = simd_prefix(crow, sa, w_scales, bias, relu, orow);
-        for j in body..n {
-            orow[j] = act.apply(dequantize_one(
-                crow[j],
-                sa,
-                w_scales[j],
-                bias.get(j).copied(),
-            ));
-        }
-        if !matches!(act, Activation::None | Activation::Relu) {
-            act.apply_slice(&mut orow[..body]);
-        }
-    }
+/// `driver::dequantize_one` and [`Activation::apply`].
+pub fn dequantize(d: &Dequantize<'_>, out: &mut [f32]) {
+    dequantize_rows(d, out, activate, |_, _, _, _, _, _| 0);
 }

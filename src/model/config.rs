@@ -1,9 +1,76 @@
 //! Reading and validating the model configuration from GGUF metadata.
 
 use super::gguf::{self, Gguf, Value, ValueType};
-use super::{Config, DType};
 use crate::error::{Error, Result};
 use crate::math::Activation;
+
+/// How linear weights and embeddings are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DType {
+    /// f32, row-major, unpadded: the reference path.
+    F32,
+    /// INT8 with one f32 scale per row, rows padded to [`ROW_ALIGN`](super::ROW_ALIGN) values.
+    Int8,
+}
+
+impl DType {
+    /// The name used by `mobilenmt.dtype`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::F32 => "f32",
+            DType::Int8 => "int8",
+        }
+    }
+}
+
+/// The model's architecture and special tokens, validated against the tensors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub d_model: usize,
+    pub encoder_layers: usize,
+    pub decoder_layers: usize,
+    pub encoder_heads: usize,
+    pub decoder_heads: usize,
+    pub encoder_ffn_dim: usize,
+    pub decoder_ffn_dim: usize,
+    pub activation: Activation,
+    /// Multiply token embeddings by `sqrt(d_model)`.
+    pub scale_embedding: bool,
+    pub layer_norm_eps: f32,
+    /// Where each block's layer norm sits. Marian files are post-norm; the format has no key
+    /// for pre-norm yet, so the loader always sets [`NormPosition::Post`].
+    pub norm_position: NormPosition,
+    /// Rows of [`Model::positions`](super::Model::positions).
+    pub max_position_embeddings: usize,
+    /// Source (encoder) vocabulary size.
+    pub vocab_size: usize,
+    /// Target vocabulary size: logits per decoding step.
+    pub decoder_vocab_size: usize,
+    /// One embedding matrix for both sides.
+    pub shared_embeddings: bool,
+    /// The output projection is the target embedding matrix.
+    pub tied_output: bool,
+    pub pad_id: u32,
+    pub eos_id: u32,
+    pub unk_id: u32,
+    pub decoder_start_id: u32,
+    /// Target ids never generated (Marian forbids `<pad>`).
+    pub forbidden_ids: Vec<u32>,
+    pub source_lang: Option<String>,
+    pub target_lang: Option<String>,
+    pub name: Option<String>,
+    pub dtype: DType,
+    pub format_version: u32,
+}
+
+/// Where a block's layer norm sits relative to its residual connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NormPosition {
+    /// `x = LayerNorm(x + block(x))` (Marian, the original Transformer).
+    Post,
+    /// `x = x + block(LayerNorm(x))`.
+    Pre,
+}
 
 /// The newest `mobilenmt.format_version` this build reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -268,6 +335,7 @@ pub(super) fn read_config(m: &Meta<'_>) -> Result<Config> {
         activation,
         scale_embedding,
         layer_norm_eps,
+        norm_position: NormPosition::Post,
         max_position_embeddings,
         vocab_size,
         decoder_vocab_size,

@@ -9,6 +9,7 @@
 
 mod config;
 mod gguf;
+pub mod schema;
 mod weights;
 
 use std::fmt;
@@ -16,69 +17,13 @@ use std::fs::File;
 use std::path::Path;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::math::Activation;
 
-pub use config::{FORMAT_VERSION, MAX_POSITIONS, MAX_POSITION_TABLE};
+pub use config::{Config, DType, NormPosition, FORMAT_VERSION, MAX_POSITIONS, MAX_POSITION_TABLE};
 pub use weights::ROW_ALIGN;
 
 use config::Meta;
-use weights::{Layout, LinearRef, MatRef, NormRef};
-
-/// How linear weights and embeddings are stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DType {
-    /// f32, row-major, unpadded: the reference path.
-    F32,
-    /// INT8 with one f32 scale per row, rows padded to [`ROW_ALIGN`] values.
-    Int8,
-}
-
-impl DType {
-    /// The name used by `mobilenmt.dtype`.
-    pub fn name(self) -> &'static str {
-        match self {
-            DType::F32 => "f32",
-            DType::Int8 => "int8",
-        }
-    }
-}
-
-/// The model's architecture and special tokens, validated against the tensors.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Config {
-    pub d_model: usize,
-    pub encoder_layers: usize,
-    pub decoder_layers: usize,
-    pub encoder_heads: usize,
-    pub decoder_heads: usize,
-    pub encoder_ffn_dim: usize,
-    pub decoder_ffn_dim: usize,
-    pub activation: Activation,
-    /// Multiply token embeddings by `sqrt(d_model)`.
-    pub scale_embedding: bool,
-    pub layer_norm_eps: f32,
-    /// Rows of [`Model::positions`].
-    pub max_position_embeddings: usize,
-    /// Source (encoder) vocabulary size.
-    pub vocab_size: usize,
-    /// Target vocabulary size: logits per decoding step.
-    pub decoder_vocab_size: usize,
-    /// One embedding matrix for both sides.
-    pub shared_embeddings: bool,
-    /// The output projection is the target embedding matrix.
-    pub tied_output: bool,
-    pub pad_id: u32,
-    pub eos_id: u32,
-    pub unk_id: u32,
-    pub decoder_start_id: u32,
-    /// Target ids never generated (Marian forbids `<pad>`).
-    pub forbidden_ids: Vec<u32>,
-    pub source_lang: Option<String>,
-    pub target_lang: Option<String>,
-    pub name: Option<String>,
-    pub dtype: DType,
-    pub format_version: u32,
-}
+use schema::{Block, BlockKind};
+use weights::{Layout, LinearRef, MatRef, NormRef, ParamRef};
 
 /// A weight matrix viewed in place.
 #[derive(Clone, Copy, Debug)]
@@ -130,35 +75,31 @@ pub struct LayerNorm<'a> {
     pub bias: &'a [f32],
 }
 
-/// One post-norm encoder layer.
+/// The weights of one attention block ([`schema::ATTENTION`]).
 #[derive(Clone, Copy, Debug)]
-pub struct EncoderLayer<'a> {
+pub struct Attention<'a> {
     pub q: Linear<'a>,
     pub k: Linear<'a>,
     pub v: Linear<'a>,
     pub o: Linear<'a>,
-    pub attn_norm: LayerNorm<'a>,
-    pub ffn_up: Linear<'a>,
-    pub ffn_down: Linear<'a>,
-    pub ffn_norm: LayerNorm<'a>,
+    pub norm: LayerNorm<'a>,
 }
 
-/// One post-norm decoder layer.
+/// The weights of one feed-forward block ([`schema::FEED_FORWARD`]).
 #[derive(Clone, Copy, Debug)]
-pub struct DecoderLayer<'a> {
-    pub q: Linear<'a>,
-    pub k: Linear<'a>,
-    pub v: Linear<'a>,
-    pub o: Linear<'a>,
-    pub attn_norm: LayerNorm<'a>,
-    pub cross_q: Linear<'a>,
-    pub cross_k: Linear<'a>,
-    pub cross_v: Linear<'a>,
-    pub cross_o: Linear<'a>,
-    pub cross_norm: LayerNorm<'a>,
-    pub ffn_up: Linear<'a>,
-    pub ffn_down: Linear<'a>,
-    pub ffn_norm: LayerNorm<'a>,
+pub struct FeedForward<'a> {
+    pub up: Linear<'a>,
+    pub down: Linear<'a>,
+    pub norm: LayerNorm<'a>,
+}
+
+/// One block of a layer with its weights, as [`schema::ENCODER_LAYER`] and
+/// [`schema::DECODER_LAYER`] list them.
+#[derive(Clone, Copy, Debug)]
+pub enum LayerBlock<'a> {
+    SelfAttention(Attention<'a>),
+    CrossAttention(Attention<'a>),
+    FeedForward(FeedForward<'a>),
 }
 
 /// 64 bytes with 64-byte alignment: the unit of [`Model::from_bytes`]'s owned buffer, so that
@@ -438,39 +379,53 @@ impl Model {
         &self.positions
     }
 
-    /// Encoder layer `i`. Panics if `i >= encoder_layers` (a caller bug, not a file problem).
-    pub fn encoder_layer(&self, i: usize) -> EncoderLayer<'_> {
-        let l = &self.layout.encoder[i];
-        EncoderLayer {
-            q: self.linear(l.q),
-            k: self.linear(l.k),
-            v: self.linear(l.v),
-            o: self.linear(l.o),
-            attn_norm: self.norm(l.attn_norm),
-            ffn_up: self.linear(l.ffn_up),
-            ffn_down: self.linear(l.ffn_down),
-            ffn_norm: self.norm(l.ffn_norm),
-        }
+    /// The blocks of encoder layer `i`, in execution order. Panics if `i >= encoder_layers` (a
+    /// caller bug, not a file problem).
+    pub fn encoder_layer(&self, i: usize) -> [LayerBlock<'_>; 2] {
+        self.blocks(&self.layout.encoder[i], &schema::ENCODER_LAYER)
     }
 
-    /// Decoder layer `i`. Panics if `i >= decoder_layers` (a caller bug, not a file problem).
-    pub fn decoder_layer(&self, i: usize) -> DecoderLayer<'_> {
-        let l = &self.layout.decoder[i];
-        DecoderLayer {
-            q: self.linear(l.q),
-            k: self.linear(l.k),
-            v: self.linear(l.v),
-            o: self.linear(l.o),
-            attn_norm: self.norm(l.attn_norm),
-            cross_q: self.linear(l.cross_q),
-            cross_k: self.linear(l.cross_k),
-            cross_v: self.linear(l.cross_v),
-            cross_o: self.linear(l.cross_o),
-            cross_norm: self.norm(l.cross_norm),
-            ffn_up: self.linear(l.ffn_up),
-            ffn_down: self.linear(l.ffn_down),
-            ffn_norm: self.norm(l.ffn_norm),
-        }
+    /// The blocks of decoder layer `i`, in execution order. Panics if `i >= decoder_layers`.
+    pub fn decoder_layer(&self, i: usize) -> [LayerBlock<'_>; 3] {
+        self.blocks(&self.layout.decoder[i], &schema::DECODER_LAYER)
+    }
+
+    /// Views of a layer's parameters, resolved in the order of `table` (see
+    /// `weights::Resolver::layer`), block by block.
+    fn blocks<const N: usize>(
+        &self,
+        params: &[ParamRef],
+        table: &[Block; N],
+    ) -> [LayerBlock<'_>; N] {
+        let mut rest = params;
+        table.map(|b| {
+            let (mine, tail) = rest.split_at(b.kind.tensors().len());
+            rest = tail;
+            let lin = |i: usize| match mine[i] {
+                ParamRef::Linear(l) => self.linear(l),
+                ParamRef::Norm(_) => unreachable!("schema position {i} is a linear layer"),
+            };
+            let norm = |i: usize| match mine[i] {
+                ParamRef::Norm(n) => self.norm(n),
+                ParamRef::Linear(_) => unreachable!("schema position {i} is a norm"),
+            };
+            let attention = || Attention {
+                q: lin(0),
+                k: lin(1),
+                v: lin(2),
+                o: lin(3),
+                norm: norm(4),
+            };
+            match b.kind {
+                BlockKind::SelfAttention => LayerBlock::SelfAttention(attention()),
+                BlockKind::CrossAttention => LayerBlock::CrossAttention(attention()),
+                BlockKind::FeedForward => LayerBlock::FeedForward(FeedForward {
+                    up: lin(0),
+                    down: lin(1),
+                    norm: norm(2),
+                }),
+            }
+        })
     }
 
     /// Parameters stored in the file: each matrix once (shared and tied ones are not counted

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use super::gguf::{Gguf, TensorInfo, GGML_TYPE_F32, GGML_TYPE_I8};
+use super::schema::{self, Block, Kind};
 use super::{Config, DType};
 use crate::error::{Error, Result};
 
@@ -36,33 +37,11 @@ pub(super) struct NormRef {
     pub bias: usize,
 }
 
+/// One resolved entry of a block's schema table (see [`super::schema::Kind`]).
 #[derive(Debug, Clone, Copy)]
-pub(super) struct EncRef {
-    pub q: LinearRef,
-    pub k: LinearRef,
-    pub v: LinearRef,
-    pub o: LinearRef,
-    pub attn_norm: NormRef,
-    pub ffn_up: LinearRef,
-    pub ffn_down: LinearRef,
-    pub ffn_norm: NormRef,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub(super) struct DecRef {
-    pub q: LinearRef,
-    pub k: LinearRef,
-    pub v: LinearRef,
-    pub o: LinearRef,
-    pub attn_norm: NormRef,
-    pub cross_q: LinearRef,
-    pub cross_k: LinearRef,
-    pub cross_v: LinearRef,
-    pub cross_o: LinearRef,
-    pub cross_norm: NormRef,
-    pub ffn_up: LinearRef,
-    pub ffn_down: LinearRef,
-    pub ffn_norm: NormRef,
+pub(super) enum ParamRef {
+    Linear(LinearRef),
+    Norm(NormRef),
 }
 
 /// Everything the model needs to find its weights.
@@ -72,8 +51,10 @@ pub(super) struct Layout {
     pub tgt_embedding: MatRef,
     pub output: MatRef,
     pub final_logits_bias: usize,
-    pub encoder: Vec<EncRef>,
-    pub decoder: Vec<DecRef>,
+    /// Per encoder layer, the parameters of [`schema::ENCODER_LAYER`]'s blocks in table order.
+    pub encoder: Vec<Vec<ParamRef>>,
+    /// Per decoder layer, likewise for [`schema::DECODER_LAYER`].
+    pub decoder: Vec<Vec<ParamRef>>,
     pub parameter_count: u64,
 }
 
@@ -199,6 +180,30 @@ impl<'a> Resolver<'a> {
             bias: self.vector(&format!("{prefix}.bias"), d)?,
         })
     }
+
+    /// The tensors of one layer, `{side}.{i}.{block}_{tensor}` for every block and tensor of
+    /// the schema, in table order.
+    fn layer(
+        &mut self,
+        cfg: &Config,
+        name: &str,
+        blocks: &[Block],
+        ffn_dim: usize,
+    ) -> Result<Vec<ParamRef>> {
+        let mut params = Vec::new();
+        for b in blocks {
+            for t in b.kind.tensors() {
+                let full = format!("{name}.{}_{}", b.prefix, t.name);
+                let dim = |i: usize| t.shape[i].value(cfg, ffn_dim);
+                params.push(match t.kind {
+                    Kind::Linear => ParamRef::Linear(self.linear(&full, dim(0), dim(1))?),
+                    Kind::Norm => ParamRef::Norm(self.norm(&full, dim(0))?),
+                    Kind::Matrix | Kind::Vector => unreachable!("layer tensors are linear or norm"),
+                });
+            }
+        }
+        Ok(params)
+    }
 }
 
 /// Resolves every tensor of the model described by `cfg`, checking it completely.
@@ -218,55 +223,35 @@ pub(super) fn resolve(g: &Gguf, file_len: usize, cfg: &Config) -> Result<Layout>
         spans: Vec::with_capacity(g.tensors.len()),
         params: 0,
     };
-    let d = cfg.d_model;
-
-    let src_embedding = r.matrix("token_embd.weight", cfg.vocab_size, d)?;
-    let tgt_embedding = if cfg.shared_embeddings {
-        src_embedding
-    } else {
-        r.matrix("dec_token_embd.weight", cfg.decoder_vocab_size, d)?
-    };
-    let output = if cfg.tied_output {
-        tgt_embedding
-    } else {
-        r.matrix("output.weight", cfg.decoder_vocab_size, d)?
-    };
-    let final_logits_bias = r.vector("final_logits_bias", cfg.decoder_vocab_size)?;
+    // The top-level tensors, in schema order; absent ones alias the matrix they are tied to.
+    let mut mats: [Option<MatRef>; 3] = [None; 3];
+    let mut final_logits_bias = 0;
+    for (i, t) in schema::GLOBAL.iter().enumerate() {
+        if !t.presence.holds(cfg) {
+            continue;
+        }
+        let dim = |i: usize| t.shape[i].value(cfg, 0);
+        match t.kind {
+            Kind::Matrix => {
+                mats[i] = Some(r.matrix(&format!("{}.weight", t.name), dim(0), dim(1))?)
+            }
+            Kind::Vector => final_logits_bias = r.vector(t.name, dim(0))?,
+            Kind::Linear | Kind::Norm => unreachable!("top-level tensors are matrices or vectors"),
+        }
+    }
+    let src_embedding = mats[0].expect("the source embedding is always present");
+    let tgt_embedding = mats[1].unwrap_or(src_embedding);
+    let output = mats[2].unwrap_or(tgt_embedding);
 
     let mut encoder = Vec::new();
     for i in 0..cfg.encoder_layers {
-        let p = format!("enc.{i}");
-        let f = cfg.encoder_ffn_dim;
-        encoder.push(EncRef {
-            q: r.linear(&format!("{p}.attn_q"), d, d)?,
-            k: r.linear(&format!("{p}.attn_k"), d, d)?,
-            v: r.linear(&format!("{p}.attn_v"), d, d)?,
-            o: r.linear(&format!("{p}.attn_o"), d, d)?,
-            attn_norm: r.norm(&format!("{p}.attn_norm"), d)?,
-            ffn_up: r.linear(&format!("{p}.ffn_up"), f, d)?,
-            ffn_down: r.linear(&format!("{p}.ffn_down"), d, f)?,
-            ffn_norm: r.norm(&format!("{p}.ffn_norm"), d)?,
-        });
+        let name = format!("{}.{i}", schema::ENCODER_PREFIX);
+        encoder.push(r.layer(cfg, &name, &schema::ENCODER_LAYER, cfg.encoder_ffn_dim)?);
     }
     let mut decoder = Vec::new();
     for i in 0..cfg.decoder_layers {
-        let p = format!("dec.{i}");
-        let f = cfg.decoder_ffn_dim;
-        decoder.push(DecRef {
-            q: r.linear(&format!("{p}.attn_q"), d, d)?,
-            k: r.linear(&format!("{p}.attn_k"), d, d)?,
-            v: r.linear(&format!("{p}.attn_v"), d, d)?,
-            o: r.linear(&format!("{p}.attn_o"), d, d)?,
-            attn_norm: r.norm(&format!("{p}.attn_norm"), d)?,
-            cross_q: r.linear(&format!("{p}.cross_q"), d, d)?,
-            cross_k: r.linear(&format!("{p}.cross_k"), d, d)?,
-            cross_v: r.linear(&format!("{p}.cross_v"), d, d)?,
-            cross_o: r.linear(&format!("{p}.cross_o"), d, d)?,
-            cross_norm: r.norm(&format!("{p}.cross_norm"), d)?,
-            ffn_up: r.linear(&format!("{p}.ffn_up"), f, d)?,
-            ffn_down: r.linear(&format!("{p}.ffn_down"), d, f)?,
-            ffn_norm: r.norm(&format!("{p}.ffn_norm"), d)?,
-        });
+        let name = format!("{}.{i}", schema::DECODER_PREFIX);
+        decoder.push(r.layer(cfg, &name, &schema::DECODER_LAYER, cfg.decoder_ffn_dim)?);
     }
 
     if let Some(i) = r.used.iter().position(|u| !u) {

@@ -1,55 +1,62 @@
 //! Scaled dot-product attention for one query row, all heads, in f32 with the deterministic
 //! numerics of [`crate::math`]. HF Marian multiplies `q·k` by `head_dim^-0.5` and softmaxes in f32.
 
+use crate::kernels::Kernels;
 use crate::math;
 
-/// Attention of query `q` (`d` wide) over `n` keys/values stored contiguously (`n × d`):
-/// the encoder's self-attention and the decoder's cross-attention. Padding never occurs here
-/// because every sentence is attended over exactly its own length.
-pub(crate) fn attend_contiguous(
-    q: &[f32],
-    k: &[f32],
-    v: &[f32],
-    n: usize,
-    heads: usize,
-    scores: &mut [f32],
-    out: &mut [f32],
-) {
-    let d = q.len();
-    attend(q, k, v, n, heads, scores, out, |j| j * d);
+/// The keys and values one query attends to: `n` of them, the `j`-th starting at `row(j)` in
+/// `k` and `v`.
+pub(super) struct KeyValues<'a, R> {
+    pub k: &'a [f32],
+    pub v: &'a [f32],
+    pub n: usize,
+    pub row: R,
 }
 
-/// Decoder self-attention of query `q` over its own history: the key/value of step `t` lives in
-/// cache slot `(t, origin[t])` of the `(steps, rows_cap, d)` caches `k` and `v`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn attend_history(
-    q: &[f32],
-    k: &[f32],
-    v: &[f32],
-    origin: &[u32],
+/// `n` keys/values stored contiguously (`n × d`): the encoder's self-attention and the decoder's
+/// cross-attention. Padding never occurs because every sentence is attended over exactly its
+/// own length.
+pub(super) fn contiguous<'a>(
+    k: &'a [f32],
+    v: &'a [f32],
+    n: usize,
+    d: usize,
+) -> KeyValues<'a, impl Fn(usize) -> usize> {
+    KeyValues {
+        k,
+        v,
+        n,
+        row: move |j| j * d,
+    }
+}
+
+/// A decoder row's own history: the key/value of step `t` lives in cache slot
+/// `(t, origin[t])` of the `(steps, rows_cap, d)` caches `k` and `v`.
+pub(super) fn history<'a>(
+    k: &'a [f32],
+    v: &'a [f32],
+    origin: &'a [u32],
     rows_cap: usize,
-    heads: usize,
-    scores: &mut [f32],
-    out: &mut [f32],
-) {
-    let d = q.len();
-    attend(q, k, v, origin.len(), heads, scores, out, |t| {
-        (t * rows_cap + origin[t] as usize) * d
-    });
+    d: usize,
+) -> KeyValues<'a, impl Fn(usize) -> usize + 'a> {
+    KeyValues {
+        k,
+        v,
+        n: origin.len(),
+        row: move |t| (t * rows_cap + origin[t] as usize) * d,
+    }
 }
 
-/// Attention over `n` keys/values, the `j`-th starting at `row(j)` in `k` and `v`.
-#[allow(clippy::too_many_arguments)]
-fn attend(
+/// Attention of query `q` (`d` wide, `heads` heads) over `kv`, written to `out`.
+pub(super) fn attend<R: Fn(usize) -> usize>(
+    kern: &Kernels,
     q: &[f32],
-    k: &[f32],
-    v: &[f32],
-    n: usize,
+    kv: &KeyValues<'_, R>,
     heads: usize,
     scores: &mut [f32],
     out: &mut [f32],
-    row: impl Fn(usize) -> usize,
 ) {
+    let KeyValues { k, v, n, ref row } = *kv;
     let d = q.len();
     let hd = d / heads;
     let scaling = (hd as f64).powf(-0.5) as f32;
@@ -60,7 +67,7 @@ fn attend(
             let b = row(j) + h * hd;
             *s = math::dot(qh, &k[b..b + hd]) * scaling;
         }
-        math::softmax(scores);
+        kern.softmax(scores);
         let oh = &mut out[h * hd..(h + 1) * hd];
         oh.iter_mut().for_each(|o| *o = 0.0);
         for (j, &p) in scores.iter().enumerate() {

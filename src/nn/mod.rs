@@ -12,13 +12,15 @@
 //! result depends only on its own inputs, so a batch gives bit-identical results to one-by-one.
 
 mod attention;
+mod blocks;
 mod workspace;
 
 pub use workspace::{Dims, NnWorkspace};
 
-use crate::kernels::Kernels;
+use crate::kernels::{Dequantize, Kernels};
 use crate::math::{self, Activation};
-use crate::model::{LayerNorm, Linear, Matrix, Model};
+use crate::model::{LayerBlock, Linear, Matrix, Model};
+use blocks::{residual, CacheStep, Ctx, Memory};
 
 /// Scratch for INT8 linear layers: quantized activations, their per-row scales, i32 accumulators.
 #[derive(Debug)]
@@ -63,17 +65,16 @@ pub fn matrix_stride(m: &Matrix<'_>) -> usize {
 
 /// `out[i] = act(x[i] · Wᵀ + bias)` for `m` rows of `x` (row-major, `cols` wide); `out` is
 /// row-major `m × rows(W)`. An empty `bias` means no bias.
-#[allow(clippy::too_many_arguments)]
 pub fn linear(
-    kern: Option<&Kernels>,
-    weight: &Matrix<'_>,
-    bias: &[f32],
+    kern: &Kernels,
+    layer: &Linear<'_>,
     x: &[f32],
     m: usize,
     act: Activation,
     out: &mut [f32],
     qs: &mut QuantScratch,
 ) {
+    let (weight, bias) = (&layer.weight, layer.bias);
     let n = matrix_rows(weight);
     let k = matrix_cols(weight);
     let x = &x[..m * k];
@@ -88,7 +89,7 @@ pub fn linear(
                     out[i * n + j] = math::dot(xi, w) + b;
                 }
             }
-            act.apply_slice(out);
+            (kern.activate)(act, out);
         }
         Matrix::I8 {
             data,
@@ -96,7 +97,6 @@ pub fn linear(
             stride,
             ..
         } => {
-            let kern = kern.expect("an INT8 model always has kernels");
             let qa = &mut qs.qa[..m * stride];
             let a_scales = &mut qs.scales[..m];
             for ((xi, qi), s) in x
@@ -107,23 +107,19 @@ pub fn linear(
                 *s = (kern.quantize_row)(xi, qi);
             }
             let acc = &mut qs.acc[..m * n];
-            (kern.gemm_i8)(m, n, stride, qa, &data[..n * stride], acc);
-            (kern.dequantize)(m, n, acc, a_scales, &scales[..n], bias, act, out);
+            kern.gemm(m, n, stride, qa, &data[..n * stride], acc);
+            let args = Dequantize {
+                m,
+                n,
+                c: acc,
+                a_scales,
+                w_scales: &scales[..n],
+                bias,
+                act,
+            };
+            (kern.dequantize)(&args, out);
         }
     }
-}
-
-/// Applies a [`Linear`] layer (see [`linear`]).
-fn apply(
-    kern: Option<&Kernels>,
-    l: &Linear<'_>,
-    x: &[f32],
-    m: usize,
-    act: Activation,
-    out: &mut [f32],
-    qs: &mut QuantScratch,
-) {
-    linear(kern, &l.weight, l.bias, x, m, act, out, qs);
 }
 
 /// Writes `scale * E[row]` into `out` (`cols` values); INT8 rows are dequantized with their scale.
@@ -149,25 +145,17 @@ pub fn embed_row(e: &Matrix<'_>, row: usize, scale: f32, out: &mut [f32]) {
     }
 }
 
-/// `x[i] = LayerNorm(x[i] + r[i])` for every `d`-wide row: the post-norm residual of Marian.
-fn residual_norm(x: &mut [f32], r: &[f32], d: usize, norm: &LayerNorm<'_>, eps: f32) {
-    for (xi, ri) in x.chunks_exact_mut(d).zip(r.chunks_exact(d)) {
-        math::add_assign(xi, ri);
-        math::layer_norm(xi, norm.weight, norm.bias, eps);
-    }
-}
-
 /// The inference-time network: a model, its kernels (INT8 models) and derived constants.
 #[derive(Debug, Clone, Copy)]
 pub struct Net<'m> {
     model: &'m Model,
-    kern: Option<&'static Kernels>,
+    kern: &'static Kernels,
     embed_scale: f32,
 }
 
 impl<'m> Net<'m> {
-    /// Wraps `model`; `kern` must be `Some` for INT8 models.
-    pub fn new(model: &'m Model, kern: Option<&'static Kernels>) -> Self {
+    /// Wraps `model` with the kernels that run its SIMD work.
+    pub fn new(model: &'m Model, kern: &'static Kernels) -> Self {
         let c = model.config();
         let embed_scale = if c.scale_embedding {
             (c.d_model as f32).sqrt()
@@ -184,213 +172,175 @@ impl<'m> Net<'m> {
     /// Runs the encoder over `ids` (one sentence, at most `dims.max_src` ids) and stores the
     /// cross-attention keys and values of every decoder layer for batch slot `sent`.
     pub fn encode(&self, ws: &mut NnWorkspace, ids: &[u32], sent: usize) {
-        let c = self.model.config();
-        let d = c.d_model;
-        let s = ids.len();
-        let kern = self.kern;
-        let emb = self.model.src_embedding();
-        let pos = self.model.positions();
+        let cfg = self.model.config();
+        let d = cfg.d_model;
+        let rows = ids.len();
         let NnWorkspace {
             dims,
-            ex,
-            eq,
-            ek,
-            ev,
-            ectx,
-            etmp,
-            eh,
+            encoder,
             scores,
             quant,
-            cross_k,
-            cross_v,
-            src_len,
+            cross_memory,
             ..
         } = ws;
-        let ex = &mut ex[..s * d];
-        for (i, (&id, row)) in ids.iter().zip(ex.chunks_exact_mut(d)).enumerate() {
+        let emb = self.model.src_embedding();
+        let pos = self.model.positions();
+        for (i, (&id, row)) in ids
+            .iter()
+            .zip(encoder.hidden.chunks_exact_mut(d))
+            .enumerate()
+        {
             embed_row(&emb, id as usize, self.embed_scale, row);
             math::add_assign(row, &pos[i * d..(i + 1) * d]);
         }
-        let heads = c.encoder_heads;
-        for l in 0..c.encoder_layers {
-            let layer = self.model.encoder_layer(l);
-            apply(kern, &layer.q, ex, s, Activation::None, eq, quant);
-            apply(kern, &layer.k, ex, s, Activation::None, ek, quant);
-            apply(kern, &layer.v, ex, s, Activation::None, ev, quant);
-            for i in 0..s {
-                attention::attend_contiguous(
-                    &eq[i * d..(i + 1) * d],
-                    &ek[..s * d],
-                    &ev[..s * d],
-                    s,
-                    heads,
-                    scores,
-                    &mut ectx[i * d..(i + 1) * d],
-                );
+        let mut ctx = Ctx {
+            kern: self.kern,
+            cfg,
+            scores,
+            quant,
+        };
+        for l in 0..cfg.encoder_layers {
+            for block in self.model.encoder_layer(l) {
+                match block {
+                    LayerBlock::SelfAttention(a) => {
+                        residual(&mut ctx, encoder, rows, &a.norm, |ctx, x, bufs, out| {
+                            blocks::self_attention(ctx, &a, x, bufs, out)
+                        })
+                    }
+                    LayerBlock::FeedForward(f) => {
+                        residual(&mut ctx, encoder, rows, &f.norm, |ctx, x, bufs, out| {
+                            blocks::feed_forward(ctx, &f, x, bufs, out)
+                        })
+                    }
+                    LayerBlock::CrossAttention(_) => {
+                        unreachable!("encoder layers have no cross-attention")
+                    }
+                }
             }
-            apply(kern, &layer.o, ectx, s, Activation::None, etmp, quant);
-            residual_norm(ex, etmp, d, &layer.attn_norm, c.layer_norm_eps);
-            apply(kern, &layer.ffn_up, ex, s, c.activation, eh, quant);
-            apply(kern, &layer.ffn_down, eh, s, Activation::None, etmp, quant);
-            residual_norm(ex, etmp, d, &layer.ffn_norm, c.layer_norm_eps);
         }
+        // Every decoder layer's cross-attention keys and values over this sentence, once.
+        let x = &encoder.hidden[..rows * d];
         let per_layer = dims.sents * dims.max_src * d;
-        for l in 0..c.decoder_layers {
-            let layer = self.model.decoder_layer(l);
-            let at = l * per_layer + sent * dims.max_src * d;
-            apply(
-                kern,
-                &layer.cross_k,
-                ex,
-                s,
-                Activation::None,
-                &mut cross_k[at..at + s * d],
-                quant,
-            );
-            apply(
-                kern,
-                &layer.cross_v,
-                ex,
-                s,
-                Activation::None,
-                &mut cross_v[at..at + s * d],
-                quant,
-            );
+        for l in 0..cfg.decoder_layers {
+            for block in self.model.decoder_layer(l) {
+                if let LayerBlock::CrossAttention(a) = block {
+                    let at = l * per_layer + sent * dims.max_src * d;
+                    let none = Activation::None;
+                    let (keys, values) = (&mut cross_memory.keys, &mut cross_memory.values);
+                    linear(
+                        ctx.kern,
+                        &a.k,
+                        x,
+                        rows,
+                        none,
+                        &mut keys[at..at + rows * d],
+                        ctx.quant,
+                    );
+                    linear(
+                        ctx.kern,
+                        &a.v,
+                        x,
+                        rows,
+                        none,
+                        &mut values[at..at + rows * d],
+                        ctx.quant,
+                    );
+                }
+            }
         }
-        src_len[sent] = s;
+        cross_memory.src_len[sent] = rows;
     }
 
     /// One decoder step at position `t` for `tokens.len()` rows; row `r` reads the encoder output
-    /// of batch slot `row_sent[r]` and its own history through [`NnWorkspace::origin`]. Leaves
+    /// of batch slot `row_sent[r]` and its own history through the self-attention cache. Leaves
     /// the logits (with `final_logits_bias`) in `ws.logits[..rows * vocab]`.
     pub fn decode_step(&self, ws: &mut NnWorkspace, t: usize, tokens: &[u32], row_sent: &[usize]) {
-        let c = self.model.config();
-        let d = c.d_model;
+        let cfg = self.model.config();
+        let d = cfg.d_model;
         let rows = tokens.len();
-        let kern = self.kern;
-        let emb = self.model.tgt_embedding();
-        let pos = &self.model.positions()[t * d..(t + 1) * d];
         let NnWorkspace {
             dims,
-            dx,
-            dq,
-            dctx,
-            dtmp,
-            dh,
+            decoder,
             logits,
             scores,
             quant,
-            self_k,
-            self_v,
-            cross_k,
-            cross_v,
-            src_len,
-            origin,
-            row_stride,
+            self_cache: cache,
+            cross_memory,
             ..
         } = ws;
-        let (rcap, tcap) = (*row_stride, dims.max_tgt);
+        let (row_stride, max_tgt) = (cache.row_stride, dims.max_tgt);
         assert!(
-            rows <= rcap,
-            "{rows} decoder rows exceed the declared {rcap}"
+            rows <= row_stride,
+            "{rows} decoder rows exceed the declared {row_stride}"
         );
-        for (r, (&tok, row)) in tokens.iter().zip(dx.chunks_exact_mut(d)).enumerate() {
+        let emb = self.model.tgt_embedding();
+        let pos = &self.model.positions()[t * d..(t + 1) * d];
+        for (r, (&tok, row)) in tokens
+            .iter()
+            .zip(decoder.hidden.chunks_exact_mut(d))
+            .enumerate()
+        {
             embed_row(&emb, tok as usize, self.embed_scale, row);
             math::add_assign(row, pos);
-            origin[r * tcap + t] = r as u32;
+            cache.origin[r * max_tgt + t] = r as u32;
         }
-        let dx = &mut dx[..rows * d];
-        let heads = c.decoder_heads;
-        let self_per_layer = tcap * rcap * d;
+        let mut ctx = Ctx {
+            kern: self.kern,
+            cfg,
+            scores,
+            quant,
+        };
+        let self_per_layer = max_tgt * row_stride * d;
         let cross_per_layer = dims.sents * dims.max_src * d;
-        for l in 0..c.decoder_layers {
-            let layer = self.model.decoder_layer(l);
-            let kc = &mut self_k[l * self_per_layer..(l + 1) * self_per_layer];
-            let vc = &mut self_v[l * self_per_layer..(l + 1) * self_per_layer];
-            // Slot (t, r) of the cache holds row r's key at step t; rows later reordered by beam
-            // search keep pointing at their ancestors' slots through `origin`, so no cache copy.
-            let at = t * rcap * d;
-            apply(
-                kern,
-                &layer.k,
-                dx,
-                rows,
-                Activation::None,
-                &mut kc[at..],
-                quant,
-            );
-            apply(
-                kern,
-                &layer.v,
-                dx,
-                rows,
-                Activation::None,
-                &mut vc[at..],
-                quant,
-            );
-            apply(kern, &layer.q, dx, rows, Activation::None, dq, quant);
-            for r in 0..rows {
-                attention::attend_history(
-                    &dq[r * d..(r + 1) * d],
-                    kc,
-                    vc,
-                    &origin[r * tcap..r * tcap + t + 1],
-                    rcap,
-                    heads,
-                    scores,
-                    &mut dctx[r * d..(r + 1) * d],
-                );
+        for l in 0..cfg.decoder_layers {
+            for block in self.model.decoder_layer(l) {
+                match block {
+                    LayerBlock::SelfAttention(a) => {
+                        let step = CacheStep {
+                            t,
+                            keys: &mut cache.keys[l * self_per_layer..(l + 1) * self_per_layer],
+                            values: &mut cache.values[l * self_per_layer..(l + 1) * self_per_layer],
+                            row_stride,
+                            origin: &cache.origin,
+                            max_tgt,
+                        };
+                        residual(&mut ctx, decoder, rows, &a.norm, |ctx, x, bufs, out| {
+                            blocks::cached_self_attention(ctx, &a, x, step, bufs, out)
+                        })
+                    }
+                    LayerBlock::CrossAttention(a) => {
+                        let layer = l * cross_per_layer..(l + 1) * cross_per_layer;
+                        let memory = Memory {
+                            keys: &cross_memory.keys[layer.clone()],
+                            values: &cross_memory.values[layer],
+                            max_src: dims.max_src,
+                            src_len: &cross_memory.src_len,
+                            row_sent,
+                        };
+                        residual(&mut ctx, decoder, rows, &a.norm, |ctx, x, bufs, out| {
+                            blocks::cross_attention(ctx, &a, x, memory, bufs, out)
+                        })
+                    }
+                    LayerBlock::FeedForward(f) => {
+                        residual(&mut ctx, decoder, rows, &f.norm, |ctx, x, bufs, out| {
+                            blocks::feed_forward(ctx, &f, x, bufs, out)
+                        })
+                    }
+                }
             }
-            apply(kern, &layer.o, dctx, rows, Activation::None, dtmp, quant);
-            residual_norm(dx, dtmp, d, &layer.attn_norm, c.layer_norm_eps);
-
-            apply(kern, &layer.cross_q, dx, rows, Activation::None, dq, quant);
-            for r in 0..rows {
-                let sent = row_sent[r];
-                let s = src_len[sent];
-                let at = l * cross_per_layer + sent * dims.max_src * d;
-                attention::attend_contiguous(
-                    &dq[r * d..(r + 1) * d],
-                    &cross_k[at..at + s * d],
-                    &cross_v[at..at + s * d],
-                    s,
-                    heads,
-                    scores,
-                    &mut dctx[r * d..(r + 1) * d],
-                );
-            }
-            apply(
-                kern,
-                &layer.cross_o,
-                dctx,
-                rows,
-                Activation::None,
-                dtmp,
-                quant,
-            );
-            residual_norm(dx, dtmp, d, &layer.cross_norm, c.layer_norm_eps);
-
-            apply(kern, &layer.ffn_up, dx, rows, c.activation, dh, quant);
-            apply(
-                kern,
-                &layer.ffn_down,
-                dh,
-                rows,
-                Activation::None,
-                dtmp,
-                quant,
-            );
-            residual_norm(dx, dtmp, d, &layer.ffn_norm, c.layer_norm_eps);
         }
+        let output = Linear {
+            weight: self.model.output_projection(),
+            bias: self.model.final_logits_bias(),
+        };
         linear(
-            kern,
-            &self.model.output_projection(),
-            self.model.final_logits_bias(),
-            dx,
+            self.kern,
+            &output,
+            &decoder.hidden[..rows * d],
             rows,
             Activation::None,
             logits,
-            quant,
+            ctx.quant,
         );
     }
 }
@@ -426,9 +376,8 @@ mod tests {
         let mut out = vec![0.0; m * n];
         let mut qs = QuantScratch::new(m, k, m * n);
         linear(
-            None,
-            &weight,
-            &b,
+            &crate::kernels::scalar::KERNELS,
+            &Linear { weight, bias: &b },
             &x,
             m,
             Activation::Relu,
@@ -478,20 +427,17 @@ mod tests {
         };
         let mut qs = QuantScratch::new(m, stride, m * n);
         let (mut got, mut want) = (vec![0.0; m * n], vec![0.0; m * n]);
+        let int8 = Linear {
+            weight: int8,
+            bias: &b,
+        };
+        linear(kern, &int8, &x, m, Activation::None, &mut got, &mut qs);
         linear(
-            Some(kern),
-            &int8,
-            &b,
-            &x,
-            m,
-            Activation::None,
-            &mut got,
-            &mut qs,
-        );
-        linear(
-            None,
-            &reference,
-            &b,
+            &crate::kernels::scalar::KERNELS,
+            &Linear {
+                weight: reference,
+                bias: &b,
+            },
             &x,
             m,
             Activation::None,

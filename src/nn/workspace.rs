@@ -1,7 +1,7 @@
 //! Every buffer a forward pass touches, allocated once from the translator's limits.
 
-use super::{matrix_stride, QuantScratch};
-use crate::model::Model;
+use super::QuantScratch;
+use crate::model::{Model, NormPosition, ROW_ALIGN};
 
 /// The sizes a [`NnWorkspace`] is built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +16,69 @@ pub struct Dims {
     pub sents: usize,
 }
 
+/// One side's activations (the encoder's for `max_src` rows, the decoder's for `rows` rows).
+#[derive(Debug)]
+pub(super) struct Stream {
+    /// The residual stream, one `d_model` row per token.
+    pub(super) hidden: Vec<f32>,
+    /// The layer-normed block input (pre-norm models only; empty for post-norm).
+    pub(super) normed: Vec<f32>,
+    /// Query projections.
+    pub(super) queries: Vec<f32>,
+    /// Key and value projections (the encoder's; the decoder writes its own into the cache).
+    pub(super) keys: Vec<f32>,
+    pub(super) values: Vec<f32>,
+    /// Attention output of every row, before the output projection.
+    pub(super) context: Vec<f32>,
+    /// A block's output, before it is added to the residual stream.
+    pub(super) block_out: Vec<f32>,
+    /// The feed-forward block's inner activations (`ffn_dim` per row).
+    pub(super) ffn_hidden: Vec<f32>,
+}
+
+impl Stream {
+    fn new(rows: usize, d: usize, ffn_dim: usize, own_kv: bool, pre_norm: bool) -> Stream {
+        let f = |n: usize| vec![0.0f32; n];
+        let kv = if own_kv { rows * d } else { 0 };
+        Stream {
+            hidden: f(rows * d),
+            normed: f(if pre_norm { rows * d } else { 0 }),
+            queries: f(rows * d),
+            keys: f(kv),
+            values: f(kv),
+            context: f(rows * d),
+            block_out: f(rows * d),
+            ffn_hidden: f(rows * ffn_dim),
+        }
+    }
+}
+
+/// The decoder's self-attention keys and values of every step so far, for every layer.
+#[derive(Debug)]
+pub(super) struct SelfAttentionCache {
+    /// `(layers, max_tgt, row_stride, d_model)`: slot `(t, r)` holds row `r`'s key at step `t`.
+    pub(super) keys: Vec<f32>,
+    pub(super) values: Vec<f32>,
+    /// Row stride of the caches for the current call (at most `dims.rows`): a greedy call on one
+    /// sentence then fills whole pages instead of touching one page per step for a single row,
+    /// which keeps resident memory close to what the call needs.
+    pub(super) row_stride: usize,
+    /// `origin[r * max_tgt + t]`: the cache slot holding row r's ancestor at step t.
+    pub(super) origin: Vec<u32>,
+    origin_next: Vec<u32>,
+}
+
+/// The cross-attention keys and values of every decoder layer over each sentence's encoder
+/// output, computed once per sentence.
+#[derive(Debug)]
+pub(super) struct CrossAttentionMemory {
+    /// `(layers, sents, max_src, d_model)`.
+    pub(super) keys: Vec<f32>,
+    pub(super) values: Vec<f32>,
+    /// Source length of each batch slot.
+    pub(super) src_len: Vec<usize>,
+}
+
 /// Activations, quantization scratch, self-attention K/V caches and cross-attention K/V.
 ///
 /// Large buffers are zero-initialised, which the allocator serves from untouched pages: memory
@@ -23,34 +86,15 @@ pub struct Dims {
 #[derive(Debug)]
 pub struct NnWorkspace {
     pub(super) dims: Dims,
-    /// Row stride of the self-attention caches for the current call (at most `dims.rows`): a
-    /// greedy call on one sentence then fills whole pages instead of touching one page per
-    /// step for a single row, which keeps resident memory close to what the call needs.
-    pub(super) row_stride: usize,
-    pub(super) ex: Vec<f32>,
-    pub(super) eq: Vec<f32>,
-    pub(super) ek: Vec<f32>,
-    pub(super) ev: Vec<f32>,
-    pub(super) ectx: Vec<f32>,
-    pub(super) etmp: Vec<f32>,
-    pub(super) eh: Vec<f32>,
-    pub(super) dx: Vec<f32>,
-    pub(super) dq: Vec<f32>,
-    pub(super) dctx: Vec<f32>,
-    pub(super) dtmp: Vec<f32>,
-    pub(super) dh: Vec<f32>,
+    pub(super) encoder: Stream,
+    pub(super) decoder: Stream,
     /// Logits of the last decoder step, `rows × decoder_vocab_size`.
     pub logits: Vec<f32>,
+    /// Attention scores of one query row and head.
     pub(super) scores: Vec<f32>,
     pub(super) quant: QuantScratch,
-    pub(super) self_k: Vec<f32>,
-    pub(super) self_v: Vec<f32>,
-    pub(super) cross_k: Vec<f32>,
-    pub(super) cross_v: Vec<f32>,
-    pub(super) src_len: Vec<usize>,
-    /// `origin[r * max_tgt + t]`: the cache slot holding row r's ancestor at step t.
-    pub(super) origin: Vec<u32>,
-    origin_tmp: Vec<u32>,
+    pub(super) self_cache: SelfAttentionCache,
+    pub(super) cross_memory: CrossAttentionMemory,
 }
 
 impl NnWorkspace {
@@ -60,47 +104,36 @@ impl NnWorkspace {
         let d = c.d_model;
         let (s, r, t, b) = (dims.max_src, dims.rows, dims.max_tgt, dims.sents);
         let vocab = c.decoder_vocab_size;
-        let mut stride = d.max(c.encoder_ffn_dim).max(c.decoder_ffn_dim);
-        for i in 0..c.encoder_layers {
-            let l = model.encoder_layer(i);
-            stride = stride.max(matrix_stride(&l.ffn_down.weight));
-            stride = stride.max(matrix_stride(&l.q.weight));
-        }
-        for i in 0..c.decoder_layers {
-            let l = model.decoder_layer(i);
-            stride = stride.max(matrix_stride(&l.ffn_down.weight));
-            stride = stride.max(matrix_stride(&l.q.weight));
-        }
-        stride = stride.max(matrix_stride(&model.output_projection()));
+        // Every matrix's input is d_model or an FFN width; INT8 rows are padded to ROW_ALIGN.
+        let stride = d
+            .max(c.encoder_ffn_dim)
+            .max(c.decoder_ffn_dim)
+            .div_ceil(ROW_ALIGN)
+            * ROW_ALIGN;
         let enc_out = d.max(c.encoder_ffn_dim);
         let dec_out = d.max(c.decoder_ffn_dim).max(vocab);
         let acc = (s * enc_out).max(r * dec_out);
+        let pre_norm = c.norm_position == NormPosition::Pre;
         let f = |n: usize| vec![0.0f32; n];
         NnWorkspace {
             dims,
-            row_stride: dims.rows,
-            ex: f(s * d),
-            eq: f(s * d),
-            ek: f(s * d),
-            ev: f(s * d),
-            ectx: f(s * d),
-            etmp: f(s * d),
-            eh: f(s * c.encoder_ffn_dim),
-            dx: f(r * d),
-            dq: f(r * d),
-            dctx: f(r * d),
-            dtmp: f(r * d),
-            dh: f(r * c.decoder_ffn_dim),
+            encoder: Stream::new(s, d, c.encoder_ffn_dim, true, pre_norm),
+            decoder: Stream::new(r, d, c.decoder_ffn_dim, false, pre_norm),
             logits: f(r * vocab),
             scores: f(s.max(t)),
             quant: QuantScratch::new(s.max(r), stride, acc),
-            self_k: f(c.decoder_layers * t * r * d),
-            self_v: f(c.decoder_layers * t * r * d),
-            cross_k: f(c.decoder_layers * b * s * d),
-            cross_v: f(c.decoder_layers * b * s * d),
-            src_len: vec![0; b],
-            origin: vec![0; r * t],
-            origin_tmp: vec![0; r * t],
+            self_cache: SelfAttentionCache {
+                keys: f(c.decoder_layers * t * r * d),
+                values: f(c.decoder_layers * t * r * d),
+                row_stride: r,
+                origin: vec![0; r * t],
+                origin_next: vec![0; r * t],
+            },
+            cross_memory: CrossAttentionMemory {
+                keys: f(c.decoder_layers * b * s * d),
+                values: f(c.decoder_layers * b * s * d),
+                src_len: vec![0; b],
+            },
         }
     }
 
@@ -111,7 +144,7 @@ impl NnWorkspace {
             rows >= 1 && rows <= self.dims.rows,
             "{rows} rows exceed the workspace"
         );
-        self.row_stride = rows;
+        self.self_cache.row_stride = rows;
     }
 
     /// The sizes this workspace was built for.
@@ -124,10 +157,11 @@ impl NnWorkspace {
     /// slot index table, never the K/V caches.
     pub fn reorder(&mut self, parents: &[usize], steps: usize) {
         let t = self.dims.max_tgt;
+        let cache = &mut self.self_cache;
         for (r, &p) in parents.iter().enumerate() {
-            self.origin_tmp[r * t..r * t + steps]
-                .copy_from_slice(&self.origin[p * t..p * t + steps]);
+            cache.origin_next[r * t..r * t + steps]
+                .copy_from_slice(&cache.origin[p * t..p * t + steps]);
         }
-        std::mem::swap(&mut self.origin, &mut self.origin_tmp);
+        std::mem::swap(&mut cache.origin, &mut cache.origin_next);
     }
 }

@@ -4,6 +4,8 @@
 //! validates); tests then edit keys or tensors, or patch bytes, to build corrupted variants.
 #![allow(dead_code)]
 
+use mobilenmt::model::schema::{self, Dim, Kind, Presence};
+
 /// A metadata value with its GGUF encoding.
 #[derive(Clone, Debug)]
 pub enum V {
@@ -298,7 +300,7 @@ pub fn tiny_model(s: Shape) -> Builder {
         );
     }
 
-    let mut add_vec = |b: &mut Builder, name: String, n: usize| {
+    let add_vec = |b: &mut Builder, name: String, n: usize| {
         let t = b.tensors.len();
         let data = (0..n).flat_map(|i| value(t, i).to_le_bytes()).collect();
         b.tensors.push(Tensor {
@@ -349,55 +351,65 @@ pub fn tiny_model(s: Shape) -> Builder {
             });
         }
     };
-    let d = s.d;
-    add_mat(&mut b, "token_embd", s.vocab, d);
-    if !s.shared {
-        add_mat(&mut b, "dec_token_embd", s.dec_vocab, d);
-    }
-    if !s.tied {
-        add_mat(&mut b, "output", s.dec_vocab, d);
-    }
-    add_vec(&mut b, "final_logits_bias".into(), s.dec_vocab);
-    let linear = |b: &mut Builder,
-                  add_vec: &mut dyn FnMut(&mut Builder, String, usize),
-                  p: &str,
-                  out: usize,
-                  inp: usize| {
-        add_mat(b, p, out, inp);
-        add_vec(b, format!("{p}.bias"), out);
+    // Every tensor of the crate's schema table, in its order: the builder cannot drift from
+    // what the loader expects.
+    let dim = |d: Dim, ffn: usize| match d {
+        Dim::DModel => s.d,
+        Dim::FfnDim => ffn,
+        Dim::VocabSize => s.vocab,
+        Dim::DecoderVocabSize => s.dec_vocab,
     };
-    for (side, layers, ffn) in [
-        ("enc", s.enc_layers, s.enc_ffn),
-        ("dec", s.dec_layers, s.dec_ffn),
-    ] {
-        for i in 0..layers {
-            let mut parts: Vec<&str> = vec!["attn"];
-            if side == "dec" {
-                parts.push("cross");
+    let add = |b: &mut Builder, name: &str, t: &schema::Tensor, ffn: usize| {
+        let shape: Vec<usize> = t.shape.iter().map(|&d| dim(d, ffn)).collect();
+        match t.kind {
+            Kind::Matrix => add_mat(b, name, shape[0], shape[1]),
+            Kind::Vector => add_vec(b, name.to_string(), shape[0]),
+            Kind::Linear => {
+                add_mat(b, name, shape[0], shape[1]);
+                add_vec(b, format!("{name}.bias"), shape[0]);
             }
-            for part in parts {
-                for m in ["q", "k", "v", "o"] {
-                    linear(
+            Kind::Norm => {
+                add_vec(b, format!("{name}.weight"), shape[0]);
+                add_vec(b, format!("{name}.bias"), shape[0]);
+            }
+        }
+    };
+    for t in &schema::GLOBAL {
+        let present = match t.presence {
+            Presence::Always => true,
+            Presence::UnlessSharedEmbeddings => !s.shared,
+            Presence::UnlessTiedOutput => !s.tied,
+        };
+        if present {
+            add(&mut b, t.name, t, 0);
+        }
+    }
+    let sides: [(&str, usize, usize, &[schema::Block]); 2] = [
+        (
+            schema::ENCODER_PREFIX,
+            s.enc_layers,
+            s.enc_ffn,
+            &schema::ENCODER_LAYER,
+        ),
+        (
+            schema::DECODER_PREFIX,
+            s.dec_layers,
+            s.dec_ffn,
+            &schema::DECODER_LAYER,
+        ),
+    ];
+    for (side, layers, ffn, blocks) in sides {
+        for i in 0..layers {
+            for block in blocks {
+                for t in block.kind.tensors() {
+                    add(
                         &mut b,
-                        &mut add_vec,
-                        &format!("{side}.{i}.{part}_{m}"),
-                        d,
-                        d,
+                        &format!("{side}.{i}.{}_{}", block.prefix, t.name),
+                        t,
+                        ffn,
                     );
                 }
-                add_vec(&mut b, format!("{side}.{i}.{part}_norm.weight"), d);
-                add_vec(&mut b, format!("{side}.{i}.{part}_norm.bias"), d);
             }
-            linear(&mut b, &mut add_vec, &format!("{side}.{i}.ffn_up"), ffn, d);
-            linear(
-                &mut b,
-                &mut add_vec,
-                &format!("{side}.{i}.ffn_down"),
-                d,
-                ffn,
-            );
-            add_vec(&mut b, format!("{side}.{i}.ffn_norm.weight"), d);
-            add_vec(&mut b, format!("{side}.{i}.ffn_norm.bias"), d);
         }
     }
     b

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use mobilenmt::model::{DType, Model};
+use mobilenmt::model::Model;
 use mobilenmt::nn::{Dims, Net, NnWorkspace};
 
 /// A parsed JSON value.
@@ -284,10 +284,7 @@ pub fn worst_logits_error(name: &str, file: &str) -> f32 {
     let g = golden(name);
     let all = golden_logits(name);
     let model = Model::load(fixture(name, file)).unwrap();
-    let kern = match model.config().dtype {
-        DType::F32 => None,
-        DType::Int8 => Some(mobilenmt::kernels::active().unwrap()),
-    };
+    let kern = mobilenmt::kernels::active().unwrap();
     let vocab = model.config().decoder_vocab_size;
     let net = Net::new(&model, kern);
     let mut worst = 0f32;
@@ -330,11 +327,10 @@ fn json_parses_nested_values() {
 }
 
 /// A translator over a fixture model file with default limits.
-pub fn translator(name: &str, file: &str) -> mobilenmt::decode::Translator {
+pub fn translator(name: &str, file: &str) -> mobilenmt::Translator {
     let model =
         Model::load(fixture(name, file)).unwrap_or_else(|e| panic!("loading {name}/{file}: {e}"));
-    mobilenmt::decode::Translator::new(model, mobilenmt::decode::Limits::default())
-        .expect("translator")
+    mobilenmt::Translator::new(model, mobilenmt::Limits::default()).expect("translator")
 }
 
 /// The source sentences of a fixture's golden file.

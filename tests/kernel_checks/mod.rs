@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use mobilenmt::kernels::{self, scalar, Isa, Kernels};
+use mobilenmt::kernels::{self, scalar, Dequantize, GemmShape, Isa, Kernels};
 use mobilenmt::math::Activation;
 use mobilenmt::ErrorKind;
 
@@ -135,7 +135,7 @@ pub fn check_scalar_oracle() -> Result<(), String> {
         let a = rng.i8s(m * k, -127, 127);
         let w = rng.i8s(n * k, -128, 127);
         let mut c = vec![0; m * n];
-        scalar::gemm_i8(m, n, k, &a, &w, &mut c);
+        scalar::gemm_i8(GemmShape::full(m, n, k), &a, &w, &mut c);
         if let Some(e) = first_mismatch(&c, &reference_gemm(m, n, k, &a, &w)) {
             return Err(format!("scalar gemm ({m}, {n}, {k}): {e}"));
         }
@@ -168,8 +168,8 @@ pub fn check_gemm(isa: Isa) -> Result<(), String> {
             // Canary values past m*n must survive: kernels write exactly m*n outputs.
             let mut want = vec![i32::MIN; m * n + 3];
             let mut got = vec![i32::MIN; m * n + 3];
-            scalar::gemm_i8(m, n, k, &a, &w, &mut want);
-            (kern.gemm_i8)(m, n, k, &a, &w, &mut got);
+            scalar::gemm_i8(GemmShape::full(m, n, k), &a, &w, &mut want);
+            kern.gemm(m, n, k, &a, &w, &mut got);
             if let Some(e) = first_mismatch(&got, &want) {
                 return Err(format!(
                     "{} gemm (m={m}, n={n}, k={k}, a={fa:?}, w={fw:?}): {e}",
@@ -183,8 +183,8 @@ pub fn check_gemm(isa: Isa) -> Result<(), String> {
         let a = rng.i8s(m * k, -127, 127);
         let w = vec![-128i8; n * k];
         let (mut want, mut got) = (vec![0; m * n], vec![0; m * n]);
-        scalar::gemm_i8(m, n, k, &a, &w, &mut want);
-        (kern.gemm_i8)(m, n, k, &a, &w, &mut got);
+        scalar::gemm_i8(GemmShape::full(m, n, k), &a, &w, &mut want);
+        kern.gemm(m, n, k, &a, &w, &mut got);
         if let Some(e) = first_mismatch(&got, &want) {
             return Err(format!(
                 "{} gemm with -128 weights ({m}, {n}, {k}): {e}",
@@ -197,7 +197,7 @@ pub fn check_gemm(isa: Isa) -> Result<(), String> {
         let a = vec![1i8; m * k];
         let w = vec![1i8; n * k];
         let mut c = vec![99i32; m * n];
-        (kern.gemm_i8)(m, n, k, &a, &w, &mut c);
+        kern.gemm(m, n, k, &a, &w, &mut c);
         if c.iter().any(|&v| v != 0) {
             return Err(format!(
                 "{} gemm ({m}, {n}, {k}) should give zeros",
@@ -270,6 +270,98 @@ pub fn check_quantize_oracle() -> Result<(), String> {
     Ok(())
 }
 
+/// `isa`'s GEMM on column ranges written with a wider output stride: the same values as the
+/// full product at those columns, and nothing else of the output touched.
+pub fn check_gemm_columns(isa: Isa) -> Result<(), String> {
+    let kern = kernels_for(isa)?;
+    let mut rng = Rng::new(0xc015 ^ isa as u64);
+    for &(m, n, k) in &[
+        (1usize, 9usize, 65usize),
+        (3, 17, 64),
+        (5, 8, 33),
+        (4, 64, 255),
+    ] {
+        let a = rng.i8s(m * k, -127, 127);
+        let w = rng.i8s(n * k, -127, 127);
+        let mut full = vec![0; m * n];
+        scalar::gemm_i8(GemmShape::full(m, n, k), &a, &w, &mut full);
+        for &(start, end) in &[
+            (0, n),
+            (1, n),
+            (0, n - 1),
+            (n / 3, n / 3 + 5),
+            (2, 3),
+            (4, 4),
+        ] {
+            let end = end.min(n);
+            let ldc = end - start + 3;
+            let g = GemmShape {
+                m,
+                k,
+                col_start: start,
+                col_end: end,
+                ldc,
+            };
+            let mut c = vec![i32::MIN; m * ldc];
+            (kern.gemm_i8)(g, &a, &w, &mut c);
+            for i in 0..m {
+                for (col, j) in (0..ldc).zip(start..) {
+                    let got = c[i * ldc + col];
+                    let want = if j < end { full[i * n + j] } else { i32::MIN };
+                    if got != want {
+                        return Err(format!(
+                            "{} gemm columns {start}..{end} (m={m}, n={n}, k={k}, ldc={ldc}): \
+                             row {i}, output {col}: got {got}, want {want}",
+                            kern.name
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `isa`'s activations and exponentials against the portable loops, bit for bit.
+pub fn check_exp(isa: Isa) -> Result<(), String> {
+    let kern = kernels_for(isa)?;
+    let oracle = &scalar::KERNELS;
+    let mut rng = Rng::new(0xe4 ^ isa as u64);
+    for &len in &QUANT_LENGTHS {
+        let mut x: Vec<f32> = (0..len).map(|_| rng.unit() * 40.0).collect();
+        if len > 2 {
+            x[1] = f32::NAN;
+            x[2] = -200.0;
+        }
+        for act in [
+            Activation::None,
+            Activation::Relu,
+            Activation::Swish,
+            Activation::Gelu,
+            Activation::GeluTanh,
+        ] {
+            let (mut got, mut want) = (x.clone(), x.clone());
+            (kern.activate)(act, &mut got);
+            (oracle.activate)(act, &mut want);
+            if let Some(i) = (0..len).find(|&i| !same_f32(got[i], want[i])) {
+                return Err(format!("{} {act:?} (len {len}): index {i}", kern.name));
+            }
+        }
+        let (mut got, mut want) = (vec![0.0; len], vec![0.0; len]);
+        (kern.exp_shifted)(&x, 1.5, &mut got);
+        (oracle.exp_shifted)(&x, 1.5, &mut want);
+        let (mut got2, mut want2) = (x.clone(), x.clone());
+        (kern.exp_shifted_in_place)(&mut got2, 1.5);
+        (oracle.exp_shifted_in_place)(&mut want2, 1.5);
+        for (g, w) in [(&got, &want), (&got2, &want2)] {
+            if let Some(i) = (0..len).find(|&i| !same_f32(g[i], w[i])) {
+                return Err(format!("{} exp (len {len}): index {i}", kern.name));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `isa`'s quantiser against scalar: same scale bits, same bytes, zeroed tail.
 pub fn check_quantize(isa: Isa) -> Result<(), String> {
     let kern = kernels_for(isa)?;
@@ -326,8 +418,17 @@ pub fn check_dequantize(isa: Isa) -> Result<(), String> {
                 for b in [&bias[..], &[][..]] {
                     let mut want = vec![-7.0f32; m * n + 2];
                     let mut got = vec![-7.0f32; m * n + 2];
-                    scalar::dequantize(m, n, &c, &a_scales, &w_scales, b, act, &mut want);
-                    (kern.dequantize)(m, n, &c, &a_scales, &w_scales, b, act, &mut got);
+                    let args = Dequantize {
+                        m,
+                        n,
+                        c: &c,
+                        a_scales: &a_scales,
+                        w_scales: &w_scales,
+                        bias: b,
+                        act,
+                    };
+                    scalar::dequantize(&args, &mut want);
+                    (kern.dequantize)(&args, &mut got);
                     if let Some(i) = (0..want.len()).find(|&i| !same_f32(got[i], want[i])) {
                         return Err(format!(
                             "{} dequantize (m={m}, n={n}, {act:?}, bias: {}): index {i}: {:e} != {:e}",
@@ -412,6 +513,14 @@ pub fn all_checks() -> Vec<Check> {
         checks.push((
             format!("{} dequantize", isa.name()),
             Box::new(move || check_dequantize(isa)),
+        ));
+        checks.push((
+            format!("{} gemm column ranges", isa.name()),
+            Box::new(move || check_gemm_columns(isa)),
+        ));
+        checks.push((
+            format!("{} exp and activations", isa.name()),
+            Box::new(move || check_exp(isa)),
         ));
     }
     checks

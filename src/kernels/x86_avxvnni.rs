@@ -1,0 +1,143 @@
+//! AVX-VNNI kernels (x86-64): AVX2 with `vpdpbusd`, which multiplies u8 by i8 bytes and sums
+//! each group of four products straight into an i32 lane, wrapping.
+//!
+//! No sign trick: the activations are made unsigned by flipping their sign bit
+//! (`a ^ 0x80 = a + 128` as u8, in [1, 255]) and multiplied by the signed weights directly, so
+//! the inner loop is one instruction per pair of vectors. The extra `128 * sum(w)` is accumulated
+//! alongside (one `vpdpbusd` of the weights against bytes of 1, per weight vector, shared by
+//! every activation row) and subtracted at the end. The lanes wrap rather than saturate and i32
+//! arithmetic is modular, so the result is exact whenever the true sum fits an i32.
+//!
+//! `vpdpbusd` is emitted with `asm!` (VEX encoding) because the intrinsic and its target feature
+//! are newer than our MSRV. The tiling is `x86_tiles.rs`; quantise, dequantise and the
+//! exponentials are AVX2's.
+
+// See x86_avx2.rs for why the `unsafe` blocks around register-only intrinsics may be redundant.
+#![allow(unused_unsafe)]
+#![allow(clippy::multiple_unsafe_ops_per_block)]
+
+use std::arch::x86_64::*;
+
+use super::driver::check_gemm;
+use super::x86_avx2;
+use super::x86_tiles::{self, Step};
+use super::{GemmShape, Isa, Kernels};
+
+static KERNELS: Kernels = Kernels {
+    isa: Isa::AvxVnni,
+    name: "x86_64-avxvnni",
+    gemm_i8,
+    quantize_row: x86_avx2::QUANTIZE_ROW,
+    dequantize: x86_avx2::DEQUANTIZE,
+    activate: x86_avx2::ACTIVATE,
+    exp_shifted_in_place: x86_avx2::EXP_SHIFTED_IN_PLACE,
+    exp_shifted: x86_avx2::EXP_SHIFTED,
+};
+
+/// AVX2 plus AVX-VNNI (CPUID leaf 7 subleaf 1, EAX bit 4). AVX2 detection already checked that
+/// the OS saves the YMM state, which is all the VEX-encoded `vpdpbusd` needs.
+fn detected() -> bool {
+    static VNNI: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *VNNI.get_or_init(|| {
+        // SAFETY: `cpuid` exists on every x86-64 CPU, and leaf 7 whenever AVX2 is reported
+        // (checked first).
+        x86_avx2::detected() && unsafe { __cpuid_count(7, 1) }.eax & (1 << 4) != 0
+    })
+}
+
+/// The AVX-VNNI table, if this CPU has AVX2 and AVX-VNNI.
+pub(super) fn kernels() -> Option<&'static Kernels> {
+    detected().then_some(&KERNELS)
+}
+
+fn gemm_i8(g: GemmShape, a: &[i8], w: &[i8], c: &mut [i32]) {
+    check_gemm(&g, a, w, c);
+    assert!(detected());
+    // SAFETY: AVX2 and AVX-VNNI were detected just above; the lengths were checked.
+    unsafe { gemm(g, a, w, c) }
+}
+
+/// # Safety
+/// The CPU must support AVX2 and AVX-VNNI; the lengths must satisfy [`check_gemm`].
+#[target_feature(enable = "avx2")]
+unsafe fn gemm(g: GemmShape, a: &[i8], w: &[i8], c: &mut [i32]) {
+    // SAFETY: forwarded precondition; the step's features are this function's (AVX-VNNI is
+    // guaranteed by our caller).
+    unsafe { x86_tiles::gemm::<Dpbusd>(g, a, w, c) }
+}
+
+/// The offset step (see the module docs).
+struct Dpbusd;
+
+impl Step for Dpbusd {
+    type V = __m256i;
+    type W = __m256i;
+    const BYTES: usize = 32;
+    const CORRECTED: bool = true;
+
+    #[inline(always)]
+    unsafe fn zero() -> __m256i {
+        // SAFETY: register-only AVX; the caller guarantees AVX2.
+        unsafe { _mm256_setzero_si256() }
+    }
+
+    #[inline(always)]
+    unsafe fn load(p: *const i8) -> __m256i {
+        // SAFETY: the caller guarantees 32 readable bytes; loadu has no alignment requirement.
+        unsafe { _mm256_loadu_si256(p.cast::<__m256i>()) }
+    }
+
+    #[inline(always)]
+    unsafe fn weight(w: __m256i, fix: &mut __m256i) -> __m256i {
+        // SAFETY: register-only AVX2 and AVX-VNNI; the caller guarantees both.
+        *fix = unsafe { dpbusd(*fix, _mm256_set1_epi8(1), w) };
+        w
+    }
+
+    #[inline(always)]
+    unsafe fn act(a: __m256i) -> __m256i {
+        // SAFETY: register-only AVX2; the caller guarantees it.
+        unsafe { _mm256_xor_si256(a, _mm256_set1_epi8(i8::MIN)) }
+    }
+
+    #[inline(always)]
+    unsafe fn mac(acc: __m256i, w: __m256i, a: __m256i) -> __m256i {
+        // SAFETY: register-only AVX-VNNI; the caller guarantees it.
+        unsafe { dpbusd(acc, a, w) }
+    }
+
+    #[inline(always)]
+    unsafe fn hsum(v: __m256i) -> i32 {
+        // SAFETY: the caller guarantees AVX2.
+        unsafe { x86_avx2::hsum(v) }
+    }
+
+    /// Takes the `128 * sum(w)` of the offset back out (modular, so exact).
+    #[inline(always)]
+    fn finish(dot: i32, wsum: i32) -> i32 {
+        dot.wrapping_sub(wsum.wrapping_mul(128))
+    }
+}
+
+/// `vpdpbusd`: each i32 lane of `acc` plus the four products `u8(u) * i8(s)` of its bytes,
+/// wrapping (not saturating).
+///
+/// # Safety
+/// AVX2 and AVX-VNNI must be available.
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn dpbusd(acc: __m256i, u: __m256i, s: __m256i) -> __m256i {
+    let mut acc = acc;
+    // SAFETY: one register-only instruction (no memory, stack or flags); AVX-VNNI is guaranteed
+    // by our caller.
+    unsafe {
+        std::arch::asm!(
+            "{{vex}} vpdpbusd {acc}, {u}, {s}",
+            acc = inout(ymm_reg) acc,
+            u = in(ymm_reg) u,
+            s = in(ymm_reg) s,
+            options(pure, nomem, nostack, preserves_flags),
+        );
+    }
+    acc
+}

@@ -1,0 +1,221 @@
+//! The x86 GEMM tiling, shared by SSE4.1, AVX2 and AVX-VNNI and generic over the
+//! multiply-accumulate [`Step`] (as `aarch64_neon::gemm_with` is for NEON and dotprod).
+//!
+//! Tiles: for M = 1 (greedy decoding) four weight rows stream side by side with one accumulator
+//! each; otherwise a 4 x 2 tile (4 activation rows, 2 weight rows, 8 accumulators) reuses every
+//! weight vector four times. Weight blocks are the outer loop so a block stays in L1 while every
+//! activation row passes over it. Horizontal sums happen once per output.
+//!
+//! Everything here is `#[inline(always)]` and is compiled inside each ISA's `#[target_feature]`
+//! entry point, so one source serves every vector width.
+
+// A load and its preparation (pointer offset, load, sign or offset step) share one precondition
+// pair, the bounds asserted once per tile and the step's target features, so one SAFETY comment
+// covers the short block.
+#![allow(clippy::multiple_unsafe_ops_per_block)]
+
+use super::GemmShape;
+
+/// One ISA's multiply-accumulate step over `BYTES`-byte vectors.
+///
+/// `acc += a · w` per i32 lane (in any grouping: lanes are summed at the end). A step may need a
+/// per-weight-row correction (AVX-VNNI offsets the activations to unsigned bytes and takes
+/// `128 * sum(w)` back out): [`Step::weight`] accumulates it into `fix`, and [`Step::finish`]
+/// applies its sum.
+pub(super) trait Step {
+    /// A vector register.
+    type V: Copy;
+    /// A weight vector ready for [`Step::mac`].
+    type W: Copy;
+    /// Bytes per vector (at most 32).
+    const BYTES: usize;
+    /// Whether [`Step::finish`] reads the correction (if not, it is never summed).
+    const CORRECTED: bool;
+
+    /// # Safety
+    /// The CPU must have the step's target features (for every method).
+    unsafe fn zero() -> Self::V;
+    /// `BYTES` bytes from `p`, unaligned.
+    ///
+    /// # Safety
+    /// `BYTES` bytes must be readable at `p`; the target features.
+    unsafe fn load(p: *const i8) -> Self::V;
+    /// Prepares a weight vector, adding to the row's correction `fix` if the step needs one.
+    ///
+    /// # Safety
+    /// The target features.
+    unsafe fn weight(w: Self::V, fix: &mut Self::V) -> Self::W;
+    /// Prepares an activation vector.
+    ///
+    /// # Safety
+    /// The target features.
+    unsafe fn act(a: Self::V) -> Self::V;
+    /// `acc + a · w`.
+    ///
+    /// # Safety
+    /// The target features.
+    unsafe fn mac(acc: Self::V, w: Self::W, a: Self::V) -> Self::V;
+    /// Sum of the i32 lanes.
+    ///
+    /// # Safety
+    /// The target features.
+    unsafe fn hsum(v: Self::V) -> i32;
+    /// The output from the accumulator's sum and the correction's sum.
+    fn finish(dot: i32, fix: i32) -> i32;
+}
+
+/// The operands of one GEMM call, checked by the caller (`driver::check_gemm`).
+#[derive(Clone, Copy)]
+struct Operands<'a> {
+    g: GemmShape,
+    a: &'a [i8],
+    w: &'a [i8],
+}
+
+/// The tiled GEMM (see [`super::Kernels::gemm_i8`]).
+///
+/// # Safety
+/// The CPU must have `S`'s target features; the lengths must satisfy `driver::check_gemm`.
+#[inline(always)]
+pub(super) unsafe fn gemm<S: Step>(g: GemmShape, a: &[i8], w: &[i8], c: &mut [i32]) {
+    if g.m == 0 || g.width() == 0 {
+        return;
+    }
+    let ops = Operands { g, a, w };
+    let mut j = g.col_start;
+    if g.m == 1 {
+        while j + 4 <= g.col_end {
+            // SAFETY: forwarded precondition.
+            unsafe { tile::<S, 1, 4>(ops, c, 0, j) };
+            j += 4;
+        }
+        while j < g.col_end {
+            // SAFETY: forwarded precondition.
+            unsafe { tile::<S, 1, 1>(ops, c, 0, j) };
+            j += 1;
+        }
+        return;
+    }
+    while j + 2 <= g.col_end {
+        // SAFETY: forwarded precondition.
+        unsafe { column_block::<S, 2>(ops, c, j) };
+        j += 2;
+    }
+    if j < g.col_end {
+        // SAFETY: forwarded precondition.
+        unsafe { column_block::<S, 1>(ops, c, j) };
+    }
+}
+
+/// All activation rows against weight rows `j..j + NR`.
+///
+/// # Safety
+/// As [`gemm`].
+#[inline(always)]
+unsafe fn column_block<S: Step, const NR: usize>(ops: Operands<'_>, c: &mut [i32], j: usize) {
+    let m = ops.g.m;
+    let mut i = 0;
+    while i + 4 <= m {
+        // SAFETY: forwarded precondition.
+        unsafe { tile::<S, 4, NR>(ops, c, i, j) };
+        i += 4;
+    }
+    match m - i {
+        // SAFETY: forwarded precondition.
+        3 => unsafe { tile::<S, 3, NR>(ops, c, i, j) },
+        // SAFETY: forwarded precondition.
+        2 => unsafe { tile::<S, 2, NR>(ops, c, i, j) },
+        // SAFETY: forwarded precondition.
+        1 => unsafe { tile::<S, 1, NR>(ops, c, i, j) },
+        _ => {}
+    }
+}
+
+/// Computes outputs `(i0 + r, j0 + s)` for `r < MR`, `s < NR`. The k tail (k % BYTES) runs
+/// through one more step on zero-padded copies, which adds exact zeros (for AVX-VNNI, padded
+/// activations meet zero weights).
+///
+/// # Safety
+/// As [`gemm`].
+#[inline(always)]
+unsafe fn tile<S: Step, const MR: usize, const NR: usize>(
+    ops: Operands<'_>,
+    c: &mut [i32],
+    i0: usize,
+    j0: usize,
+) {
+    let Operands { g, a, w } = ops;
+    let k = g.k;
+    // Raw pointers and plain loops in the hot loop: `array::from_fn` closures and per-load
+    // slicing were not all inlined and cost about as much as the arithmetic at these small k.
+    // One check up front covers every read.
+    assert!((i0 + MR) * k <= a.len() && (j0 + NR) * k <= w.len());
+    let mut ap = [a.as_ptr(); MR];
+    for (r, p) in ap.iter_mut().enumerate() {
+        *p = a[(i0 + r) * k..].as_ptr();
+    }
+    let mut wp = [w.as_ptr(); NR];
+    for (s, p) in wp.iter_mut().enumerate() {
+        *p = w[(j0 + s) * k..].as_ptr();
+    }
+    // SAFETY: register-only; the target features are guaranteed by our caller.
+    let zero = unsafe { S::zero() };
+    let mut acc = [[zero; NR]; MR];
+    let mut fix = [zero; NR];
+    let mut unused = zero;
+    // SAFETY: as above.
+    let mut wv = [unsafe { S::weight(zero, &mut unused) }; NR];
+    let body = k / S::BYTES * S::BYTES;
+    let mut off = 0;
+    while off < body {
+        for s in 0..NR {
+            // SAFETY: off + BYTES <= body <= k, inside row s of w (asserted above); the target
+            // features are guaranteed by our caller.
+            wv[s] = unsafe { S::weight(S::load(wp[s].add(off)), &mut fix[s]) };
+        }
+        for r in 0..MR {
+            // SAFETY: as above, for row r of a.
+            let av = unsafe { S::act(S::load(ap[r].add(off))) };
+            for s in 0..NR {
+                // SAFETY: the target features are guaranteed by our caller.
+                acc[r][s] = unsafe { S::mac(acc[r][s], wv[s], av) };
+            }
+        }
+        off += S::BYTES;
+    }
+    if off < k {
+        let pad = |row: &[i8]| {
+            let mut b = [0i8; 32];
+            b[..k - off].copy_from_slice(&row[off..k]);
+            b
+        };
+        for s in 0..NR {
+            let wb = pad(&w[(j0 + s) * k..]);
+            // SAFETY: `wb` holds 32 >= BYTES bytes; the target features as above.
+            wv[s] = unsafe { S::weight(S::load(wb.as_ptr()), &mut fix[s]) };
+        }
+        for r in 0..MR {
+            let ab = pad(&a[(i0 + r) * k..]);
+            // SAFETY: as above.
+            let av = unsafe { S::act(S::load(ab.as_ptr())) };
+            for s in 0..NR {
+                // SAFETY: the target features are guaranteed by our caller.
+                acc[r][s] = unsafe { S::mac(acc[r][s], wv[s], av) };
+            }
+        }
+    }
+    let c0 = j0 - g.col_start;
+    for s in 0..NR {
+        let f = if S::CORRECTED {
+            // SAFETY: the target features are guaranteed by our caller.
+            unsafe { S::hsum(fix[s]) }
+        } else {
+            0
+        };
+        for r in 0..MR {
+            // SAFETY: as above.
+            let dot = unsafe { S::hsum(acc[r][s]) };
+            c[(i0 + r) * g.ldc + c0 + s] = S::finish(dot, f);
+        }
+    }
+}

@@ -1,0 +1,510 @@
+//! The [`Translator`]: a loaded model ready to translate text to text, with its [`Limits`] (fixed
+//! at construction, sizing every buffer) and the [`TranslateOptions`] of each call.
+//!
+//! A call runs: tokenize and bound the source ([`crate::tokenizer`]), encode it ([`crate::nn`]),
+//! search (`decode`: greedy or beam, over a "logits of this step" `Decoder`), then
+//! detokenize into the workspace's text buffer. Decoding follows `transformers`' `generate` for
+//! Marian (see `decode`).
+//!
+//! Memory: a translator owns a pool of workspaces, each sized once from [`Limits`]; after a
+//! workspace's first use, translating allocates nothing.
+
+use parking_lot::Mutex;
+
+pub mod address_space;
+mod workspace;
+
+pub(crate) use workspace::Workspace;
+
+use crate::decode::{self, Decoder, SearchParams};
+use crate::error::{Error, ErrorKind, Result};
+use crate::kernels::{self, Kernels};
+use crate::model::Model;
+use crate::nn::{Net, NnWorkspace};
+use crate::tokenizer::Tokenizer;
+
+/// Most n-best hypotheses one call can return.
+pub const MAX_HYPOTHESES: usize = 32;
+
+/// Largest accepted [`Limits::max_beam`]: wider beams do not help translation and only multiply
+/// the workspace.
+pub const MAX_BEAM_LIMIT: usize = 64;
+
+/// Largest accepted [`Limits::max_batch`], so that a mistaken limit is an error at load rather
+/// than a workspace of gigabytes.
+pub const MAX_BATCH_LIMIT: usize = 1024;
+
+/// Sizes a translator's workspaces are built for. Requests beyond them are refused (or truncated
+/// when [`TranslateOptions::truncate`] asks), never overflowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest source, in token ids including `</s>` (default 256; capped by the model's positions).
+    pub max_source_tokens: usize,
+    /// Most generated tokens including `</s>` (default 256; capped by the model's positions).
+    pub max_target_tokens: usize,
+    /// Largest beam (default 8).
+    pub max_beam: usize,
+    /// Most sentences decoded together by [`Translator::translate_batch_with`] (default 32).
+    pub max_batch: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_source_tokens: 256,
+            max_target_tokens: 256,
+            max_beam: 8,
+            max_batch: 32,
+        }
+    }
+}
+
+/// Options of one translation call.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TranslateOptions {
+    /// Beam width; 1 = greedy (default 1).
+    pub beam_size: usize,
+    /// n-best size, 1..=`beam_size` (default 1).
+    pub num_hypotheses: usize,
+    /// Length penalty exponent: finished scores are `sum_logprobs / len ^ length_penalty`
+    /// (default 1.0, as in `transformers`).
+    pub length_penalty: f32,
+    /// Hard cap on generated tokens including `</s>`; 0 = the translator's limit (default 0).
+    pub max_output_tokens: usize,
+    /// Output length cap `max_length_a * source_tokens + max_length_b` (default 1.5).
+    pub max_length_a: f32,
+    /// See `max_length_a` (default 10).
+    pub max_length_b: usize,
+    /// Over-long input is truncated (keeping `</s>`) instead of failing with
+    /// [`ErrorKind::InputTooLong`] (default false).
+    pub truncate: bool,
+}
+
+impl Default for TranslateOptions {
+    fn default() -> Self {
+        TranslateOptions {
+            beam_size: 1,
+            num_hypotheses: 1,
+            length_penalty: 1.0,
+            max_output_tokens: 0,
+            max_length_a: 1.5,
+            max_length_b: 10,
+            truncate: false,
+        }
+    }
+}
+
+impl TranslateOptions {
+    /// Checks the options against `limits`: beam in `1..=max_beam`, n-best in
+    /// `1..=min(beam, MAX_HYPOTHESES)`, finite length penalty, finite non-negative `max_length_a`.
+    pub fn validate(&self, limits: &Limits) -> Result<()> {
+        if self.beam_size == 0 || self.beam_size > limits.max_beam {
+            return Err(Error::invalid_argument(format!(
+                "beam_size must be in 1..={} (the translator's max_beam), got {}",
+                limits.max_beam, self.beam_size
+            )));
+        }
+        if self.num_hypotheses == 0
+            || self.num_hypotheses > self.beam_size
+            || self.num_hypotheses > MAX_HYPOTHESES
+        {
+            return Err(Error::invalid_argument(format!(
+                "num_hypotheses must be in 1..={} (beam_size, at most {MAX_HYPOTHESES}), got {}",
+                self.beam_size.min(MAX_HYPOTHESES),
+                self.num_hypotheses
+            )));
+        }
+        if !self.length_penalty.is_finite() {
+            return Err(Error::invalid_argument(format!(
+                "length_penalty must be finite, got {}",
+                self.length_penalty
+            )));
+        }
+        if !self.max_length_a.is_finite() || self.max_length_a < 0.0 {
+            return Err(Error::invalid_argument(format!(
+                "max_length_a must be finite and >= 0, got {}",
+                self.max_length_a
+            )));
+        }
+        Ok(())
+    }
+
+    /// Most tokens to generate (including `</s>`) for a source of `src_len` ids.
+    fn max_new_tokens(&self, src_len: usize, limits: &Limits) -> usize {
+        let by_ratio =
+            (self.max_length_a as f64 * src_len as f64).floor() + self.max_length_b as f64;
+        let mut n = if by_ratio >= limits.max_target_tokens as f64 {
+            limits.max_target_tokens
+        } else {
+            by_ratio as usize
+        };
+        if self.max_output_tokens > 0 {
+            n = n.min(self.max_output_tokens);
+        }
+        n.max(1)
+    }
+}
+
+/// One translation of an n-best list.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Hypothesis<'a> {
+    /// Detokenized text.
+    pub text: &'a str,
+    /// Generated target ids (without the decoder start token, with the final `</s>`).
+    pub ids: &'a [u32],
+    /// `sum_logprobs / len ^ length_penalty` (the same formula for greedy and beam search).
+    pub score: f32,
+}
+
+/// A loaded model ready to translate; `Send + Sync`, so one translator serves many threads.
+#[derive(Debug)]
+pub struct Translator {
+    model: Model,
+    tokenizer: Tokenizer,
+    kern: &'static Kernels,
+    limits: Limits,
+    pool: Mutex<Vec<Workspace>>,
+}
+
+static_assertions::assert_impl_all!(Translator: Send, Sync);
+
+impl Translator {
+    /// Builds a translator for `model` and its first workspace. Source and target limits above
+    /// the model's position table are lowered to it; a zero limit, `max_beam` above
+    /// [`MAX_BEAM_LIMIT`] or `max_batch` above [`MAX_BATCH_LIMIT`] is an
+    /// [`ErrorKind::InvalidArgument`]. On 32-bit targets `max_batch` is lowered until a
+    /// workspace fits the address space ([`address_space`]). The kernels are selected here.
+    pub fn new(model: Model, limits: Limits) -> Result<Translator> {
+        if limits.max_source_tokens == 0
+            || limits.max_target_tokens == 0
+            || limits.max_beam == 0
+            || limits.max_batch == 0
+        {
+            return Err(Error::invalid_argument(format!(
+                "every limit must be at least 1, got {limits:?}"
+            )));
+        }
+        if limits.max_beam > MAX_BEAM_LIMIT || limits.max_batch > MAX_BATCH_LIMIT {
+            return Err(Error::invalid_argument(format!(
+                "max_beam must be at most {MAX_BEAM_LIMIT} and max_batch at most \
+                 {MAX_BATCH_LIMIT}, got {limits:?}"
+            )));
+        }
+        let c = model.config();
+        let mut limits = limits;
+        limits.max_source_tokens = limits.max_source_tokens.min(c.max_position_embeddings);
+        limits.max_target_tokens = limits.max_target_tokens.min(c.max_position_embeddings);
+        if limits.max_source_tokens < 2 {
+            return Err(Error::invalid_argument(
+                "max_source_tokens must leave room for one token and </s>",
+            ));
+        }
+        let limits = address_space::for_target(c, limits)?;
+        let kern = kernels::active()?;
+        let tokenizer = Tokenizer::new(
+            model.source_spm(),
+            model.target_spm(),
+            model.source_vocab(),
+            model.target_vocab(),
+            c.unk_id,
+            c.eos_id,
+            c.pad_id,
+        )?;
+        // One workspace up front: the first translation does not pay for it, and most apps
+        // never translate from two threads at once.
+        let first = Workspace::new(&model, &limits);
+        Ok(Translator {
+            model,
+            tokenizer,
+            kern,
+            limits,
+            pool: Mutex::new(vec![first]),
+        })
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The tokenizer built from the model's SentencePiece models and vocabularies.
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    /// The effective limits (after capping by the model's positions).
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Runs `f` with a workspace from the pool (a new one when all are in use), then returns it.
+    fn with_workspace<R>(&self, f: impl FnOnce(&mut Workspace) -> R) -> R {
+        let ws = self.pool.lock().pop();
+        let mut ws = match ws {
+            Some(ws) => ws,
+            None => Workspace::new(&self.model, &self.limits),
+        };
+        let r = f(&mut ws);
+        self.pool.lock().push(ws);
+        r
+    }
+
+    fn net(&self) -> Net<'_> {
+        Net::new(&self.model, self.kern)
+    }
+
+    /// Tokenizes (or checks) each sentence of `source`, bounds it by the source limit (an error,
+    /// or truncation when `opts.truncate`), encodes it, then runs the search over the chunk.
+    /// Leaves each sentence's finished hypotheses, best first, in `ws`. Greedy search computes
+    /// its scores only when `scores` is true.
+    fn run_chunk(
+        &self,
+        ws: &mut Workspace,
+        source: Source<'_>,
+        opts: &TranslateOptions,
+        scores: bool,
+    ) -> Result<()> {
+        let c = self.model.config();
+        let net = self.net();
+        let max_src = self.limits.max_source_tokens;
+        // Every sentence of the chunk has at most `beam_size` rows at any step.
+        ws.nn.set_max_rows(source.len() * opts.beam_size);
+        for i in 0..source.len() {
+            match source {
+                Source::Texts(texts) => {
+                    self.tokenizer.encode(texts[i], &mut ws.enc, &mut ws.src)?
+                }
+                Source::Ids(ids) => {
+                    if let Some(&bad) = ids.iter().find(|&&id| id as usize >= c.vocab_size) {
+                        return Err(Error::invalid_argument(format!(
+                            "source id {bad} is outside the vocabulary (size {})",
+                            c.vocab_size
+                        )));
+                    }
+                    ws.src.clear();
+                    ws.src.extend_from_slice(ids);
+                    if ws.src.last() != Some(&c.eos_id) {
+                        ws.src.push(c.eos_id);
+                    }
+                }
+            }
+            if ws.src.len() > max_src {
+                if !opts.truncate {
+                    return Err(too_long(ws.src.len(), max_src));
+                }
+                ws.src.truncate(max_src - 1);
+                ws.src.push(c.eos_id);
+            }
+            let max_new = opts.max_new_tokens(ws.src.len(), &self.limits);
+            net.encode(&mut ws.nn, &ws.src, i);
+            ws.search.start_sentence(i, max_new, c.decoder_start_id);
+        }
+        let params = SearchParams {
+            kern: self.kern,
+            eos_id: c.eos_id,
+            forbidden_ids: &c.forbidden_ids,
+            vocab: c.decoder_vocab_size,
+            beam_size: opts.beam_size,
+            length_penalty: opts.length_penalty,
+            scores,
+        };
+        let mut step = NetDecoder {
+            net,
+            ws: &mut ws.nn,
+        };
+        decode::search(&mut ws.search, &params, &mut step, source.len());
+        Ok(())
+    }
+
+    /// Translates one text; `f` sees the best translation while the workspace is held, so nothing
+    /// is allocated once the workspace is warm.
+    pub fn translate_with<R>(
+        &self,
+        text: &str,
+        opts: &TranslateOptions,
+        f: impl FnOnce(&str) -> R,
+    ) -> Result<R> {
+        let source = Source::Texts(&[text]);
+        self.nbest_with(source, opts, false, |h| f(h.first().map_or("", |h| h.text)))
+    }
+
+    /// Translates one text; `f` sees up to `opts.num_hypotheses` hypotheses, best first.
+    pub fn translate_nbest_with<R>(
+        &self,
+        text: &str,
+        opts: &TranslateOptions,
+        f: impl FnOnce(&[Hypothesis<'_>]) -> R,
+    ) -> Result<R> {
+        self.nbest_with(Source::Texts(&[text]), opts, true, f)
+    }
+
+    /// Translates one sentence given as source ids (`</s>` appended when missing); `f` sees up to
+    /// `opts.num_hypotheses` hypotheses, best first. Ids outside the source vocabulary are an
+    /// [`ErrorKind::InvalidArgument`].
+    pub fn translate_ids_nbest_with<R>(
+        &self,
+        ids: &[u32],
+        opts: &TranslateOptions,
+        f: impl FnOnce(&[Hypothesis<'_>]) -> R,
+    ) -> Result<R> {
+        self.nbest_with(Source::Ids(ids), opts, true, f)
+    }
+
+    fn nbest_with<R>(
+        &self,
+        source: Source<'_>,
+        opts: &TranslateOptions,
+        scores: bool,
+        f: impl FnOnce(&[Hypothesis<'_>]) -> R,
+    ) -> Result<R> {
+        opts.validate(&self.limits)?;
+        self.with_workspace(|ws| {
+            self.run_chunk(ws, source, opts, scores)?;
+            let n = ws.finish_nbest(&self.tokenizer, 0, opts.num_hypotheses)?;
+            let mut hyps = [Hypothesis {
+                text: "",
+                ids: &[],
+                score: 0.0,
+            }; MAX_HYPOTHESES];
+            for (i, h) in hyps.iter_mut().enumerate().take(n) {
+                *h = ws.hypothesis(0, i);
+            }
+            Ok(f(&hyps[..n]))
+        })
+    }
+
+    /// Translates `texts`, decoding up to `max_batch` sentences (fewer with wide beams) in one
+    /// decoder pass; calls `f(i, best)` for every input in order.
+    pub fn translate_batch_with(
+        &self,
+        texts: &[&str],
+        opts: &TranslateOptions,
+        mut f: impl FnMut(usize, &str),
+    ) -> Result<()> {
+        opts.validate(&self.limits)?;
+        self.with_workspace(|ws| {
+            let chunk = ws.sentences_per_chunk(opts.beam_size);
+            for (c, part) in texts.chunks(chunk).enumerate() {
+                self.run_chunk(ws, Source::Texts(part), opts, false)?;
+                for i in 0..part.len() {
+                    if ws.finish_nbest(&self.tokenizer, i, 1)? == 0 {
+                        f(c * chunk + i, "");
+                    } else {
+                        f(c * chunk + i, ws.hypothesis(i, 0).text);
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Convenience: translates `text` into a new `String` (allocates).
+    pub fn translate(&self, text: &str, opts: &TranslateOptions) -> Result<String> {
+        self.translate_with(text, opts, str::to_owned)
+    }
+}
+
+/// What a chunk translates: texts, or one sentence given as source ids.
+#[derive(Debug, Clone, Copy)]
+enum Source<'a> {
+    Texts(&'a [&'a str]),
+    Ids(&'a [u32]),
+}
+
+impl Source<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Source::Texts(t) => t.len(),
+            Source::Ids(_) => 1,
+        }
+    }
+}
+
+/// The network as the search sees it: the logits of each step.
+struct NetDecoder<'a> {
+    net: Net<'a>,
+    ws: &'a mut NnWorkspace,
+}
+
+impl Decoder for NetDecoder<'_> {
+    fn step(&mut self, t: usize, tokens: &[u32], row_sent: &[usize]) -> &mut [f32] {
+        self.net.decode_step(self.ws, t, tokens, row_sent);
+        &mut self.ws.logits
+    }
+
+    fn reorder(&mut self, parents: &[usize], steps: usize) {
+        self.ws.reorder(parents, steps);
+    }
+}
+
+/// The error for a source longer than the limit.
+fn too_long(len: usize, max: usize) -> Error {
+    Error::new(
+        ErrorKind::InputTooLong,
+        format!(
+            "input is {len} tokens (with </s>), the translator's limit is {max}; \
+             ask for truncation or raise max_source_tokens"
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_are_validated_against_limits() {
+        let limits = Limits::default();
+        assert!(TranslateOptions::default().validate(&limits).is_ok());
+        let bad = [
+            TranslateOptions {
+                beam_size: 0,
+                ..Default::default()
+            },
+            TranslateOptions {
+                beam_size: limits.max_beam + 1,
+                ..Default::default()
+            },
+            TranslateOptions {
+                beam_size: 2,
+                num_hypotheses: 3,
+                ..Default::default()
+            },
+            TranslateOptions {
+                num_hypotheses: 0,
+                ..Default::default()
+            },
+            TranslateOptions {
+                length_penalty: f32::NAN,
+                ..Default::default()
+            },
+            TranslateOptions {
+                max_length_a: -1.0,
+                ..Default::default()
+            },
+        ];
+        for o in bad {
+            let e = o.validate(&limits).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{o:?}");
+        }
+    }
+
+    #[test]
+    fn output_length_is_ratio_capped_by_limit_and_option() {
+        let limits = Limits::default();
+        let o = TranslateOptions::default();
+        assert_eq!(o.max_new_tokens(10, &limits), 25);
+        assert_eq!(o.max_new_tokens(1000, &limits), limits.max_target_tokens);
+        let capped = TranslateOptions {
+            max_output_tokens: 7,
+            ..o
+        };
+        assert_eq!(capped.max_new_tokens(10, &limits), 7);
+        let zero = TranslateOptions {
+            max_length_a: 0.0,
+            max_length_b: 0,
+            ..o
+        };
+        assert_eq!(zero.max_new_tokens(10, &limits), 1);
+    }
+}
