@@ -173,6 +173,40 @@ bench-kernels: ## INT8 GEMM GMAC/s per ISA and shape, with bandwidth and peak (s
 	$(CARGO) bench --bench kernels
 
 
+# ---- mobile: Java/JNI binding on the host JVM, 32-bit ARM under qemu-arm (docs/mobile.md) ----
+
+JAVA_BUILD  := $(BUILD)/java
+JAVA_MODELS := tests/data/tiny-swish/model-int8.gguf models/mobilenmt-en-de/model-int8.gguf
+# armv7 as aarch64 above: Debian's rustc and armhf std, cross gcc, qemu-arm (single-threaded tests).
+ARMV7_ENV = RUSTC=/usr/bin/rustc CARGO_TARGET_DIR=target/armv7 \
+	CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_LINKER=arm-linux-gnueabihf-gcc \
+	CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUNNER="qemu-arm -L /usr/arm-linux-gnueabihf"
+ARMV7_TEST = $(ARMV7_ENV) $(CARGO) test --release --target armv7-unknown-linux-gnueabihf
+
+.PHONY: java-prereqs test-java test-kotlin armv7-prereqs test-armv7
+java-prereqs: ## install a JDK if javac is missing (root)
+	@command -v javac >/dev/null || { apt-get update && apt-get install -y default-jdk-headless; }
+
+test-java: build java-prereqs ## Java binding (JNI shim + org.mobilenmt.Translator) built and tested on the host JVM
+	STATIC_LIBS="$(STATIC_LIBS)" bindings/java/build.sh $(JAVA_BUILD) $(RELEASE)/libmobilenmt.a test $(JAVA_MODELS)
+
+KOTLIN_CP := $(JAVA_BUILD)/classes:/usr/share/java/kotlin-stdlib.jar
+test-kotlin: test-java ## The binding from Kotlin (use {}, bean options); needs Debian's kotlin package, not run by CI
+	kotlinc bindings/java/src/test/kotlin/org/mobilenmt/KotlinUsage.kt -cp $(KOTLIN_CP) -d $(JAVA_BUILD)/kotlin
+	java -Djava.library.path=$(JAVA_BUILD) -cp $(JAVA_BUILD)/kotlin:$(KOTLIN_CP) org.mobilenmt.KotlinUsageKt \
+		models/mobilenmt-en-de/model-int8.gguf
+
+armv7-prereqs: ## install Debian's rustc, armhf std, cross gcc and qemu-user if missing (root)
+	@if [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/armv7-unknown-linux-gnueabihf ] \
+	    && command -v arm-linux-gnueabihf-gcc >/dev/null && command -v qemu-arm >/dev/null; then :; \
+	else dpkg --add-architecture armhf && apt-get update \
+	    && apt-get install -y rustc-web cargo-web libstd-rust-web-dev:armhf \
+	       gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user; fi
+
+test-armv7: armv7-prereqs ## 32-bit ARM under qemu-arm: kernels vs scalar, golden INT8 translations, address space
+	$(ARMV7_TEST) --test aarch64_kernels --test address_space
+	MNMT_FORCE_ISA=scalar $(ARMV7_TEST) --test isa_golden
+
 # ---- models, fixtures, demo, benchmarks against peers ----
 
 BENCH_VENV  ?= bench/.venv

@@ -11,6 +11,7 @@
 
 use parking_lot::Mutex;
 
+pub mod address_space;
 mod workspace;
 
 pub(crate) use workspace::Workspace;
@@ -171,7 +172,8 @@ impl Translator {
     /// Builds a translator for `model` and its first workspace. Source and target limits above
     /// the model's position table are lowered to it; a zero limit, `max_beam` above
     /// [`MAX_BEAM_LIMIT`] or `max_batch` above [`MAX_BATCH_LIMIT`] is an
-    /// [`ErrorKind::InvalidArgument`]. The kernels are selected here.
+    /// [`ErrorKind::InvalidArgument`]. On 32-bit targets `max_batch` is lowered until a
+    /// workspace fits the address space ([`address_space`]). The kernels are selected here.
     pub fn new(model: Model, limits: Limits) -> Result<Translator> {
         if limits.max_source_tokens == 0
             || limits.max_target_tokens == 0
@@ -197,6 +199,7 @@ impl Translator {
                 "max_source_tokens must leave room for one token and </s>",
             ));
         }
+        let limits = address_space::for_target(c, limits)?;
         let kern = kernels::active()?;
         let tokenizer = Tokenizer::new(
             model.source_spm(),
