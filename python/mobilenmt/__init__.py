@@ -25,7 +25,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union, overload
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union, overload
 
 __all__ = [
     "Status",
@@ -303,7 +303,7 @@ def _encode(text: str) -> bytes:
 _U32_MAX = 2**32 - 1
 
 
-def _int_in(name: str, value, lo: int, hi: int) -> int:
+def _int_in(name: str, value: object, lo: int, hi: int) -> int:
     # ctypes would silently wrap an out-of-range int (2**32 + 1 becomes 1): refuse it instead.
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
@@ -312,15 +312,15 @@ def _int_in(name: str, value, lo: int, hi: int) -> int:
     return value
 
 
-def _float(name: str, value) -> float:
+def _float(name: str, value: object) -> float:
     # Any float reaches the library, which decides (NaN and infinities are INVALID_ARGUMENT
     # there), except values a C float cannot hold, which ctypes would turn into infinities.
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    value = float(value)
-    if math.isfinite(value) and abs(value) > 3.4028234663852886e38:
-        raise ValueError(f"{name} does not fit a C float: {value}")
-    return value
+    number = float(value)
+    if math.isfinite(number) and abs(number) > 3.4028234663852886e38:
+        raise ValueError(f"{name} does not fit a C float: {number}")
+    return number
 
 
 class Translator:
@@ -338,7 +338,7 @@ class Translator:
         self._handle: Optional[_P] = None
         # Calls in flight per thread; close() frees the handle only when none is left.
         self._cond = threading.Condition()
-        self._in_flight = {}
+        self._in_flight: Dict[int, int] = {}
         if _handle is not None:
             self._handle = _handle
             return
@@ -391,7 +391,7 @@ class Translator:
             pass
 
     @contextlib.contextmanager
-    def _use(self):
+    def _use(self) -> Iterator[_P]:
         """The handle, held open for the duration of one library call."""
         me = threading.get_ident()
         with self._cond:
@@ -456,7 +456,7 @@ class Translator:
             16 * len(ids) + 16,
         )
 
-    def _text_call(self, call: Callable[[Any, int, Any], int], cap: int) -> str:
+    def _text_call(self, call: Callable[[Any, Any, int, Any], int], cap: int) -> str:
         needed = ctypes.c_size_t()
         while True:
             buf = ctypes.create_string_buffer(cap)
@@ -492,9 +492,10 @@ class Translator:
         for name, value in ints.items():
             if value is not None:
                 setattr(opts, name, _int_in(name, value, 0, _U32_MAX))
-        for name, value in (("length_penalty", length_penalty), ("max_length_a", max_length_a)):
-            if value is not None:
-                setattr(opts, name, _float(name, value))
+        floats = {"length_penalty": length_penalty, "max_length_a": max_length_a}
+        for name, number in floats.items():
+            if number is not None:
+                setattr(opts, name, _float(name, number))
         if truncate is not None:
             opts.truncate = int(bool(truncate))
         return opts
