@@ -16,6 +16,7 @@
 //! - [`nn`]: the Transformer as blocks (attention, feed-forward, residual and norm), encoder and
 //!   decoder steps.
 //! - `decode` (internal): greedy and beam search over a "logits of this step" decoder.
+//! - [`pool`]: the persistent worker pool that splits one call's large GEMMs across cores.
 //! - [`translator`]: the [`Translator`], its limits and options: tokenize, encode, search,
 //!   detokenize.
 //! - [`text`]: sentence splitting, document structure and over-long sentences, around the model.
@@ -28,6 +29,7 @@ pub mod kernels;
 pub mod math;
 pub mod model;
 pub mod nn;
+pub mod pool;
 pub mod text;
 pub mod tokenizer;
 pub mod translator;
