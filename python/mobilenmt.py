@@ -103,6 +103,18 @@ class _Options(ctypes.Structure):
     ]
 
 
+class _LoadOptions(ctypes.Structure):
+    # Mirrors mnmt_load_options in include/mobilenmt.h.
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("num_threads", ctypes.c_uint32),
+        ("max_batch", ctypes.c_uint32),
+        ("max_beam", ctypes.c_uint32),
+        ("max_source_tokens", ctypes.c_uint32),
+        ("max_target_tokens", ctypes.c_uint32),
+    ]
+
+
 class _Span(ctypes.Structure):
     # Mirrors mnmt_span in include/mobilenmt.h.
     _fields_ = [("offset", ctypes.c_size_t), ("len", ctypes.c_size_t)]
@@ -129,6 +141,12 @@ _SIGNATURES = {
     "mnmt_last_error": (ctypes.c_char_p, []),
     "mnmt_load": (ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(_P)]),
     "mnmt_load_from_memory": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(_P)]),
+    "mnmt_load_ex": (ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(_LoadOptions), ctypes.POINTER(_P)]),
+    "mnmt_load_from_memory_ex": (
+        ctypes.c_int,
+        [ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(_LoadOptions), ctypes.POINTER(_P)],
+    ),
+    "mnmt_load_options_default": (_LoadOptions, []),
     "mnmt_free": (None, [_P]),
     "mnmt_get_model_info": (ctypes.c_int, [_P, ctypes.POINTER(_ModelInfo)]),
     "mnmt_tokenize": (
@@ -287,14 +305,55 @@ def _encode(text: str) -> bytes:
     return text.encode("utf-8")
 
 
+def _load_options(
+    lib,
+    num_threads: int = 0,
+    max_batch: Optional[int] = None,
+    max_beam: Optional[int] = None,
+    max_source_tokens: Optional[int] = None,
+    max_target_tokens: Optional[int] = None,
+) -> _LoadOptions:
+    opts = lib.mnmt_load_options_default()
+    given = {
+        "num_threads": num_threads,
+        "max_batch": max_batch,
+        "max_beam": max_beam,
+        "max_source_tokens": max_source_tokens,
+        "max_target_tokens": max_target_tokens,
+    }
+    for name, value in given.items():
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**32:
+            # Out of u32 range cannot be passed on; the library validates the rest.
+            raise MnmtError(Status.INVALID_ARGUMENT, f"{name} must be an int in 0..2**32, got {value!r}")
+        setattr(opts, name, value)
+    return opts
+
+
 class Translator:
     """A loaded model. Thread-safe: one instance may be shared by threads.
 
     ``Translator(path)`` maps a ``.gguf`` file; ``Translator.from_bytes(data)`` copies a model
     held in memory. Use it as a context manager, or call :meth:`close`.
+
+    Load options (defaults in the header's ``mnmt_load_options``): ``num_threads`` (threads per
+    call, the caller's included; 0 = the library picks, at most 4; 1 = no worker thread),
+    ``max_batch``, ``max_beam``, ``max_source_tokens``, ``max_target_tokens``. Translations are
+    identical for every thread count.
     """
 
-    def __init__(self, path: Union[str, os.PathLike, None] = None, *, _handle=None):
+    def __init__(
+        self,
+        path: Union[str, os.PathLike, None] = None,
+        *,
+        num_threads: int = 0,
+        max_batch: Optional[int] = None,
+        max_beam: Optional[int] = None,
+        max_source_tokens: Optional[int] = None,
+        max_target_tokens: Optional[int] = None,
+        _handle=None,
+    ):
         self._lib = load_library()
         self._handle = None
         if _handle is not None:
@@ -302,16 +361,25 @@ class Translator:
             return
         if path is None:
             raise TypeError("Translator() needs a model path (or use Translator.from_bytes)")
+        opts = _load_options(
+            self._lib, num_threads, max_batch, max_beam, max_source_tokens, max_target_tokens
+        )
         handle = _P()
-        _check(self._lib.mnmt_load(os.fsencode(path), ctypes.byref(handle)))
+        _check(self._lib.mnmt_load_ex(os.fsencode(path), ctypes.byref(opts), ctypes.byref(handle)))
         self._handle = handle
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "Translator":
-        """Creates a translator from the bytes of a model file (the bytes are copied)."""
+    def from_bytes(cls, data: bytes, **load_options) -> "Translator":
+        """Creates a translator from the bytes of a model file (the bytes are copied); the
+        keyword arguments are the load options of ``Translator()``."""
         lib = load_library()
+        opts = _load_options(lib, **load_options)
         handle = _P()
-        _check(lib.mnmt_load_from_memory(bytes(data), len(data), ctypes.byref(handle)))
+        _check(
+            lib.mnmt_load_from_memory_ex(
+                bytes(data), len(data), ctypes.byref(opts), ctypes.byref(handle)
+            )
+        )
         return cls(_handle=handle)
 
     # -- lifetime --------------------------------------------------------------------------
