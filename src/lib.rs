@@ -16,9 +16,9 @@
 //! - [`nn`]: the Transformer as blocks (attention, feed-forward, residual and norm), encoder and
 //!   decoder steps.
 //! - `decode` (internal): greedy and beam search over a "logits of this step" decoder.
-//! - [`pool`]: the persistent worker pool that splits one call's large GEMMs across cores.
 //! - [`translator`]: the [`Translator`], its limits and options: tokenize, encode, search,
 //!   detokenize.
+//! - [`pool`]: the persistent worker pool that splits one call's large GEMMs across cores.
 //! - [`text`]: sentence splitting, document structure and over-long sentences, around the model.
 //! - [`capi`]: the only `extern "C"` code.
 
