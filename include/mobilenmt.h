@@ -32,37 +32,6 @@
 #define MNMT_ABI_VERSION 1
 
 /**
- * `shortlist.version` this reader understands. A file with another version loads without its
- * shortlist (it is an optimisation; translating without it is always correct).
- */
-#define SHORTLIST_VERSION 1
-
-/**
- * Products of fewer multiply-accumulates than this run on the calling thread. Measured with
- * `make bench-opus` / `make bench` (docs/bench-speed.md): on the shipped model this keeps the
- * decoder's d x d projections (65 K MACs) inline and splits the vocabulary projection and the
- * encoder's GEMMs over a sentence.
- */
-#define PAR_MIN_MACS (1 << 19)
-
-/**
- * Column chunks start on multiples of this many outputs: 16 i32 accumulators or f32 outputs
- * are one 64-byte cache line, and a multiple of every kernel's column blocking.
- */
-#define COL_ALIGN 16
-
-/**
- * Most threads a pool may have; far above any phone or laptop, it bounds a caller's mistake.
- */
-#define MAX_THREADS 256
-
-/**
- * Most threads [`LoadOptions::num_threads`] 0 picks: beyond four, a phone's extra cores are
- * mostly its slow ones and the decoder's products are too small to share further.
- */
-#define AUTO_THREADS_MAX 4
-
-/**
  * The result of every fallible `mnmt_*` function. `MNMT_OK` (0) means success; any other value
  * is a failure whose detailed message `mnmt_last_error()` returns on the same thread.
  *
