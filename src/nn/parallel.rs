@@ -19,10 +19,12 @@ use crate::kernels::{Dequantize, GemmShape, Kernels};
 use crate::math::Activation;
 use crate::pool::{Pool, Split};
 
-/// Products of fewer multiply-accumulates than this run on the calling thread. Measured with
-/// `make bench-opus` / `make bench` (docs/bench-speed.md): on the shipped model this keeps the
-/// decoder's d x d projections (65 K MACs) inline and splits the vocabulary projection and the
-/// encoder's GEMMs over a sentence.
+/// Products of fewer multiply-accumulates than this run on the calling thread. Set from the
+/// pool's measured dispatch cost (`make bench-pool`, docs/bench-speed.md: a few hundred ns with
+/// idle cores, 5 to 20 us with busy ones) against the GEMM's rate (30 to 60 GMAC/s per core in
+/// `make bench-kernels`): 512 K MACs take 10 to 20 us on one core. On the shipped model this
+/// keeps the decoder's d x d projections (65 K MACs) and FFN (262 K) inline and splits the
+/// vocabulary projection (2 M) and the encoder's GEMMs over a sentence of 8 tokens or more.
 pub const PAR_MIN_MACS: usize = 1 << 19;
 
 /// Column chunks start on multiples of this many outputs: 16 i32 accumulators or f32 outputs
