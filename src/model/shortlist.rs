@@ -465,7 +465,6 @@ mod tests {
             decoder_ffn_dim: 8,
             activation: Activation::Relu,
             scale_embedding: true,
-            norm_position: crate::model::NormPosition::Post,
             layer_norm_eps: 1e-5,
             norm_position: crate::model::NormPosition::Post,
             max_position_embeddings: 16,
