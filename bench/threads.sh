@@ -6,7 +6,7 @@
 # per round, so that a change in the machine's load hits every configuration alike.
 #
 # Environment: MULTI30K, BENCH_VENV, THREADS_OUT (default build/bench/threads), ROUNDS (3),
-# SHIPPED_LIMIT (40 sentences), OPUS_DIR (build/bench/opus-sized), OPUS_LIMIT (10 sentences;
+# SHIPPED_LIMIT (40 sentences), OPUS_DIR (build/bench/opus-sized), THREADS_OPUS_LIMIT (10 sentences;
 # 0 skips the OPUS-sized model), LIB, STATIC_LIBS.
 set -euo pipefail
 
@@ -16,7 +16,7 @@ OUT=${THREADS_OUT:-build/bench/threads}
 ROUNDS=${ROUNDS:-3}
 SHIPPED_LIMIT=${SHIPPED_LIMIT:-40}
 OPUS_DIR=${OPUS_DIR:-build/bench/opus-sized}
-OPUS_LIMIT=${OPUS_LIMIT:-10}
+THREADS_OPUS_LIMIT=${THREADS_OPUS_LIMIT:-10}
 LIB=${LIB:-target/release/libmobilenmt.a}
 STATIC_LIBS=${STATIC_LIBS:--lgcc_s -lutil -lrt -lpthread -lm -ldl -lc}
 HF=models/mobilenmt-en-de
@@ -39,9 +39,9 @@ for b in 1 4; do
     configs+=("shipped mobilenmt $t $b" "shipped ct2 $t $b")
   done
 done
-if [ "$OPUS_LIMIT" != 0 ]; then
-  [ -f "$OPUS_DIR/model-int8.gguf" ] || { echo "run make bench-opus first (or OPUS_LIMIT=0)" >&2; exit 1; }
-  head -n "$OPUS_LIMIT" "$OUT/long.en" > "$OUT/long-opus.en"
+if [ "$THREADS_OPUS_LIMIT" != 0 ]; then
+  [ -f "$OPUS_DIR/model-int8.gguf" ] || { echo "run make bench-opus first (or THREADS_OPUS_LIMIT=0)" >&2; exit 1; }
+  head -n "$THREADS_OPUS_LIMIT" "$OUT/long.en" > "$OUT/long-opus.en"
   for t in 1 2; do
     configs+=("opus mobilenmt $t 1" "opus ct2 $t 1")
   done
