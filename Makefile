@@ -187,7 +187,7 @@ bench-opus: build ## OPUS-MT-sized random model, 20 forced steps: mobilenmt vs C
 		LIB=$(RELEASE)/libmobilenmt.a STATIC_LIBS="$(STATIC_LIBS)" bench/opus_sized.sh
 
 bench-threads: build ## Latency with 1 and 2 threads vs CTranslate2 intra_threads 1 and 2, interleaved rounds (after bench-opus)
-	MULTI30K=$(MULTI30K) BENCH_VENV=$(BENCH_VENV) OPUS_DIR=$(OPUS_OUT) \
+	BENCH_VENV=$(BENCH_VENV) OPUS_DIR=$(OPUS_OUT) \
 		LIB=$(RELEASE)/libmobilenmt.a STATIC_LIBS="$(STATIC_LIBS)" bench/threads.sh
 
 bench-pool: ## Worker pool dispatch overhead, ns per call for 1, 2, 4 threads

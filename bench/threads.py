@@ -1,7 +1,7 @@
 """make bench-threads helpers: pick the long sentences, time CTranslate2 with 1 or 2 intra
 threads, and report mobilenmt's and CTranslate2's latencies and CPU times per thread count.
 
-  threads.py select --spm SOURCE.spm --min-tokens 25 --limit N -o OUT.txt IN.gz...
+  threads.py select --spm SOURCE.spm --min-tokens 25 --limit N -o OUT.txt IN.txt...
   threads.py ct2 --model DIR --spm SOURCE.spm -i SRC --threads T -b BEAM [--steps N] -j OUT.json
   threads.py report RESULT.json...
 
@@ -25,7 +25,8 @@ def select(args):
     sp = sentencepiece.SentencePieceProcessor(model_file=args.spm)
     out = []
     for path in args.inputs:
-        with gzip.open(path, "rt", encoding="utf-8") as f:
+        opener = gzip.open if path.endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8") as f:
             for line in f:
                 line = line.rstrip("\n")
                 if len(sp.encode(line)) + 1 >= args.min_tokens:  # with </s>, as the engines see it

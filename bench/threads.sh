@@ -5,12 +5,12 @@
 # it). Interleaved: ROUNDS rounds, each running every configuration once, in an order rotated
 # per round, so that a change in the machine's load hits every configuration alike.
 #
-# Environment: MULTI30K, BENCH_VENV, THREADS_OUT (default build/bench/threads), ROUNDS (3),
+# Environment: BENCH_SRC (default eval/data/multi30k-test2016.en, committed), BENCH_VENV, THREADS_OUT (default build/bench/threads), ROUNDS (3),
 # SHIPPED_LIMIT (40 sentences), OPUS_DIR (build/bench/opus-sized), THREADS_OPUS_LIMIT (10 sentences;
 # 0 skips the OPUS-sized model), LIB, STATIC_LIBS.
 set -euo pipefail
 
-MULTI30K=${MULTI30K:-../shared/data/multi30k}
+SRC=${BENCH_SRC:-eval/data/multi30k-test2016.en}
 VENV=${BENCH_VENV:-bench/.venv}
 OUT=${THREADS_OUT:-build/bench/threads}
 ROUNDS=${ROUNDS:-3}
@@ -30,9 +30,9 @@ mkdir -p "$OUT/results"
 $CC -std=c99 -O2 -Wall -Wextra -Werror -pedantic -Iinclude bench/mnmt_bench.c "$LIB" $STATIC_LIBS \
   -o "$OUT/mnmt-bench"
 [ -f "$OUT/ct2-shipped/model.bin" ] || "$PY" bench/convert_ct2.py "$HF" "$OUT/ct2-shipped" --quantization int8
-step "sentences of >= 25 tokens (Multi30k test_2016_flickr, then val)"
+step "sentences of >= 25 tokens ($SRC)"
 "$PY" bench/threads.py select --spm "$HF/source.spm" --min-tokens 25 --limit "$SHIPPED_LIMIT" \
-  -o "$OUT/long.en" "$MULTI30K/test_2016_flickr.en.gz" "$MULTI30K/val.en.gz"
+  -o "$OUT/long.en" "$SRC"
 configs=()
 for b in 1 4; do
   for t in 1 2; do
