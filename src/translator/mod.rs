@@ -16,6 +16,7 @@
 
 use parking_lot::Mutex;
 
+pub mod address_space;
 mod workspace;
 
 pub(crate) use workspace::Workspace;
@@ -137,7 +138,7 @@ impl TranslateOptions {
             || self.num_hypotheses > MAX_HYPOTHESES
         {
             return Err(Error::invalid_argument(format!(
-                "num_hypotheses must be in 1..={} (beam_size, at most {MAX_HYPOTHESES}), got {}",
+                "num_hypotheses must be in 1..={} (at most beam_size), got {}",
                 self.beam_size.min(MAX_HYPOTHESES),
                 self.num_hypotheses
             )));
@@ -216,7 +217,9 @@ impl Translator {
     /// target limits above the model's position table are lowered to it; a zero limit,
     /// `max_beam` above [`MAX_BEAM_LIMIT`], `max_batch` above [`MAX_BATCH_LIMIT`] or
     /// `num_threads` above [`pool::MAX_THREADS`] is an [`ErrorKind::InvalidArgument`]; a thread
-    /// the system cannot start is an [`ErrorKind::OutOfMemory`]. The kernels are selected here.
+    /// the system cannot start is an [`ErrorKind::OutOfMemory`]. On 32-bit targets `max_batch`
+    /// is lowered until a workspace fits the address space ([`address_space`]). The kernels are
+    /// selected here.
     pub fn with_options(model: Model, opts: &LoadOptions) -> Result<Translator> {
         let limits = opts.limits;
         if opts.num_threads > pool::MAX_THREADS {
@@ -250,6 +253,7 @@ impl Translator {
                 "max_source_tokens must leave room for one token and </s>",
             ));
         }
+        let limits = address_space::for_target(c, limits)?;
         let kern = kernels::active()?;
         let tokenizer = Tokenizer::new(
             model.source_spm(),
@@ -349,7 +353,9 @@ impl Translator {
         for i in 0..source.len() {
             match source {
                 Source::Texts(texts) => {
-                    self.tokenizer.encode(texts[i], &mut ws.enc, &mut ws.src)?
+                    let (enc, src) = (&mut ws.enc, &mut ws.src);
+                    self.tokenizer
+                        .encode_limited(texts[i], max_src, opts.truncate, enc, src)?
                 }
                 Source::Ids(ids) => {
                     if let Some(&bad) = ids.iter().find(|&&id| id as usize >= c.vocab_size) {

@@ -47,13 +47,19 @@ def test_invalid_load_options_are_errors():
         ({"max_beam": 65}, "max_beam"),
         ({"max_batch": 5000}, "max_batch"),
         ({"max_source_tokens": 1}, "max_source_tokens"),
-        ({"num_threads": -1}, "num_threads"),
-        ({"num_threads": 2**32}, "num_threads"),
     ]:
         with pytest.raises(MnmtError) as e:
             Translator(path, **kwargs)
         assert e.value.status == Status.INVALID_ARGUMENT, kwargs
         assert words in e.value.message, (kwargs, e.value.message)
+
+
+def test_load_options_a_uint32_cannot_hold_are_value_errors():
+    for value in (-1, 2**32):
+        with pytest.raises(ValueError, match="num_threads"):
+            Translator(MODELS[0], num_threads=value)
+    with pytest.raises(TypeError):
+        Translator(MODELS[0], max_beam=2.0)
 
 
 def test_limits_are_enforced_per_call():
