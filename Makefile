@@ -305,3 +305,13 @@ test-robust: robust-core tsan ## CI's robustness checks: mutation + 16-thread te
 
 robust-core: sanitize ## test-robust without ThreadSanitizer (for toolchains without nightly rust-src)
 	$(CARGO) test --release --test mutation --test concurrency_stress
+
+# ---- evaluation (quality of a model file through the C library) ----
+
+EVAL_MODEL ?= $(DEMO_MODEL)
+
+.PHONY: eval
+eval: examples ## BLEU/chrF of EVAL_MODEL (default: the shipped model), greedy and beam 4, on eval/data
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/python -c 'import sacrebleu' 2>/dev/null || $(VENV)/bin/pip install -q -r tools/requirements-eval.txt
+	$(VENV)/bin/python eval/evaluate.py --model $(EVAL_MODEL) --cli $(BUILD)/examples/mnmt-translate
