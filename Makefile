@@ -223,10 +223,14 @@ bench: build ## mobilenmt vs CTranslate2 vs PyTorch on Multi30k (minutes): BENCH
 OPUS_OUT   ?= $(BENCH_OUT)/opus-sized
 OPUS_LIMIT ?= 50
 
-.PHONY: bench-opus bench-pool
+.PHONY: bench-opus bench-pool bench-threads
 bench-opus: build ## OPUS-MT-sized random model, 20 forced steps: mobilenmt vs CTranslate2 (1, 2 threads) and the floor
 	MULTI30K=$(MULTI30K) BENCH_VENV=$(BENCH_VENV) OPUS_OUT=$(OPUS_OUT) OPUS_LIMIT=$(OPUS_LIMIT) \
 		LIB=$(RELEASE)/libmobilenmt.a STATIC_LIBS="$(STATIC_LIBS)" bench/opus_sized.sh
+
+bench-threads: build ## Latency with 1 and 2 threads vs CTranslate2 intra_threads 1 and 2, interleaved rounds (after bench-opus)
+	BENCH_VENV=$(BENCH_VENV) OPUS_DIR=$(OPUS_OUT) \
+		LIB=$(RELEASE)/libmobilenmt.a STATIC_LIBS="$(STATIC_LIBS)" bench/threads.sh
 
 bench-pool: ## Worker pool dispatch overhead, ns per call for 1, 2, 4 threads
 	$(CARGO) bench --bench pool

@@ -1,8 +1,13 @@
 /*
- * mnmt-bench: latency, throughput and peak memory of mobilenmt on one test set, one thread.
+ * mnmt-bench: latency, throughput and peak memory of mobilenmt on one test set.
  *
  *   mnmt-bench -m MODEL.gguf -i SOURCE.txt -o HYPOTHESES.txt -j RESULT.json
  *              [-b BEAM] [--limit N] [--batch N] [--max-len N] [--name LABEL]
+ *              [--threads N] [--latency-only]
+ *
+ * --threads N loads with mnmt_load_options.num_threads = N (default 1: one thread, no worker;
+ * 0 = the library picks). CPU times are the process's, so they include the workers'.
+ * --latency-only skips the throughput step (3).
  *
  * --max-len N caps decoding at N steps whatever the source length (max_length_a 0,
  * max_length_b N): with a model that never chooses </s> (bench/opus_sized.py) every sentence
@@ -153,14 +158,18 @@ static void write_json_string(FILE *f, const char *s) {
 static void usage(void) {
     fprintf(stderr,
             "usage: mnmt-bench -m MODEL.gguf -i SOURCE.txt -o HYPOTHESES.txt -j RESULT.json\n"
-            "                  [-b BEAM] [--limit N] [--batch N] [--max-len N] [--name LABEL]\n");
+            "                  [-b BEAM] [--limit N] [--batch N] [--max-len N] [--name LABEL]\n"
+            "                  [--threads N] [--latency-only]\n");
     exit(2);
 }
 
 int main(int argc, char **argv) {
     const char *model = NULL, *input = NULL, *output = NULL, *json = NULL, *name = "mobilenmt";
     unsigned long limit = 0, batch = 32;
+    int latency_only = 0;
     mnmt_options opts = mnmt_options_default();
+    mnmt_load_options load_opts = mnmt_load_options_default();
+    load_opts.num_threads = 1;
     mnmt_translator *t = NULL;
     mnmt_model_info info;
     mnmt_status s;
@@ -192,6 +201,10 @@ int main(int argc, char **argv) {
         } else if (strcmp(argv[a], "--max-len") == 0 && a + 1 < argc) {
             opts.max_length_a = 0.0f;
             opts.max_length_b = (uint32_t)strtoul(argv[++a], NULL, 10);
+        } else if (strcmp(argv[a], "--threads") == 0 && a + 1 < argc) {
+            load_opts.num_threads = (uint32_t)strtoul(argv[++a], NULL, 10);
+        } else if (strcmp(argv[a], "--latency-only") == 0) {
+            latency_only = 1;
         } else if (strcmp(argv[a], "--name") == 0 && a + 1 < argc) {
             name = argv[++a];
         } else {
@@ -208,7 +221,7 @@ int main(int argc, char **argv) {
     n_timed = limit && limit < src.n ? (size_t)limit : src.n;
 
     t0 = now_ms();
-    s = mnmt_load(model, &t);
+    s = mnmt_load_ex(model, &load_opts, &t);
     if (s != MNMT_OK) die(model, s);
     load_ms = now_ms() - t0;
     memset(&info, 0, sizeof info);
@@ -249,7 +262,7 @@ int main(int argc, char **argv) {
     check.mismatches = 0;
     c0 = cpu_ms();
     t0 = now_ms();
-    for (i = 0; i < src.n; i += batch) {
+    for (i = 0; i < (latency_only ? 0 : src.n); i += batch) {
         size_t n = src.n - i < batch ? src.n - i : batch;
         check.base = i;
         s = mnmt_translate_batch(t, (const char *const *)(src.text + i), src.len + i, n, &opts,
@@ -284,14 +297,15 @@ int main(int argc, char **argv) {
     fprintf(f, ",\n  \"version\": ");
     write_json_string(f, mnmt_version());
     fprintf(f,
-            ",\n  \"beam\": %u,\n  \"threads\": 1,\n  \"sentences\": %lu,\n"
+            ",\n  \"beam\": %u,\n  \"threads\": %u,\n  \"sentences\": %lu,\n"
             "  \"latency_sentences\": %lu,\n  \"model_bytes\": %lld,\n  \"load_ms\": %.3f,\n"
             "  \"batch_size\": %lu,\n  \"batch_seconds\": %.6f,\n  \"batch_cpu_seconds\": %.6f,\n"
             "  \"throughput_sps\": %.3f,\n  \"batch_mismatches\": %lu,\n"
             "  \"baseline_rss_kb\": 0,\n  \"rss_after_load_kb\": %ld,\n"
             "  \"peak_rss_batch1_kb\": %ld,\n  \"peak_rss_kb\": %ld,\n"
             "  \"rss_file_kb\": %ld,\n  \"rss_anon_kb\": %ld,\n  \"latencies_ms\": [",
-            (unsigned)opts.beam_size, (unsigned long)src.n, (unsigned long)n_timed,
+            (unsigned)opts.beam_size, (unsigned)load_opts.num_threads, (unsigned long)src.n,
+            (unsigned long)n_timed,
             stat(model, &st) == 0 ? (long long)st.st_size : -1LL, load_ms, batch,
             batch_ms / 1e3, batch_cpu_ms / 1e3, (double)src.n / (batch_ms / 1e3),
             (unsigned long)check.mismatches, rss_load_kb, rss_batch1_kb, rss_peak_kb,

@@ -265,6 +265,47 @@ typedef void (*mnmt_nbest_callback)(void *user_data,
                                     size_t text_len,
                                     float score);
 
+/**
+ * How a translator is built: its worker threads and the limits that size its buffers. Get the
+ * defaults from `mnmt_load_options_default()`, change the fields you care about, and pass a
+ * pointer to `mnmt_load_ex()` / `mnmt_load_from_memory_ex()` (or NULL for all defaults, which
+ * is what `mnmt_load()` uses).
+ *
+ * Extensible like `mnmt_options`: `struct_size` is `sizeof(mnmt_load_options)` as the caller
+ * compiled it; a smaller value (at least 8 bytes) means the fields after it take their
+ * defaults; a larger one is accepted and the fields this library does not know are ignored.
+ */
+typedef struct mnmt_load_options {
+    /**
+     * `sizeof(mnmt_load_options)`; values below 8 are `MNMT_INVALID_ARGUMENT`.
+     */
+    uint32_t struct_size;
+    /**
+     * Threads that work on one call, the calling thread included: 1 = no worker thread at
+     * all; 0 = the library picks (the cores available to the process, at most 4) (default 0);
+     * at most 256. Results are identical for every value.
+     */
+    uint32_t num_threads;
+    /**
+     * Most sentences one `mnmt_translate_batch()` call decodes together, 1..=1024 (default 32).
+     */
+    uint32_t max_batch;
+    /**
+     * Largest beam a call may ask for, 1..=64 (default 8).
+     */
+    uint32_t max_beam;
+    /**
+     * Longest source in tokens including `</s>`, at least 2 (default 256; lowered to the
+     * model's position table).
+     */
+    uint32_t max_source_tokens;
+    /**
+     * Most generated tokens including `</s>`, at least 1 (default 256; lowered to the model's
+     * position table).
+     */
+    uint32_t max_target_tokens;
+} mnmt_load_options;
+
 
 
 #ifdef __cplusplus
@@ -519,7 +560,15 @@ enum mnmt_status mnmt_translate_nbest(struct mnmt_translator *t,
                                       void *user_data);
 
 /**
- * Loads a model file (`.gguf`, as written by `tools/convert.py`) and creates a translator.
+ * Returns the default load options, with `struct_size` set to `sizeof(mnmt_load_options)`.
+ *
+ * Thread safety: safe from any thread.
+ */
+struct mnmt_load_options mnmt_load_options_default(void);
+
+/**
+ * Loads a model file (`.gguf`, as written by `tools/convert.py`) and creates a translator
+ * with the default load options (`mnmt_load_ex()` with NULL options).
  *
  * The file is memory-mapped, not read: loading is fast and the weights are shared with the
  * page cache. The file must not be modified or truncated while the translator lives.
@@ -542,7 +591,31 @@ enum mnmt_status mnmt_translate_nbest(struct mnmt_translator *t,
 enum mnmt_status mnmt_load(const char *path, struct mnmt_translator **out);
 
 /**
- * Creates a translator from a model file held in memory (for example an app asset).
+ * Loads a model file as `mnmt_load()` does, with load options: worker threads and limits.
+ *
+ * Parameters: as `mnmt_load()`, and `opts`: the options, or NULL for
+ * `mnmt_load_options_default()`.
+ *
+ * Ownership: the caller owns `*out` and releases it with `mnmt_free()`; `opts` is only read
+ * during the call.
+ *
+ * Errors: as `mnmt_load()`; `MNMT_INVALID_ARGUMENT` also for invalid options (`struct_size`
+ * below 8, a limit of 0 or above its maximum, `num_threads` above 256); `MNMT_OUT_OF_MEMORY`
+ * when a worker thread cannot be started.
+ *
+ * Thread safety: safe from any thread.
+ *
+ * # Safety
+ * `path` is NULL or a NUL-terminated string; `opts` is NULL or points to `opts->struct_size`
+ * readable bytes; `out` is NULL or valid for one pointer write.
+ */
+enum mnmt_status mnmt_load_ex(const char *path,
+                              const struct mnmt_load_options *opts,
+                              struct mnmt_translator **out);
+
+/**
+ * Creates a translator from a model file held in memory (for example an app asset), with the
+ * default load options (`mnmt_load_from_memory_ex()` with NULL options).
  *
  * The bytes are copied: the caller may free or reuse `data` as soon as this returns.
  *
@@ -563,6 +636,23 @@ enum mnmt_status mnmt_load(const char *path, struct mnmt_translator **out);
 enum mnmt_status mnmt_load_from_memory(const uint8_t *data,
                                        size_t len,
                                        struct mnmt_translator **out);
+
+/**
+ * Creates a translator from a model file held in memory as `mnmt_load_from_memory()` does,
+ * with load options (see `mnmt_load_ex()`).
+ *
+ * Errors: as `mnmt_load_from_memory()`, and those of invalid options (see `mnmt_load_ex()`).
+ *
+ * Thread safety: safe from any thread.
+ *
+ * # Safety
+ * `data` is NULL or points to `len` readable bytes; `opts` is NULL or points to
+ * `opts->struct_size` readable bytes; `out` is NULL or valid for one pointer write.
+ */
+enum mnmt_status mnmt_load_from_memory_ex(const uint8_t *data,
+                                          size_t len,
+                                          const struct mnmt_load_options *opts,
+                                          struct mnmt_translator **out);
 
 /**
  * Releases a translator and everything it owns (the mapping, workspaces, info strings).

@@ -2,25 +2,50 @@
 //! interleaved, every thread in a different order; every output must equal the sequential
 //! run's. Catches data races in the workspace pool and the kernels' shared state that the
 //! shorter 8-thread test may miss, and is the program the ThreadSanitizer build runs
-//! (`make tsan`).
+//! (`make tsan`). The same again on a translator with two worker threads and every product
+//! split: the callers then also take turns on the translator's worker pool, and the sequential
+//! run they are checked against is a single-threaded translator's.
 //!
 //! Calls per thread: 2,000 in release builds (`cargo test --release --test concurrency_stress`,
 //! as CI runs it), 16 in debug builds; `MNMT_STRESS_CALLS` overrides.
 
 mod common;
 
-use common::{golden_sources, translator};
-use mobilenmt::TranslateOptions;
+use common::{fixture, golden_sources, translator};
+use mobilenmt::model::Model;
+use mobilenmt::{Limits, LoadOptions, TranslateOptions, Translator};
 
 const THREADS: usize = 16;
 
-#[test]
-fn sixteen_threads_2000_calls_match_sequential() {
-    let calls: usize = std::env::var("MNMT_STRESS_CALLS")
+fn calls(release: usize) -> usize {
+    std::env::var("MNMT_STRESS_CALLS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(if cfg!(debug_assertions) { 16 } else { 2000 });
+        .unwrap_or(if cfg!(debug_assertions) { 16 } else { release })
+}
+
+#[test]
+fn sixteen_threads_2000_calls_match_sequential() {
     let tr = translator("tiny-swish", "model-int8.gguf");
+    stress(&tr, &tr, calls(2000));
+}
+
+#[test]
+fn sixteen_threads_on_a_two_worker_translator_match_single_threaded() {
+    let model = Model::load(fixture("tiny-swish", "model-int8.gguf")).unwrap();
+    let opts = LoadOptions {
+        limits: Limits::default(),
+        num_threads: 2,
+    };
+    let tr = Translator::with_options(model, &opts)
+        .unwrap()
+        .split_all_products();
+    let single = translator("tiny-swish", "model-int8.gguf");
+    stress(&tr, &single, calls(200));
+}
+
+/// `THREADS` threads make `calls` calls each on `tr`; every output must equal `reference`'s.
+fn stress(tr: &Translator, reference: &Translator, calls: usize) {
     let sources = golden_sources("tiny-swish");
     // Short outputs keep 32,000 calls affordable on a small machine; the decoding loop, the
     // beam bookkeeping and the workspace pool are exercised the same way.
@@ -47,7 +72,7 @@ fn sixteen_threads_2000_calls_match_sequential() {
         .map(|m| {
             sources
                 .iter()
-                .map(|s| tr.translate(s, m).unwrap())
+                .map(|s| reference.translate(s, m).unwrap())
                 .collect()
         })
         .collect();
@@ -55,7 +80,7 @@ fn sixteen_threads_2000_calls_match_sequential() {
     let mismatches: Vec<String> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..THREADS)
             .map(|k| {
-                let (tr, sources, modes, expected) = (&tr, &sources, &modes, &expected);
+                let (sources, modes, expected) = (&sources, &modes, &expected);
                 scope.spawn(move || {
                     let mut bad = Vec::new();
                     for c in 0..calls {

@@ -7,7 +7,7 @@ mod common;
 
 use common::{golden_sources, translator, worst_logits_error, FIXTURES};
 use mobilenmt::model::Model;
-use mobilenmt::nn::{Dims, Net, NnWorkspace};
+use mobilenmt::nn::{Dims, Net, NnWorkspace, Parallel};
 use mobilenmt::TranslateOptions;
 
 /// Largest INT8 logits deviation accepted, relative to each step's largest |logit|. Measured on the
@@ -28,7 +28,8 @@ const MAX_MEAN_LOSS: f64 = 0.05;
 /// Mean log-probability per token of `ids` (ending with `</s>`) for source `src` under `model`.
 fn per_token_logprob(model: &Model, src: &[u32], ids: &[u32]) -> f64 {
     let kern = &mobilenmt::kernels::scalar::KERNELS;
-    let net = Net::new(model, kern);
+    let one = mobilenmt::pool::Pool::new(1).unwrap();
+    let net = Net::new(model, kern, Parallel::new(&one));
     let c = model.config();
     let vocab = c.decoder_vocab_size;
     let dims = Dims {

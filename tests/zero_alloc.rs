@@ -1,27 +1,36 @@
 //! After warm-up, translating allocates nothing: a counting global allocator (counting only on
 //! the test's own thread, so the harness's threads do not interfere) sees zero allocations across
 //! repeated greedy, beam-4, n-best and batch translations of sentences of different lengths, on
-//! the f32 and the INT8 fixture models, with the output copied into a caller buffer.
+//! the f32 and the INT8 fixture models, with the output copied into a caller buffer. With worker
+//! threads, every thread of the process is counted (the workers run the split products), and
+//! the tests of this file take turns so that none counts another's allocations.
 
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use common::{golden_sources, translator, FIXTURES};
-use mobilenmt::{TranslateOptions, Translator};
+use mobilenmt::model::Model;
+use mobilenmt::{Limits, LoadOptions, TranslateOptions, Translator};
 
 struct Counting;
 
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+/// Counts on every thread, not only the test's own.
+static EVERY_THREAD: AtomicBool = AtomicBool::new(false);
+/// Held by each test while it counts.
+static SERIAL: Mutex<()> = Mutex::new(());
 
 thread_local! {
     static COUNTING: Cell<bool> = const { Cell::new(false) };
 }
 
 fn note() {
-    if COUNTING.with(Cell::get) {
+    // `try_with`: a thread being torn down has no thread-locals left.
+    if EVERY_THREAD.load(Ordering::Relaxed) || COUNTING.try_with(Cell::get).unwrap_or(false) {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
     }
 }
@@ -89,6 +98,7 @@ fn run_all(tr: &Translator, sources: &[&str], buf: &mut [u8]) -> usize {
 
 #[test]
 fn translating_allocates_nothing_after_warm_up() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     // The counter itself must see allocations, or a zero below would prove nothing.
     ALLOCATIONS.store(0, Ordering::Relaxed);
     COUNTING.with(|c| c.set(true));
@@ -129,5 +139,52 @@ fn translating_allocates_nothing_after_warm_up() {
                 sources.len()
             );
         }
+    }
+}
+
+#[test]
+fn translating_with_worker_threads_allocates_nothing_after_warm_up() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut buf = vec![0u8; 1 << 16];
+    for name in FIXTURES {
+        let model = Model::load(common::fixture(name, "model-int8.gguf")).unwrap();
+        let opts = LoadOptions {
+            limits: Limits::default(),
+            num_threads: 2,
+        };
+        // Every product split, so the workers run tasks of every layer.
+        let tr = Translator::with_options(model, &opts)
+            .unwrap()
+            .split_all_products();
+        let owned = golden_sources(name);
+        let sources: Vec<&str> = owned.iter().map(String::as_str).collect();
+        let warm = run_all(&tr, &sources, &mut buf);
+
+        // The counter must see a worker's allocation, or a zero below would prove nothing.
+        ALLOCATIONS.store(0, Ordering::Relaxed);
+        EVERY_THREAD.store(true, Ordering::Relaxed);
+        std::thread::spawn(|| drop(std::hint::black_box(vec![1u8; 3])))
+            .join()
+            .unwrap();
+        EVERY_THREAD.store(false, Ordering::Relaxed);
+        assert!(
+            ALLOCATIONS.load(Ordering::Relaxed) >= 1,
+            "the counting allocator does not count other threads"
+        );
+
+        ALLOCATIONS.store(0, Ordering::Relaxed);
+        EVERY_THREAD.store(true, Ordering::Relaxed);
+        let mut again = 0;
+        for _ in 0..3 {
+            again = run_all(&tr, &sources, &mut buf);
+        }
+        EVERY_THREAD.store(false, Ordering::Relaxed);
+        let n = ALLOCATIONS.load(Ordering::Relaxed);
+        assert_eq!(warm, again, "{name}: translations changed between runs");
+        assert_eq!(n, 0, "{name}, 2 threads: {n} allocations after warm-up");
+        println!(
+            "{name}/model-int8.gguf, 2 threads: 0 allocations over 3 rounds of {} sentences",
+            sources.len()
+        );
     }
 }

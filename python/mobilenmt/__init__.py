@@ -108,6 +108,18 @@ class _Options(ctypes.Structure):
     ]
 
 
+class _LoadOptions(ctypes.Structure):
+    # Mirrors mnmt_load_options in include/mobilenmt.h.
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("num_threads", ctypes.c_uint32),
+        ("max_batch", ctypes.c_uint32),
+        ("max_beam", ctypes.c_uint32),
+        ("max_source_tokens", ctypes.c_uint32),
+        ("max_target_tokens", ctypes.c_uint32),
+    ]
+
+
 class _Span(ctypes.Structure):
     # Mirrors mnmt_span in include/mobilenmt.h.
     _fields_ = [("offset", ctypes.c_size_t), ("len", ctypes.c_size_t)]
@@ -134,6 +146,12 @@ _SIGNATURES = {
     "mnmt_last_error": (ctypes.c_char_p, []),
     "mnmt_load": (ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(_P)]),
     "mnmt_load_from_memory": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(_P)]),
+    "mnmt_load_ex": (ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(_LoadOptions), ctypes.POINTER(_P)]),
+    "mnmt_load_from_memory_ex": (
+        ctypes.c_int,
+        [ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(_LoadOptions), ctypes.POINTER(_P)],
+    ),
+    "mnmt_load_options_default": (_LoadOptions, []),
     "mnmt_free": (None, [_P]),
     "mnmt_get_model_info": (ctypes.c_int, [_P, ctypes.POINTER(_ModelInfo)]),
     "mnmt_tokenize": (
@@ -323,16 +341,54 @@ def _float(name: str, value: object) -> float:
     return number
 
 
+def _load_options(
+    lib: _Lib,
+    num_threads: Optional[int] = 0,
+    max_batch: Optional[int] = None,
+    max_beam: Optional[int] = None,
+    max_source_tokens: Optional[int] = None,
+    max_target_tokens: Optional[int] = None,
+) -> _LoadOptions:
+    opts: _LoadOptions = lib.mnmt_load_options_default()
+    given = {
+        "num_threads": num_threads,
+        "max_batch": max_batch,
+        "max_beam": max_beam,
+        "max_source_tokens": max_source_tokens,
+        "max_target_tokens": max_target_tokens,
+    }
+    for name, value in given.items():
+        if value is None:
+            continue
+        # The library validates the ranges; only what a uint32_t cannot hold stops here.
+        setattr(opts, name, _int_in(name, value, 0, _U32_MAX))
+    return opts
+
+
 class Translator:
     """A loaded model. Thread-safe: one instance may be shared by threads.
 
     ``Translator(path)`` maps a ``.gguf`` file; ``Translator.from_bytes(data)`` copies a model
-    held in memory. Use it as a context manager, or call :meth:`close`: it waits for calls in
-    flight on other threads, and later calls raise ``ValueError``.
+    held in memory. Use it as a context manager, or call :meth:`close`.
+
+    Load options (defaults in the header's ``mnmt_load_options``): ``num_threads`` (threads per
+    call, the caller's included; 0 = the library picks, at most 4; 1 = no worker thread),
+    ``max_batch``, ``max_beam``, ``max_source_tokens``, ``max_target_tokens``. Translations are
+    identical for every thread count.
+
+    ``close()`` waits for calls in flight on other threads, and later calls raise ``ValueError``.
     """
 
     def __init__(
-        self, path: Union[str, "os.PathLike[str]", None] = None, *, _handle: Optional[_P] = None
+        self,
+        path: Union[str, "os.PathLike[str]", None] = None,
+        *,
+        num_threads: int = 0,
+        max_batch: Optional[int] = None,
+        max_beam: Optional[int] = None,
+        max_source_tokens: Optional[int] = None,
+        max_target_tokens: Optional[int] = None,
+        _handle: Optional[_P] = None,
     ) -> None:
         self._lib = load_library()
         self._handle: Optional[_P] = None
@@ -348,16 +404,25 @@ class Translator:
         if b"\0" in encoded:
             # C would read the path only up to the NUL and load another file.
             raise ValueError(f"model path contains a NUL byte: {path!r}")
+        opts = _load_options(
+            self._lib, num_threads, max_batch, max_beam, max_source_tokens, max_target_tokens
+        )
         handle = _P()
-        _check(self._lib.mnmt_load(encoded, ctypes.byref(handle)))
+        _check(self._lib.mnmt_load_ex(encoded, ctypes.byref(opts), ctypes.byref(handle)))
         self._handle = handle
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "Translator":
-        """Creates a translator from the bytes of a model file (the bytes are copied)."""
+    def from_bytes(cls, data: bytes, **load_options: Optional[int]) -> "Translator":
+        """Creates a translator from the bytes of a model file (the bytes are copied); the
+        keyword arguments are the load options of ``Translator()``."""
         lib = load_library()
+        opts = _load_options(lib, **load_options)
         handle = _P()
-        _check(lib.mnmt_load_from_memory(bytes(data), len(data), ctypes.byref(handle)))
+        _check(
+            lib.mnmt_load_from_memory_ex(
+                bytes(data), len(data), ctypes.byref(opts), ctypes.byref(handle)
+            )
+        )
         return cls(_handle=handle)
 
     # -- lifetime --------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr, CString};
+use std::mem::size_of;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::status::mnmt_status;
@@ -136,6 +137,46 @@ pub(crate) unsafe fn try_cstr<'a>(ptr: *const c_char, what: &str) -> Result<&'a 
     }
     // SAFETY: non-NULL and NUL-terminated per the caller's contract.
     Ok(unsafe { CStr::from_ptr(ptr) })
+}
+
+/// Reads a caller's extensible struct (`struct_size` first, every field 4 bytes): NULL means
+/// `defaults`; a `struct_size` below `min` is an error naming `what`; fields beyond a smaller
+/// `struct_size` keep their defaults, and bytes beyond `size_of::<T>()` (a newer header's
+/// fields) are ignored.
+///
+/// # Safety
+/// `T` is `repr(C)` and made only of `u32`/`f32` fields (any bit pattern is valid); `ptr` is
+/// NULL or points to `struct_size` readable bytes, aligned for `T`.
+pub(crate) unsafe fn read_extensible<T: Copy>(
+    ptr: *const T,
+    defaults: T,
+    min: usize,
+    what: &str,
+) -> Result<T> {
+    let mut merged = defaults;
+    if ptr.is_null() {
+        return Ok(merged);
+    }
+    // SAFETY: non-NULL and aligned; the first field is always present.
+    let size = unsafe { ptr.cast::<u32>().read() } as usize;
+    if size < min {
+        return Err(Error::invalid_argument(format!(
+            "{what}->struct_size is {size}; set it to sizeof({what}) ({what}_default() does)"
+        )));
+    }
+    // Only whole fields the caller has: every field is 4 bytes.
+    let n = size.min(size_of::<T>()) / 4 * 4;
+    // SAFETY: the caller guarantees `size >= n` readable bytes at `ptr`; `merged` is a local of
+    // `size_of::<T>() >= n` bytes made only of u32/f32 fields, for which any bit pattern is
+    // valid; the regions cannot overlap.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            ptr.cast::<u8>(),
+            std::ptr::addr_of_mut!(merged).cast::<u8>(),
+            n,
+        );
+    }
+    Ok(merged)
 }
 
 /// Fails with invalid-argument when an out-pointer is NULL, so that bodies check all pointers

@@ -1,7 +1,7 @@
 //! The C ABI: the only `extern "C"` code of the crate, exported as `include/mobilenmt.h`.
 //!
 //! One file per concern: [`boundary`] (panic boundary, pointer helpers, the thread-local last
-//! error), [`status`] (`mnmt_status`), [`translator`] (the handle: load, free), [`info`]
+//! error), [`status`] (`mnmt_status`), [`translator`] (the handle: load options, load, free), [`info`]
 //! (`mnmt_model_info`), [`tokens`] (tokenize, detokenize), [`translate`] (options, one text,
 //! batch, n-best), [`text`] (sentence splitting, no model needed), [`version`]. Every function
 //! documents its parameters, ownership, thread safety and errors; cbindgen copies those
@@ -26,5 +26,8 @@ pub use translate::{
     mnmt_batch_callback, mnmt_nbest_callback, mnmt_options, mnmt_options_default, mnmt_translate,
     mnmt_translate_batch, mnmt_translate_nbest,
 };
-pub use translator::{mnmt_free, mnmt_load, mnmt_load_from_memory, mnmt_translator};
+pub use translator::{
+    mnmt_free, mnmt_load, mnmt_load_ex, mnmt_load_from_memory, mnmt_load_from_memory_ex,
+    mnmt_load_options, mnmt_load_options_default, mnmt_translator,
+};
 pub use version::{mnmt_abi_version, mnmt_kernel_name, mnmt_version, MNMT_ABI_VERSION};

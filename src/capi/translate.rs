@@ -6,7 +6,7 @@ use std::mem::size_of;
 use static_assertions::const_assert_eq;
 
 use super::boundary::{
-    check_buffer, check_out, copy_text, ffi_guard, try_ref, try_slice, try_text,
+    check_buffer, check_out, copy_text, ffi_guard, read_extensible, try_ref, try_slice, try_text,
 };
 use super::status::mnmt_status;
 use super::translator::mnmt_translator;
@@ -87,30 +87,8 @@ impl mnmt_options {
 /// # Safety
 /// `opts` is NULL or points to `opts->struct_size` readable bytes, aligned for `mnmt_options`.
 unsafe fn read_options(opts: *const mnmt_options) -> Result<TranslateOptions> {
-    let mut merged = mnmt_options::defaults();
-    if opts.is_null() {
-        return Ok(merged.to_rust());
-    }
-    // SAFETY: non-NULL and aligned; the first field is always present.
-    let size = unsafe { opts.cast::<u32>().read() } as usize;
-    if size < 8 {
-        return Err(Error::invalid_argument(format!(
-            "options->struct_size is {size}; set it to sizeof(mnmt_options) \
-             (mnmt_options_default() does)"
-        )));
-    }
-    // Only whole fields the caller has: every field is 4 bytes.
-    let n = size.min(size_of::<mnmt_options>()) / 4 * 4;
-    // SAFETY: the caller guarantees `size >= n` readable bytes at `opts`; `merged` is a local of
-    // `size_of::<mnmt_options>() >= n` bytes made only of u32/f32 fields, for which any bit
-    // pattern is valid; the regions cannot overlap.
-    unsafe {
-        std::ptr::copy_nonoverlapping(
-            opts.cast::<u8>(),
-            std::ptr::addr_of_mut!(merged).cast::<u8>(),
-            n,
-        );
-    }
+    // SAFETY: mnmt_options is repr(C) of u32/f32 fields only; `opts` per this function's contract.
+    let merged = unsafe { read_extensible(opts, mnmt_options::defaults(), 8, "mnmt_options") }?;
     Ok(merged.to_rust())
 }
 

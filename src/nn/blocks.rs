@@ -6,7 +6,7 @@
 
 use super::attention;
 use super::workspace::Stream;
-use super::{linear, QuantScratch};
+use super::{linear, Parallel, QuantScratch};
 use crate::kernels::Kernels;
 use crate::math::{self, Activation};
 use crate::model::{Attention, Config, FeedForward, LayerNorm, NormPosition};
@@ -15,6 +15,7 @@ use crate::model::{Attention, Config, FeedForward, LayerNorm, NormPosition};
 /// the shared scratch.
 pub(super) struct Ctx<'a> {
     pub kern: &'a Kernels,
+    pub par: Parallel<'a>,
     pub cfg: &'a Config,
     /// Attention scores of one query row and head.
     pub scores: &'a mut [f32],
@@ -92,9 +93,27 @@ pub(super) fn self_attention(
     let (d, heads) = (ctx.cfg.d_model, ctx.cfg.encoder_heads);
     let rows = x.len() / d;
     let none = Activation::None;
-    linear(ctx.kern, &a.q, x, rows, none, bufs.queries, ctx.quant);
-    linear(ctx.kern, &a.k, x, rows, none, bufs.keys, ctx.quant);
-    linear(ctx.kern, &a.v, x, rows, none, bufs.values, ctx.quant);
+    linear(
+        ctx.kern,
+        ctx.par,
+        &a.q,
+        x,
+        rows,
+        none,
+        bufs.queries,
+        ctx.quant,
+    );
+    linear(ctx.kern, ctx.par, &a.k, x, rows, none, bufs.keys, ctx.quant);
+    linear(
+        ctx.kern,
+        ctx.par,
+        &a.v,
+        x,
+        rows,
+        none,
+        bufs.values,
+        ctx.quant,
+    );
     let kv = attention::contiguous(&bufs.keys[..rows * d], &bufs.values[..rows * d], rows, d);
     for (q, o) in bufs.queries[..rows * d]
         .chunks_exact(d)
@@ -102,7 +121,16 @@ pub(super) fn self_attention(
     {
         attention::attend(ctx.kern, q, &kv, heads, ctx.scores, o);
     }
-    linear(ctx.kern, &a.o, bufs.context, rows, none, out, ctx.quant);
+    linear(
+        ctx.kern,
+        ctx.par,
+        &a.o,
+        bufs.context,
+        rows,
+        none,
+        out,
+        ctx.quant,
+    );
 }
 
 /// One layer's slice of the decoder self-attention cache at step `t` (see
@@ -143,9 +171,36 @@ pub(super) fn cached_self_attention(
     // Slot (t, r) of the cache holds row r's key at step t; rows later reordered by beam search
     // keep pointing at their ancestors' slots through `origin`, so no cache copy.
     let at = t * row_stride * d;
-    linear(ctx.kern, &a.k, x, rows, none, &mut keys[at..], ctx.quant);
-    linear(ctx.kern, &a.v, x, rows, none, &mut values[at..], ctx.quant);
-    linear(ctx.kern, &a.q, x, rows, none, bufs.queries, ctx.quant);
+    linear(
+        ctx.kern,
+        ctx.par,
+        &a.k,
+        x,
+        rows,
+        none,
+        &mut keys[at..],
+        ctx.quant,
+    );
+    linear(
+        ctx.kern,
+        ctx.par,
+        &a.v,
+        x,
+        rows,
+        none,
+        &mut values[at..],
+        ctx.quant,
+    );
+    linear(
+        ctx.kern,
+        ctx.par,
+        &a.q,
+        x,
+        rows,
+        none,
+        bufs.queries,
+        ctx.quant,
+    );
     for r in 0..rows {
         let own = &origin[r * max_tgt..r * max_tgt + t + 1];
         let kv = attention::history(keys, values, own, row_stride, d);
@@ -153,7 +208,16 @@ pub(super) fn cached_self_attention(
         let o = &mut bufs.context[r * d..(r + 1) * d];
         attention::attend(ctx.kern, q, &kv, heads, ctx.scores, o);
     }
-    linear(ctx.kern, &a.o, bufs.context, rows, none, out, ctx.quant);
+    linear(
+        ctx.kern,
+        ctx.par,
+        &a.o,
+        bufs.context,
+        rows,
+        none,
+        out,
+        ctx.quant,
+    );
 }
 
 /// One layer's cross-attention keys and values (see `workspace::CrossAttentionMemory`).
@@ -180,7 +244,16 @@ pub(super) fn cross_attention(
     let (d, heads) = (ctx.cfg.d_model, ctx.cfg.decoder_heads);
     let rows = x.len() / d;
     let none = Activation::None;
-    linear(ctx.kern, &a.q, x, rows, none, bufs.queries, ctx.quant);
+    linear(
+        ctx.kern,
+        ctx.par,
+        &a.q,
+        x,
+        rows,
+        none,
+        bufs.queries,
+        ctx.quant,
+    );
     for r in 0..rows {
         let sent = memory.row_sent[r];
         let s = memory.src_len[sent];
@@ -195,7 +268,16 @@ pub(super) fn cross_attention(
         let o = &mut bufs.context[r * d..(r + 1) * d];
         attention::attend(ctx.kern, q, &kv, heads, ctx.scores, o);
     }
-    linear(ctx.kern, &a.o, bufs.context, rows, none, out, ctx.quant);
+    linear(
+        ctx.kern,
+        ctx.par,
+        &a.o,
+        bufs.context,
+        rows,
+        none,
+        out,
+        ctx.quant,
+    );
 }
 
 /// The position-wise feed-forward block: `down(act(up(x)))`.
@@ -208,10 +290,20 @@ pub(super) fn feed_forward(
 ) {
     let rows = x.len() / ctx.cfg.d_model;
     let act = ctx.cfg.activation;
-    linear(ctx.kern, &f.up, x, rows, act, bufs.ffn_hidden, ctx.quant);
+    linear(
+        ctx.kern,
+        ctx.par,
+        &f.up,
+        x,
+        rows,
+        act,
+        bufs.ffn_hidden,
+        ctx.quant,
+    );
     let none = Activation::None;
     linear(
         ctx.kern,
+        ctx.par,
         &f.down,
         bufs.ffn_hidden,
         rows,

@@ -13,14 +13,17 @@
 
 mod attention;
 mod blocks;
+mod parallel;
 mod workspace;
 
+pub use parallel::{Parallel, Tiles, COL_ALIGN, PAR_MIN_MACS};
 pub use workspace::{Dims, NnWorkspace};
 
-use crate::kernels::{Dequantize, Kernels};
+use crate::kernels::Kernels;
 use crate::math::{self, Activation};
 use crate::model::{LayerBlock, Linear, Matrix, Model};
 use blocks::{residual, CacheStep, Ctx, Memory};
+use parallel::{int8_product, Int8Product};
 
 /// Scratch for INT8 linear layers: quantized activations, their per-row scales, i32 accumulators.
 #[derive(Debug)]
@@ -64,9 +67,13 @@ pub fn matrix_stride(m: &Matrix<'_>) -> usize {
 }
 
 /// `out[i] = act(x[i] · Wᵀ + bias)` for `m` rows of `x` (row-major, `cols` wide); `out` is
-/// row-major `m × rows(W)`. An empty `bias` means no bias.
+/// row-major `m × rows(W)`. An empty `bias` means no bias. Large INT8 products are split across
+/// `par` (see [`Tiles`]), with the same bits for every thread count; f32 weights (the
+/// reference path) always run on the calling thread.
+#[allow(clippy::too_many_arguments)]
 pub fn linear(
     kern: &Kernels,
+    par: Parallel<'_>,
     layer: &Linear<'_>,
     x: &[f32],
     m: usize,
@@ -106,18 +113,18 @@ pub fn linear(
             {
                 *s = (kern.quantize_row)(xi, qi);
             }
-            let acc = &mut qs.acc[..m * n];
-            kern.gemm(m, n, stride, qa, &data[..n * stride], acc);
-            let args = Dequantize {
-                m,
-                n,
-                c: acc,
+            let product = Int8Product {
+                qa,
                 a_scales,
+                w: &data[..n * stride],
                 w_scales: &scales[..n],
                 bias,
                 act,
+                m,
+                n,
+                k: stride,
             };
-            (kern.dequantize)(&args, out);
+            int8_product(kern, par, &product, &mut qs.acc, out);
         }
     }
 }
@@ -150,12 +157,14 @@ pub fn embed_row(e: &Matrix<'_>, row: usize, scale: f32, out: &mut [f32]) {
 pub struct Net<'m> {
     model: &'m Model,
     kern: &'static Kernels,
+    par: Parallel<'m>,
     embed_scale: f32,
 }
 
 impl<'m> Net<'m> {
-    /// Wraps `model` with the kernels that run its SIMD work.
-    pub fn new(model: &'m Model, kern: &'static Kernels) -> Self {
+    /// Wraps `model` with the kernels that run its SIMD work and the pool that splits its
+    /// large products.
+    pub fn new(model: &'m Model, kern: &'static Kernels, par: Parallel<'m>) -> Self {
         let c = model.config();
         let embed_scale = if c.scale_embedding {
             (c.d_model as f32).sqrt()
@@ -165,6 +174,7 @@ impl<'m> Net<'m> {
         Net {
             model,
             kern,
+            par,
             embed_scale,
         }
     }
@@ -195,6 +205,7 @@ impl<'m> Net<'m> {
         }
         let mut ctx = Ctx {
             kern: self.kern,
+            par: self.par,
             cfg,
             scores,
             quant,
@@ -229,6 +240,7 @@ impl<'m> Net<'m> {
                     let (keys, values) = (&mut cross_memory.keys, &mut cross_memory.values);
                     linear(
                         ctx.kern,
+                        ctx.par,
                         &a.k,
                         x,
                         rows,
@@ -238,6 +250,7 @@ impl<'m> Net<'m> {
                     );
                     linear(
                         ctx.kern,
+                        ctx.par,
                         &a.v,
                         x,
                         rows,
@@ -286,6 +299,7 @@ impl<'m> Net<'m> {
         }
         let mut ctx = Ctx {
             kern: self.kern,
+            par: self.par,
             cfg,
             scores,
             quant,
@@ -335,6 +349,7 @@ impl<'m> Net<'m> {
         };
         linear(
             self.kern,
+            self.par,
             &output,
             &decoder.hidden[..rows * d],
             rows,
@@ -377,6 +392,7 @@ mod tests {
         let mut qs = QuantScratch::new(m, k, m * n);
         linear(
             &crate::kernels::scalar::KERNELS,
+            Parallel::new(&crate::pool::Pool::new(1).unwrap()),
             &Linear { weight, bias: &b },
             &x,
             m,
@@ -431,9 +447,12 @@ mod tests {
             weight: int8,
             bias: &b,
         };
-        linear(kern, &int8, &x, m, Activation::None, &mut got, &mut qs);
+        let one = crate::pool::Pool::new(1).unwrap();
+        let one = Parallel::new(&one);
+        linear(kern, one, &int8, &x, m, Activation::None, &mut got, &mut qs);
         linear(
             &crate::kernels::scalar::KERNELS,
+            one,
             &Linear {
                 weight: reference,
                 bias: &b,

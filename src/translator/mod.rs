@@ -8,6 +8,11 @@
 //!
 //! Memory: a translator owns a pool of workspaces, each sized once from [`Limits`]; after a
 //! workspace's first use, translating allocates nothing.
+//!
+//! Threads: a translator owns one worker [`Pool`] of [`LoadOptions::num_threads`] threads,
+//! started at construction, that splits the large GEMMs of every call (see [`crate::nn`]);
+//! results are bit-identical for every thread count. Calls from several threads share it and
+//! take turns for each split product.
 
 use parking_lot::Mutex;
 
@@ -20,7 +25,8 @@ use crate::decode::{self, Decoder, SearchParams};
 use crate::error::{Error, ErrorKind, Result};
 use crate::kernels::{self, Kernels};
 use crate::model::Model;
-use crate::nn::{Net, NnWorkspace};
+use crate::nn::{Net, NnWorkspace, Parallel, PAR_MIN_MACS};
+use crate::pool::{self, Pool};
 use crate::tokenizer::Tokenizer;
 
 /// Most n-best hypotheses one call can return.
@@ -57,6 +63,29 @@ impl Default for Limits {
             max_batch: 32,
         }
     }
+}
+
+/// Most threads [`LoadOptions::num_threads`] 0 picks: beyond four, a phone's extra cores are
+/// mostly its slow ones and the decoder's products are too small to share further.
+pub const AUTO_THREADS_MAX: usize = 4;
+
+/// How a translator is built: its [`Limits`] and its worker threads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Workspace sizes (default [`Limits::default`]).
+    pub limits: Limits,
+    /// Threads that work on one call, the caller's included: 1 = no worker thread at all;
+    /// 0 = the library picks ([`auto_threads`]: the cores available, at most
+    /// [`AUTO_THREADS_MAX`]); at most [`pool::MAX_THREADS`] (default 0).
+    pub num_threads: usize,
+}
+
+/// The thread count `num_threads` 0 stands for: the cores available to this process, at most
+/// [`AUTO_THREADS_MAX`].
+pub fn auto_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(AUTO_THREADS_MAX)
 }
 
 /// Options of one translation call.
@@ -163,18 +192,43 @@ pub struct Translator {
     tokenizer: Tokenizer,
     kern: &'static Kernels,
     limits: Limits,
-    pool: Mutex<Vec<Workspace>>,
+    threads: Pool,
+    /// Products below this many MACs stay on the calling thread.
+    split_min_macs: usize,
+    workspaces: Mutex<Vec<Workspace>>,
 }
 
 static_assertions::assert_impl_all!(Translator: Send, Sync);
 
 impl Translator {
-    /// Builds a translator for `model` and its first workspace. Source and target limits above
-    /// the model's position table are lowered to it; a zero limit, `max_beam` above
-    /// [`MAX_BEAM_LIMIT`] or `max_batch` above [`MAX_BATCH_LIMIT`] is an
-    /// [`ErrorKind::InvalidArgument`]. On 32-bit targets `max_batch` is lowered until a
-    /// workspace fits the address space ([`address_space`]). The kernels are selected here.
+    /// Builds a single-threaded translator for `model` (no worker thread): as
+    /// [`Translator::with_options`] with `num_threads` 1.
     pub fn new(model: Model, limits: Limits) -> Result<Translator> {
+        Self::with_options(
+            model,
+            &LoadOptions {
+                limits,
+                num_threads: 1,
+            },
+        )
+    }
+
+    /// Builds a translator for `model`, its first workspace and its worker threads. Source and
+    /// target limits above the model's position table are lowered to it; a zero limit,
+    /// `max_beam` above [`MAX_BEAM_LIMIT`], `max_batch` above [`MAX_BATCH_LIMIT`] or
+    /// `num_threads` above [`pool::MAX_THREADS`] is an [`ErrorKind::InvalidArgument`]; a thread
+    /// the system cannot start is an [`ErrorKind::OutOfMemory`]. On 32-bit targets `max_batch`
+    /// is lowered until a workspace fits the address space ([`address_space`]). The kernels are
+    /// selected here.
+    pub fn with_options(model: Model, opts: &LoadOptions) -> Result<Translator> {
+        let limits = opts.limits;
+        if opts.num_threads > pool::MAX_THREADS {
+            return Err(Error::invalid_argument(format!(
+                "num_threads must be at most {}, got {}",
+                pool::MAX_THREADS,
+                opts.num_threads
+            )));
+        }
         if limits.max_source_tokens == 0
             || limits.max_target_tokens == 0
             || limits.max_beam == 0
@@ -213,12 +267,18 @@ impl Translator {
         // One workspace up front: the first translation does not pay for it, and most apps
         // never translate from two threads at once.
         let first = Workspace::new(&model, &limits);
+        let threads = match opts.num_threads {
+            0 => auto_threads(),
+            n => n,
+        };
         Ok(Translator {
             model,
             tokenizer,
             kern,
             limits,
-            pool: Mutex::new(vec![first]),
+            threads: Pool::new(threads)?,
+            split_min_macs: PAR_MIN_MACS,
+            workspaces: Mutex::new(vec![first]),
         })
     }
 
@@ -237,20 +297,41 @@ impl Translator {
         self.limits
     }
 
+    /// Threads that work on one call, the caller's included.
+    pub fn threads(&self) -> usize {
+        self.threads.threads()
+    }
+
+    /// Splits every product with room for it across the threads, however small (normally only
+    /// those of at least [`PAR_MIN_MACS`] multiply-accumulates are split). For tests: it makes
+    /// the small test models exercise the split paths. Results do not change.
+    #[doc(hidden)]
+    pub fn split_all_products(mut self) -> Self {
+        self.split_min_macs = 0;
+        self
+    }
+
     /// Runs `f` with a workspace from the pool (a new one when all are in use), then returns it.
     fn with_workspace<R>(&self, f: impl FnOnce(&mut Workspace) -> R) -> R {
-        let ws = self.pool.lock().pop();
+        let ws = self.workspaces.lock().pop();
         let mut ws = match ws {
             Some(ws) => ws,
             None => Workspace::new(&self.model, &self.limits),
         };
         let r = f(&mut ws);
-        self.pool.lock().push(ws);
+        self.workspaces.lock().push(ws);
         r
     }
 
     fn net(&self) -> Net<'_> {
-        Net::new(&self.model, self.kern)
+        Net::new(
+            &self.model,
+            self.kern,
+            Parallel {
+                pool: &self.threads,
+                min_macs: self.split_min_macs,
+            },
+        )
     }
 
     /// Tokenizes (or checks) each sentence of `source`, bounds it by the source limit (an error,

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use mobilenmt::model::Model;
-use mobilenmt::nn::{Dims, Net, NnWorkspace};
+use mobilenmt::nn::{Dims, Net, NnWorkspace, Parallel};
 
 /// A parsed JSON value.
 #[derive(Debug, Clone, PartialEq)]
@@ -286,7 +286,8 @@ pub fn worst_logits_error(name: &str, file: &str) -> f32 {
     let model = Model::load(fixture(name, file)).unwrap();
     let kern = mobilenmt::kernels::active().unwrap();
     let vocab = model.config().decoder_vocab_size;
-    let net = Net::new(&model, kern);
+    let one = mobilenmt::pool::Pool::new(1).unwrap();
+    let net = Net::new(&model, kern, Parallel::new(&one));
     let mut worst = 0f32;
     for entry in g.at("logits").arr() {
         let src = entry.at("src_ids").ids();
