@@ -78,6 +78,8 @@ impl mnmt_options {
             max_length_a: self.max_length_a,
             max_length_b: self.max_length_b as usize,
             truncate: self.truncate != 0,
+            // These options predate document mode.
+            split_sentences: false,
         }
     }
 }
@@ -339,7 +341,13 @@ mod tests {
     fn defaults_match_the_rust_defaults() {
         let d = mnmt_options_default();
         assert_eq!(d.struct_size, 32);
-        assert_eq!(d.to_rust(), TranslateOptions::default());
+        assert_eq!(
+            d.to_rust(),
+            TranslateOptions {
+                split_sentences: false,
+                ..TranslateOptions::default()
+            }
+        );
     }
 
     #[test]
@@ -361,7 +369,7 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
         // SAFETY: NULL means defaults.
         let null = unsafe { read_options(std::ptr::null()) }.unwrap();
-        assert_eq!(null, TranslateOptions::default());
+        assert_eq!(null, mnmt_options_default().to_rust());
     }
 
     #[test]
