@@ -351,7 +351,7 @@ def main():
           "bench/.venv/bin/python bench/report.py --results build/bench/results --hyp build/bench/hyp "
           "--ref build/bench/test.de --out BENCHMARKS.md --chart docs/bench.png",
           "```", "",
-          "Variables: `MULTI30K` (data folder, default `../shared/data/multi30k`), `TORCH_LIMIT` "
+          "Variables: `BENCH_SRC`, `BENCH_REF` (the test set, default `eval/data/multi30k-test2016.en`, `.de`), `TORCH_LIMIT` "
           f"(default 200), `BEAMS` (default `1 4`). Training the model: [docs/training.md](docs/training.md).",
           ""]
 
@@ -371,6 +371,7 @@ def main():
         L.append("")
     elif os.path.exists("docs/kernels.md"):
         L += ["## INT8 kernels", "", "See [docs/kernels.md](docs/kernels.md).", ""]
+    L += section_from("docs/bench-speed.md", "## OPUS-MT-sized model, worker pool, vocabulary shortlist")
 
     with open(args.out, "w", encoding="utf-8") as f:
         f.write("\n".join(L).rstrip() + "\n")

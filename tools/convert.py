@@ -8,6 +8,12 @@ INT8 weights are symmetric per output row, rows zero-padded to 64 values.
 
 Usage: convert.py HF_DIR OUT.gguf [--dtype int8|f32] [--name NAME]
                   [--source-lang en --target-lang de]
+                  [--shortlist CORPUS_SRC CORPUS_TGT [--shortlist-k 50] [--shortlist-frequent 100]]
+
+--shortlist adds a vocabulary shortlist built from a parallel corpus (tools/shortlist.py; needs
+sentencepiece to read the text).
+
+Without the flags, the name and languages come from the Hugging Face files (see `describe`).
 
 Needs numpy and gguf (tools/requirements.txt); never torch unless the model is a .bin.
 Anything the engine does not implement is refused with a message saying what and why.
@@ -15,6 +21,7 @@ Anything the engine does not implement is refused with a message saying what and
 import argparse
 import json
 import os
+import re
 import struct
 import sys
 import time
@@ -191,6 +198,7 @@ def read_config(hf_dir):
         "eos_token_id": int(cfg["eos_token_id"]),
         "decoder_start_token_id": int(cfg.get("decoder_start_token_id", pad)),
         "bad_words_ids": cfg.get("bad_words_ids"),
+        "name_fields": {key: cfg[key] for key in NAME_KEYS if key in cfg},
     }
 
 
@@ -334,13 +342,61 @@ def schema_names(c, dtype):
 
 
 # ---------------------------------------------------------------------------------------------
+# name and languages
+
+# OPUS-MT names: opus-mt-en-de, opus-mt-tc-big-en-fr, opus-mt-zh_Hant-en (multilingual groups such
+# as opus-mt-en-ROMANCE name no single language and give none).
+OPUS_MT_NAME = re.compile(r"opus-mt-(?:tc-[a-z0-9]+-)?([a-z]{2,3}(?:_[A-Za-z]+)?)-([a-z]{2,3}(?:_[A-Za-z]+)?)")
+NAME_KEYS = ("_name_or_path", "name_or_path", "name", "model_name")
+
+
+def describe(hf_dir, name_fields, name=None, source_lang=None, target_lang=None):
+    """The model's name and languages, each from the first of: the caller's value (the flags);
+    for the languages tokenizer_config.json's source_lang/target_lang, then an OPUS-MT name;
+    for the name config.json's _name_or_path (or name) field, then the folder's name (a
+    Hugging Face cache folder models--ORG--NAME gives NAME). Returns
+    (name, source_lang, target_lang, {field: where it came from}); a language found nowhere is None."""
+    origin = {}
+    if name:
+        origin["name"] = "--name"
+    else:
+        for key in NAME_KEYS:
+            value = name_fields.get(key)
+            if isinstance(value, str) and value.strip("/ "):
+                name, origin["name"] = value.strip("/ ").split("/")[-1], f"config.json {key}"
+                break
+    if not name:
+        parts = os.path.abspath(hf_dir).split(os.sep)
+        cached = [p for p in parts if p.startswith("models--")]
+        name = cached[-1].split("--")[-1] if cached else parts[-1]
+        origin["name"] = "folder name"
+
+    tok_path = os.path.join(hf_dir, "tokenizer_config.json")
+    tok = read_json(tok_path, "tokenizer_config.json") if os.path.exists(tok_path) else {}
+    m = OPUS_MT_NAME.search(name)
+    langs = {"source_lang": source_lang, "target_lang": target_lang}
+    for i, key in enumerate(("source_lang", "target_lang")):
+        if langs[key]:
+            origin[key] = "--" + key.replace("_", "-")
+        elif isinstance(tok.get(key), str) and tok[key]:
+            langs[key], origin[key] = tok[key], "tokenizer_config.json"
+        elif m:
+            langs[key], origin[key] = m.group(i + 1), "the OPUS-MT name"
+    return name, langs["source_lang"], langs["target_lang"], origin
+
+
+# ---------------------------------------------------------------------------------------------
 # writing
 
 
-def convert(hf_dir, out_path, dtype="int8", name=None, source_lang=None, target_lang=None, quiet=False):
-    """Converts and returns a summary dict (also printed unless quiet)."""
+def convert(hf_dir, out_path, dtype="int8", name=None, source_lang=None, target_lang=None, quiet=False,
+            shortlist=None):
+    """Converts and returns a summary dict (also printed unless quiet). `shortlist`: None, or a
+    dict with `src` and `tgt` corpus paths and optional tools/shortlist.py `from_corpus` settings
+    (top_k, frequent_n, min_prob, iterations, limit)."""
     t0 = time.time()
     c = read_config(hf_dir)
+    name, source_lang, target_lang, origin = describe(hf_dir, c["name_fields"], name, source_lang, target_lang)
     src = Source(read_weights(hf_dir))
     spm_src = open_bytes(os.path.join(hf_dir, "source.spm"), "source.spm")
     spm_tgt = open_bytes(os.path.join(hf_dir, "target.spm"), "target.spm")
@@ -377,8 +433,7 @@ def convert(hf_dir, out_path, dtype="int8", name=None, source_lang=None, target_
 
     w = gguf.GGUFWriter(out_path, "marian")
     w.add_custom_alignment(ALIGNMENT)
-    if name:
-        w.add_name(name)
+    w.add_name(name)
     w.add_uint32("mobilenmt.format_version", FORMAT_VERSION)
     w.add_string("mobilenmt.dtype", dtype)
     for key in ("d_model", "encoder_layers", "decoder_layers", "encoder_attention_heads",
@@ -407,6 +462,14 @@ def convert(hf_dir, out_path, dtype="int8", name=None, source_lang=None, target_
     w.add_key_value("tokenizer.vocab", vocab, u.ARRAY, sub_type=u.STRING)
     if target_vocab is not None:
         w.add_key_value("tokenizer.target_vocab", target_vocab, u.ARRAY, sub_type=u.STRING)
+    shortlist_info = None
+    if shortlist:
+        sl = shortlist_module()
+        opts = {k: v for k, v in shortlist.items() if k not in ("src", "tgt")}
+        off, tg, fr, method = sl.from_corpus(hf_dir, shortlist["src"], shortlist["tgt"], c["vocab_size"],
+                                             c["decoder_vocab_size"], c["eos_token_id"], forbidden, **opts)
+        nbytes = sl.add_to_gguf(w, off, tg, fr, c["vocab_size"], c["decoder_vocab_size"], method)
+        shortlist_info = {"entries": len(tg), "frequent": len(fr), "bytes": nbytes, "method": method}
 
     params = 0
     errors = []
@@ -430,11 +493,26 @@ def convert(hf_dir, out_path, dtype="int8", name=None, source_lang=None, target_
         "dtype": dtype,
         "tensors": len(tensors),
         "quant_errors": errors,
+        "shortlist": shortlist_info,
         "seconds": time.time() - t0,
+        "name": name,
+        "source_lang": source_lang,
+        "target_lang": target_lang,
+        "origin": origin,
     }
     if not quiet:
         print_summary(out_path, c, summary)
     return summary
+
+
+def shortlist_module():
+    """tools/shortlist.py, wherever convert.py is imported from (only needed with --shortlist)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import shortlist  # noqa: PLC0415
+
+    return shortlist
 
 
 def open_bytes(path, what):
@@ -450,6 +528,12 @@ def open_bytes(path, what):
 
 def print_summary(out_path, c, s):
     print(f"wrote {out_path}")
+    where = s["origin"]
+    print(f"  name: {s['name']} (from {where['name']})")
+    for key, label in (("source_lang", "source"), ("target_lang", "target")):
+        lang = s[key]
+        print(f"  {label} language: " + (f"{lang} (from {where[key]})" if lang else
+                                        f"unknown (give --{key.replace('_', '-')})"))
     print(
         f"  {c['encoder_layers']}+{c['decoder_layers']} layers, d_model {c['d_model']}, "
         f"vocab {c['vocab_size']}/{c['decoder_vocab_size']}, {c['activation_function']}, dtype {s['dtype']}"
@@ -462,6 +546,9 @@ def print_summary(out_path, c, s):
             print(f"    {tname:<28} max {mx:.2e}  mean {mean:.2e}")
         worst = max(s["quant_errors"], key=lambda e: e[1])
         print(f"  worst max relative error: {worst[1]:.2e} ({worst[0]})")
+    if s["shortlist"]:
+        sh = s["shortlist"]
+        print(f"  shortlist: {sh['entries']:,} entries + {sh['frequent']} frequent, {sh['bytes']:,} bytes ({sh['method']})")
     print(f"  time: {s['seconds']:.2f} s")
 
 
@@ -473,9 +560,19 @@ def main(argv=None):
     ap.add_argument("--name", help="display name stored as general.name")
     ap.add_argument("--source-lang", help="source language code, e.g. en")
     ap.add_argument("--target-lang", help="target language code, e.g. de")
+    ap.add_argument("--shortlist", nargs=2, metavar=("CORPUS_SRC", "CORPUS_TGT"),
+                    help="add a vocabulary shortlist built from this parallel corpus (text, .gz allowed)")
+    ap.add_argument("--shortlist-k", type=int, default=50, help="targets per source token (default 50)")
+    ap.add_argument("--shortlist-frequent", type=int, default=100, help="most frequent targets always allowed (100)")
+    ap.add_argument("--shortlist-min-prob", type=float, default=1e-3, help="least t(target|source) kept (1e-3)")
     args = ap.parse_args(argv)
+    shortlist = None
+    if args.shortlist:
+        shortlist = {"src": args.shortlist[0], "tgt": args.shortlist[1], "top_k": args.shortlist_k,
+                     "frequent_n": args.shortlist_frequent, "min_prob": args.shortlist_min_prob}
     try:
-        convert(args.hf_dir, args.out, args.dtype, args.name, args.source_lang, args.target_lang)
+        convert(args.hf_dir, args.out, args.dtype, args.name, args.source_lang, args.target_lang,
+                shortlist=shortlist)
     except ConvertError as e:
         print(f"convert.py: refusing {args.hf_dir}: {e}", file=sys.stderr)
         return 2
