@@ -11,7 +11,8 @@ eval/data/flores-dev.{en,de} when that exists, else from DIR/dev.{en,de}.gz (--d
 default is the shared data folder next to the repository, ../shared/data/flores-en-de, which a
 plain clone does not have: pass --data, or put the files under eval/data).
 
-(a) Speed: a document of the first 1,000 sentences (FLORES dev has 997; it wraps around), in
+(a) Speed: a document of the first 1,000 sentences (FLORES dev has 997; it wraps around; or the
+lines of --speed-text, e.g. eval/data/multi30k-test2016.en, with --speed-only to skip (b)), in
 paragraphs of 5 sentences separated by blank lines, translated by one mnmt_translate call in
 document mode, against 1,000 mnmt_translate calls with split_sentences=0. Wall time, median of
 --repeat runs each, both in this process; sentences/second and the ratio.
@@ -67,13 +68,16 @@ def main() -> int:
     ap.add_argument("--data", default=str(ROOT.parent / "shared/data/flores-en-de"))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--sentences", type=int, default=1000)
+    ap.add_argument("--speed-text", help="(a) on the lines of this file instead of FLORES dev "
+                    "(e.g. eval/data/multi30k-test2016.en, in the captions model's domain)")
+    ap.add_argument("--speed-only", action="store_true", help="skip (b)")
     ap.add_argument("--hyps", help="also write the (b) translations to this folder")
     ap.add_argument("--score", help="only score the translations --hyps wrote to this folder")
     args = ap.parse_args()
     if args.score:
         return score(Path(args.score))
 
-    src, ref = load(Path(args.data))
+    src, ref = load(Path(args.data)) if not (args.speed_text and args.speed_only) else ([], [])
     assert len(src) == len(ref), "source and reference differ in length"
     tr = mobilenmt.Translator(args.model)
     print(f"model {Path(args.model).name}, {len(src)} FLORES dev sentences, "
@@ -81,7 +85,9 @@ def main() -> int:
 
     # (a) speed
     n = args.sentences
-    sents = [src[i % len(src)] for i in range(n)]
+    pool = read_lines(Path(args.speed_text)) if args.speed_text else src
+    pool = [p for p in pool if p.strip()]
+    sents = [pool[i % len(pool)] for i in range(n)]
     paras = [" ".join(sents[i : i + 5]) for i in range(0, n, 5)]
     doc = "\n\n".join(paras) + "\n"
     tr.translate(doc)  # warm-up: the workspace grows once
@@ -94,6 +100,8 @@ def main() -> int:
     print(f"(a) {n} sentences: one document call {d:.2f} s ({n / d:.1f} sentences/s); "
           f"{n} calls of one sentence {o:.2f} s ({n / o:.1f} sentences/s); "
           f"speed-up {o / d:.2f}x (medians of {args.repeat})", flush=True)
+    if args.speed_only:
+        return 0
 
     # (b) quality
     groups, i, k = [], 0, 0
