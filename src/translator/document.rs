@@ -97,8 +97,7 @@ impl Translator {
                 let (tok, enc, src) = (&self.tokenizer, &mut ws.enc, &mut ws.src);
                 let fits = |s: &str| {
                     s.len() <= max_src * MAX_BYTES_PER_TOKEN
-                        && tok.encode(s, enc, src).is_ok()
-                        && src.len() <= max_src
+                        && tok.encode_limited(s, max_src, false, enc, src).is_ok()
                 };
                 split_long(text, span, lang, fits, &mut doc.pieces);
                 doc.owner.resize(doc.pieces.len(), k);
