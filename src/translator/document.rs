@@ -95,9 +95,13 @@ impl Translator {
         for (k, text) in texts.iter().enumerate() {
             for span in Segments::new(text, lang) {
                 let (tok, enc, src) = (&self.tokenizer, &mut ws.enc, &mut ws.src);
+                // Truncating rather than failing: the error of a piece that does not fit
+                // would allocate its message at every probe. A piece of exactly the limit
+                // counts as too long (a truncated one looks the same).
                 let fits = |s: &str| {
                     s.len() <= max_src * MAX_BYTES_PER_TOKEN
-                        && tok.encode_limited(s, max_src, false, enc, src).is_ok()
+                        && tok.encode_limited(s, max_src, true, enc, src).is_ok()
+                        && src.len() < max_src
                 };
                 split_long(text, span, lang, fits, &mut doc.pieces);
                 doc.owner.resize(doc.pieces.len(), k);
