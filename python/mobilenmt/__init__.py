@@ -105,6 +105,7 @@ class _Options(ctypes.Structure):
         ("max_length_a", ctypes.c_float),
         ("max_length_b", ctypes.c_uint32),
         ("truncate", ctypes.c_uint32),
+        ("split_sentences", ctypes.c_uint32),
     ]
 
 
@@ -544,6 +545,7 @@ class Translator:
         max_length_a: Optional[float] = None,
         max_length_b: Optional[int] = None,
         truncate: Optional[bool] = None,
+        split_sentences: Optional[bool] = None,
     ) -> _Options:
         # Each value goes to the C struct as C would get it: integers must fit uint32_t (the
         # library checks the rest and answers INVALID_ARGUMENT), floats any C float.
@@ -563,6 +565,8 @@ class Translator:
                 setattr(opts, name, _float(name, number))
         if truncate is not None:
             opts.truncate = int(bool(truncate))
+        if split_sentences is not None:
+            opts.split_sentences = int(bool(split_sentences))
         return opts
 
     @overload
@@ -575,10 +579,13 @@ class Translator:
         """Translates one text (returns ``str``) or a list of texts (returns ``list[str]``,
         in one batched pass).
 
-        Options (defaults in the header's ``mnmt_options``): ``beam_size`` (1 = greedy),
-        ``length_penalty``, ``max_output_tokens`` (0 = the translator's limit),
-        ``max_length_a``, ``max_length_b``, ``truncate`` (over-long input is cut instead of
-        raising ``INPUT_TOO_LONG``).
+        Options (defaults in the header's ``mnmt_options``): ``split_sentences`` (default
+        True: each text is a document, cut into sentences that are translated in batches and
+        put back with its line breaks, blank lines, indentation and whitespace unchanged, of
+        any length; False: the text is one sentence for the model), ``beam_size``
+        (1 = greedy), ``length_penalty``, ``max_output_tokens`` (0 = the translator's limit),
+        ``max_length_a``, ``max_length_b``, ``truncate`` (with ``split_sentences=False``:
+        over-long input is cut instead of raising ``INPUT_TOO_LONG``).
         """
         opts = self._options(**options)
         if isinstance(text, str):
