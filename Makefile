@@ -124,6 +124,19 @@ bench: build ## mobilenmt vs CTranslate2 vs PyTorch on Multi30k (minutes): BENCH
 	MULTI30K=$(MULTI30K) BENCH_VENV=$(BENCH_VENV) BENCH_OUT=$(BENCH_OUT) TORCH_LIMIT=$(TORCH_LIMIT) \
 		LIB=$(RELEASE)/libmobilenmt.a STATIC_LIBS="$(STATIC_LIBS)" bench/run.sh
 
+# ---- speed: the OPUS-MT-sized model, worker pool overhead ----
+
+OPUS_OUT   ?= $(BENCH_OUT)/opus-sized
+OPUS_LIMIT ?= 50
+
+.PHONY: bench-opus bench-pool
+bench-opus: build ## OPUS-MT-sized random model, 20 forced steps: mobilenmt vs CTranslate2 (1, 2 threads) and the floor
+	MULTI30K=$(MULTI30K) BENCH_VENV=$(BENCH_VENV) OPUS_OUT=$(OPUS_OUT) OPUS_LIMIT=$(OPUS_LIMIT) \
+		LIB=$(RELEASE)/libmobilenmt.a STATIC_LIBS="$(STATIC_LIBS)" bench/opus_sized.sh
+
+bench-pool: ## Worker pool dispatch overhead, ns per call for 1, 2, 4 threads
+	$(CARGO) bench --bench pool
+
 # ---- tokenizer (golden files, throughput) ----
 
 MULTI30K ?= ../shared/data/multi30k
@@ -176,12 +189,12 @@ sanitize-rust: ## As sanitize, with the library itself built under ASan (nightly
 		$(CARGO) +nightly build -Zbuild-std --target $(TSAN_TARGET) --release --lib
 	ctest/sanitize.sh target/asan/$(TSAN_TARGET)/release/libmobilenmt.a $(BUILD)/asan-rust $(CTEST_MODELS)
 
-tsan: ## 16-thread concurrency test under ThreadSanitizer (nightly, -Zbuild-std)
+tsan: ## 16-thread concurrency test and the worker pool tests under ThreadSanitizer (nightly, -Zbuild-std)
 	@rustup component list --toolchain nightly --installed | grep -q rust-src || \
 		rustup component add rust-src --toolchain nightly
 	RUSTFLAGS="-Zsanitizer=thread" RUSTDOCFLAGS="-Zsanitizer=thread" TSAN_OPTIONS=halt_on_error=1 \
 		MNMT_STRESS_CALLS=$(TSAN_CALLS) CARGO_TARGET_DIR=target/tsan \
-		$(CARGO) +nightly test -Zbuild-std --target $(TSAN_TARGET) --release --test concurrency_stress
+		$(CARGO) +nightly test -Zbuild-std --target $(TSAN_TARGET) --release --test concurrency_stress --test pool
 
 soak: ## 100,000 translations in one process; RSS after 1,000 and at the end (within 1 MiB)
 	$(CARGO) test --release --test soak -- --ignored --nocapture

@@ -2,7 +2,11 @@
  * mnmt-bench: latency, throughput and peak memory of mobilenmt on one test set, one thread.
  *
  *   mnmt-bench -m MODEL.gguf -i SOURCE.txt -o HYPOTHESES.txt -j RESULT.json
- *              [-b BEAM] [--limit N] [--batch N] [--name LABEL]
+ *              [-b BEAM] [--limit N] [--batch N] [--max-len N] [--name LABEL]
+ *
+ * --max-len N caps decoding at N steps whatever the source length (max_length_a 0,
+ * max_length_b N): with a model that never chooses </s> (bench/opus_sized.py) every sentence
+ * then takes exactly N decoder steps.
  *
  * 1. Loads the model and translates the first sentence once (page faults and workspace set-up
  *    are not part of any sentence's latency, as the Python peers warm up the same way).
@@ -149,7 +153,7 @@ static void write_json_string(FILE *f, const char *s) {
 static void usage(void) {
     fprintf(stderr,
             "usage: mnmt-bench -m MODEL.gguf -i SOURCE.txt -o HYPOTHESES.txt -j RESULT.json\n"
-            "                  [-b BEAM] [--limit N] [--batch N] [--name LABEL]\n");
+            "                  [-b BEAM] [--limit N] [--batch N] [--max-len N] [--name LABEL]\n");
     exit(2);
 }
 
@@ -185,6 +189,9 @@ int main(int argc, char **argv) {
             limit = strtoul(argv[++a], NULL, 10);
         } else if (strcmp(argv[a], "--batch") == 0 && a + 1 < argc) {
             batch = strtoul(argv[++a], NULL, 10);
+        } else if (strcmp(argv[a], "--max-len") == 0 && a + 1 < argc) {
+            opts.max_length_a = 0.0f;
+            opts.max_length_b = (uint32_t)strtoul(argv[++a], NULL, 10);
         } else if (strcmp(argv[a], "--name") == 0 && a + 1 < argc) {
             name = argv[++a];
         } else {

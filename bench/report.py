@@ -371,6 +371,7 @@ def main():
         L.append("")
     elif os.path.exists("docs/kernels.md"):
         L += ["## INT8 kernels", "", "See [docs/kernels.md](docs/kernels.md).", ""]
+    L += section_from("docs/bench-speed.md", "## OPUS-MT-sized model, worker pool, vocabulary shortlist")
 
     with open(args.out, "w", encoding="utf-8") as f:
         f.write("\n".join(L).rstrip() + "\n")

@@ -22,12 +22,7 @@ CC=${CC:-cc}
 step() { printf '\n== %s\n' "$*" >&2; }
 
 # 1. The bench venv, rebuilt when bench/requirements.txt changes.
-if [ ! -x "$PY" ] || [ bench/requirements.txt -nt "$VENV/.installed" ]; then
-  step "bench venv ($VENV) from bench/requirements.txt"
-  python3 -m venv "$VENV"
-  "$PY" -m pip install -q -r bench/requirements.txt
-  touch "$VENV/.installed"
-fi
+bench/venv.sh "$VENV"
 
 rm -rf "$OUT/results" "$OUT/hyp"
 mkdir -p "$OUT/results" "$OUT/hyp"

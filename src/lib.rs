@@ -18,6 +18,7 @@
 //! - `decode` (internal): greedy and beam search over a "logits of this step" decoder.
 //! - [`translator`]: the [`Translator`], its limits and options: tokenize, encode, search,
 //!   detokenize.
+//! - [`pool`]: the persistent worker pool that splits one call's large GEMMs across cores.
 //! - [`text`]: sentence splitting, document structure and over-long sentences, around the model.
 //! - [`capi`]: the only `extern "C"` code.
 
@@ -28,6 +29,7 @@ pub mod kernels;
 pub mod math;
 pub mod model;
 pub mod nn;
+pub mod pool;
 pub mod text;
 pub mod tokenizer;
 pub mod translator;

@@ -8,6 +8,10 @@ INT8 weights are symmetric per output row, rows zero-padded to 64 values.
 
 Usage: convert.py HF_DIR OUT.gguf [--dtype int8|f32] [--name NAME]
                   [--source-lang en --target-lang de]
+                  [--shortlist CORPUS_SRC CORPUS_TGT [--shortlist-k 50] [--shortlist-frequent 100]]
+
+--shortlist adds a vocabulary shortlist built from a parallel corpus (tools/shortlist.py; needs
+sentencepiece to read the text).
 
 Needs numpy and gguf (tools/requirements.txt); never torch unless the model is a .bin.
 Anything the engine does not implement is refused with a message saying what and why.
@@ -337,8 +341,11 @@ def schema_names(c, dtype):
 # writing
 
 
-def convert(hf_dir, out_path, dtype="int8", name=None, source_lang=None, target_lang=None, quiet=False):
-    """Converts and returns a summary dict (also printed unless quiet)."""
+def convert(hf_dir, out_path, dtype="int8", name=None, source_lang=None, target_lang=None, quiet=False,
+            shortlist=None):
+    """Converts and returns a summary dict (also printed unless quiet). `shortlist`: None, or a
+    dict with `src` and `tgt` corpus paths and optional tools/shortlist.py `from_corpus` settings
+    (top_k, frequent_n, min_prob, iterations, limit)."""
     t0 = time.time()
     c = read_config(hf_dir)
     src = Source(read_weights(hf_dir))
@@ -407,6 +414,14 @@ def convert(hf_dir, out_path, dtype="int8", name=None, source_lang=None, target_
     w.add_key_value("tokenizer.vocab", vocab, u.ARRAY, sub_type=u.STRING)
     if target_vocab is not None:
         w.add_key_value("tokenizer.target_vocab", target_vocab, u.ARRAY, sub_type=u.STRING)
+    shortlist_info = None
+    if shortlist:
+        sl = shortlist_module()
+        opts = {k: v for k, v in shortlist.items() if k not in ("src", "tgt")}
+        off, tg, fr, method = sl.from_corpus(hf_dir, shortlist["src"], shortlist["tgt"], c["vocab_size"],
+                                             c["decoder_vocab_size"], c["eos_token_id"], forbidden, **opts)
+        nbytes = sl.add_to_gguf(w, off, tg, fr, c["vocab_size"], c["decoder_vocab_size"], method)
+        shortlist_info = {"entries": len(tg), "frequent": len(fr), "bytes": nbytes, "method": method}
 
     params = 0
     errors = []
@@ -430,11 +445,22 @@ def convert(hf_dir, out_path, dtype="int8", name=None, source_lang=None, target_
         "dtype": dtype,
         "tensors": len(tensors),
         "quant_errors": errors,
+        "shortlist": shortlist_info,
         "seconds": time.time() - t0,
     }
     if not quiet:
         print_summary(out_path, c, summary)
     return summary
+
+
+def shortlist_module():
+    """tools/shortlist.py, wherever convert.py is imported from (only needed with --shortlist)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import shortlist  # noqa: PLC0415
+
+    return shortlist
 
 
 def open_bytes(path, what):
@@ -462,6 +488,9 @@ def print_summary(out_path, c, s):
             print(f"    {tname:<28} max {mx:.2e}  mean {mean:.2e}")
         worst = max(s["quant_errors"], key=lambda e: e[1])
         print(f"  worst max relative error: {worst[1]:.2e} ({worst[0]})")
+    if s["shortlist"]:
+        sh = s["shortlist"]
+        print(f"  shortlist: {sh['entries']:,} entries + {sh['frequent']} frequent, {sh['bytes']:,} bytes ({sh['method']})")
     print(f"  time: {s['seconds']:.2f} s")
 
 
@@ -473,9 +502,19 @@ def main(argv=None):
     ap.add_argument("--name", help="display name stored as general.name")
     ap.add_argument("--source-lang", help="source language code, e.g. en")
     ap.add_argument("--target-lang", help="target language code, e.g. de")
+    ap.add_argument("--shortlist", nargs=2, metavar=("CORPUS_SRC", "CORPUS_TGT"),
+                    help="add a vocabulary shortlist built from this parallel corpus (text, .gz allowed)")
+    ap.add_argument("--shortlist-k", type=int, default=50, help="targets per source token (default 50)")
+    ap.add_argument("--shortlist-frequent", type=int, default=100, help="most frequent targets always allowed (100)")
+    ap.add_argument("--shortlist-min-prob", type=float, default=1e-3, help="least t(target|source) kept (1e-3)")
     args = ap.parse_args(argv)
+    shortlist = None
+    if args.shortlist:
+        shortlist = {"src": args.shortlist[0], "tgt": args.shortlist[1], "top_k": args.shortlist_k,
+                     "frequent_n": args.shortlist_frequent, "min_prob": args.shortlist_min_prob}
     try:
-        convert(args.hf_dir, args.out, args.dtype, args.name, args.source_lang, args.target_lang)
+        convert(args.hf_dir, args.out, args.dtype, args.name, args.source_lang, args.target_lang,
+                shortlist=shortlist)
     except ConvertError as e:
         print(f"convert.py: refusing {args.hf_dir}: {e}", file=sys.stderr)
         return 2

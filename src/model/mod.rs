@@ -10,6 +10,7 @@
 mod config;
 mod gguf;
 pub mod schema;
+mod shortlist;
 mod weights;
 
 use std::fmt;
@@ -19,6 +20,7 @@ use std::path::Path;
 use crate::error::{Error, ErrorKind, Result};
 
 pub use config::{Config, DType, NormPosition, FORMAT_VERSION, MAX_POSITIONS, MAX_POSITION_TABLE};
+pub use shortlist::{CandidateSet, Shortlist, SHORTLIST_VERSION};
 pub use weights::ROW_ALIGN;
 
 use config::Meta;
@@ -184,6 +186,7 @@ pub struct Model {
     target_vocab: Option<Vec<u32>>,
     positions: Vec<f32>,
     layout: Layout,
+    shortlist: Option<shortlist::ShortlistRef>,
 }
 
 impl fmt::Debug for Model {
@@ -299,6 +302,7 @@ impl Model {
         }
         let positions =
             config::sinusoidal_positions(config.max_position_embeddings, config.d_model)?;
+        let shortlist = shortlist::resolve(&g, bytes, &config)?;
         Ok(Model {
             storage,
             config,
@@ -308,6 +312,7 @@ impl Model {
             target_vocab,
             positions,
             layout,
+            shortlist,
         })
     }
 
