@@ -100,6 +100,7 @@ class _Options(ctypes.Structure):
         ("max_length_a", ctypes.c_float),
         ("max_length_b", ctypes.c_uint32),
         ("truncate", ctypes.c_uint32),
+        ("shortlist", ctypes.c_uint32),
     ]
 
 
@@ -406,6 +407,7 @@ class Translator:
         max_length_a: Optional[float] = None,
         max_length_b: Optional[int] = None,
         truncate: Optional[bool] = None,
+        shortlist: Optional[bool] = None,
     ) -> _Options:
         opts = self._lib.mnmt_options_default()
         given = {
@@ -416,6 +418,7 @@ class Translator:
             "max_length_a": max_length_a,
             "max_length_b": max_length_b,
             "truncate": None if truncate is None else int(bool(truncate)),
+            "shortlist": None if shortlist is None else int(bool(shortlist)),
         }
         for name, value in given.items():
             if value is not None:
@@ -431,7 +434,8 @@ class Translator:
         Options (defaults in the header's ``mnmt_options``): ``beam_size`` (1 = greedy),
         ``length_penalty``, ``max_output_tokens`` (0 = the translator's limit),
         ``max_length_a``, ``max_length_b``, ``truncate`` (over-long input is cut instead of
-        raising ``INPUT_TOO_LONG``).
+        raising ``INPUT_TOO_LONG``), ``shortlist`` (default True: use the model file's
+        vocabulary shortlist when it has one).
         """
         opts = self._options(**options)
         if isinstance(text, str):

@@ -71,8 +71,9 @@ fn a_valid_shortlist_is_read_in_place_with_u16_and_u32_ids() {
         assert_eq!(sl.frequent().collect::<Vec<_>>(), FREQUENT);
         let mut set = CandidateSet::new(10);
         sl.candidates(&[2, 7, 9, 0], &mut set).unwrap();
-        // frequent {1, 3} + eos 0 + lists {4, 6} {2, 8} {9}, minus pad 9.
-        assert_eq!(set.ids(), [0, 1, 2, 3, 4, 6, 8]);
+        // frequent {1, 3} + eos 0 + pad 9 (forbidden, kept for the normaliser) + lists {4, 6}
+        // {2, 8} {9}.
+        assert_eq!(set.ids(), [0, 1, 2, 3, 4, 6, 8, 9]);
     }
 }
 

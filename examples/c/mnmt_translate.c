@@ -1,7 +1,7 @@
 /*
  * mnmt-translate: translates text files (or stdin) to stdout, one line per sentence.
  *
- *   mnmt-translate -m model.gguf [-b BEAM] [-n NBEST] [--truncate] [--info] [FILE...]
+ *   mnmt-translate -m model.gguf [-b BEAM] [-n NBEST] [--truncate] [--no-shortlist] [--info] [FILE...]
  *
  * With -n N (N > 1) every input line prints N lines "score<TAB>hypothesis", best first.
  * When stderr is a terminal and stdout is not, a progress line goes to stderr.
@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 static const char USAGE[] =
-    "usage: mnmt-translate -m MODEL.gguf [-b BEAM] [-n NBEST] [--truncate] [--info] [FILE...]\n"
+    "usage: mnmt-translate -m MODEL.gguf [-b BEAM] [-n NBEST] [--truncate] [--no-shortlist] [--info] [FILE...]\n"
     "Translates each FILE (stdin when none, or for \"-\") line by line to stdout:\n"
     "one output line per input line, an empty line where a line failed.\n"
     "\n"
@@ -25,6 +25,7 @@ static const char USAGE[] =
     "  -b BEAM        beam size, 1 = greedy (default 1)\n"
     "  -n NBEST       print the NBEST best translations per line as \"score<TAB>text\"\n"
     "  --truncate     cut over-long lines instead of failing them\n"
+    "  --no-shortlist score the whole vocabulary even if the model has a shortlist\n"
     "  --info         print facts about the model and exit\n"
     "  -h, --help     print this help and exit\n";
 
@@ -167,6 +168,8 @@ int main(int argc, char **argv) {
             }
         } else if (strcmp(a, "--truncate") == 0) {
             r.opts.truncate = 1;
+        } else if (strcmp(a, "--no-shortlist") == 0) {
+            r.opts.shortlist = 0;
         } else if (strcmp(a, "--info") == 0) {
             info_only = 1;
         } else if (strcmp(a, "--") == 0) {

@@ -45,10 +45,20 @@ pub struct mnmt_options {
     /// Non-zero: an input longer than the translator's limit (256 tokens) is truncated instead
     /// of failing with `MNMT_INPUT_TOO_LONG` (default 0).
     pub truncate: u32,
+    /// Non-zero: use the model file's vocabulary shortlist when it has one, computing the
+    /// logits of each sentence's candidate targets only (faster; quality measured when the file
+    /// was made); 0: the whole vocabulary. Default 1; a caller whose `struct_size` ends before
+    /// this field gets 0, the behaviour it was written for. With a shortlist, a sentence in
+    /// `mnmt_translate_batch()` is decoded over the union of its chunk's candidates and may
+    /// rarely differ from the same sentence translated alone.
+    pub shortlist: u32,
 }
 
 // Every field is 4 bytes, so the struct has no padding and reads the same in every language.
-const_assert_eq!(size_of::<mnmt_options>(), 32);
+const_assert_eq!(size_of::<mnmt_options>(), 36);
+
+/// `struct_size` of the first release's options, which had no `shortlist` field.
+const SIZE_BEFORE_SHORTLIST: usize = 32;
 
 fn u32_of(v: usize) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
@@ -66,6 +76,7 @@ impl mnmt_options {
             max_length_a: d.max_length_a,
             max_length_b: u32_of(d.max_length_b),
             truncate: u32::from(d.truncate),
+            shortlist: u32::from(d.shortlist),
         }
     }
 
@@ -78,6 +89,7 @@ impl mnmt_options {
             max_length_a: self.max_length_a,
             max_length_b: self.max_length_b as usize,
             truncate: self.truncate != 0,
+            shortlist: self.shortlist != 0,
         }
     }
 }
@@ -110,6 +122,10 @@ unsafe fn read_options(opts: *const mnmt_options) -> Result<TranslateOptions> {
             std::ptr::addr_of_mut!(merged).cast::<u8>(),
             n,
         );
+    }
+    if n < SIZE_BEFORE_SHORTLIST + 4 {
+        // Written before the shortlist existed: keep the exact decoding it was tested with.
+        merged.shortlist = 0;
     }
     Ok(merged.to_rust())
 }
@@ -338,7 +354,7 @@ mod tests {
     #[test]
     fn defaults_match_the_rust_defaults() {
         let d = mnmt_options_default();
-        assert_eq!(d.struct_size, 32);
+        assert_eq!(d.struct_size, 36);
         assert_eq!(d.to_rust(), TranslateOptions::default());
     }
 
@@ -362,6 +378,14 @@ mod tests {
         // SAFETY: NULL means defaults.
         let null = unsafe { read_options(std::ptr::null()) }.unwrap();
         assert_eq!(null, TranslateOptions::default());
+        assert!(null.shortlist);
+        // An options struct from before the shortlist field keeps the full vocabulary.
+        o.struct_size = SIZE_BEFORE_SHORTLIST as u32;
+        // SAFETY: as above.
+        assert!(!unsafe { read_options(&o) }.unwrap().shortlist);
+        o.struct_size = 36;
+        // SAFETY: as above.
+        assert!(unsafe { read_options(&o) }.unwrap().shortlist);
     }
 
     #[test]

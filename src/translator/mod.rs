@@ -77,6 +77,14 @@ pub struct TranslateOptions {
     /// Over-long input is truncated (keeping `</s>`) instead of failing with
     /// [`ErrorKind::InputTooLong`] (default false).
     pub truncate: bool,
+    /// Use the model file's vocabulary shortlist when it has one (default true): logits are
+    /// computed only for the candidates of the sentences decoded together (the union of their
+    /// source tokens' lists, the frequent targets, `</s>`), and the softmax is over them. Faster,
+    /// and within the file's measured quality; false computes the whole vocabulary. A batch
+    /// decodes each chunk over the union of its sentences' candidates, so with a shortlist a
+    /// sentence may translate differently in a batch than alone (rarely: only when a token
+    /// outside its own candidates would win).
+    pub shortlist: bool,
 }
 
 impl Default for TranslateOptions {
@@ -89,6 +97,7 @@ impl Default for TranslateOptions {
             max_length_a: 1.5,
             max_length_b: 10,
             truncate: false,
+            shortlist: true,
         }
     }
 }
@@ -266,6 +275,8 @@ impl Translator {
         let max_src = self.limits.max_source_tokens;
         // Every sentence of the chunk has at most `beam_size` rows at any step.
         ws.nn.set_max_rows(source.len() * opts.beam_size);
+        let shortlist = self.model.shortlist().filter(|_| opts.shortlist);
+        ws.candidates.clear();
         for i in 0..source.len() {
             match source {
                 Source::Texts(texts) => {
@@ -292,15 +303,21 @@ impl Translator {
                 ws.src.truncate(max_src - 1);
                 ws.src.push(c.eos_id);
             }
+            if let Some(sl) = &shortlist {
+                sl.add_candidates(&ws.src, &mut ws.candidates)?;
+            }
             let max_new = opts.max_new_tokens(ws.src.len(), &self.limits);
             net.encode(&mut ws.nn, &ws.src, i);
             ws.search.start_sentence(i, max_new, c.decoder_start_id);
         }
+        let ids = shortlist.map(|_| ws.candidates.ids());
+        ws.nn.select_outputs(&self.model, ids);
         let params = SearchParams {
             kern: self.kern,
             eos_id: c.eos_id,
             forbidden_ids: &c.forbidden_ids,
-            vocab: c.decoder_vocab_size,
+            vocab: ids.map_or(c.decoder_vocab_size, <[u32]>::len),
+            ids,
             beam_size: opts.beam_size,
             length_penalty: opts.length_penalty,
             scores,
