@@ -467,6 +467,7 @@ mod tests {
             activation: Activation::Relu,
             scale_embedding: true,
             layer_norm_eps: 1e-5,
+            norm_position: crate::model::NormPosition::Post,
             max_position_embeddings: 16,
             vocab_size: vocab,
             decoder_vocab_size: dec_vocab,
