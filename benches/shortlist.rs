@@ -35,7 +35,8 @@ fn main() {
         println!("{model} has no shortlist");
         return;
     };
-    let (mut set, mut scratch, mut ids) = (CandidateSet::new(vocab), EncodeScratch::new(), Vec::new());
+    let (mut set, mut scratch, mut ids) =
+        (CandidateSet::new(vocab), EncodeScratch::new(), Vec::new());
     let (mut sizes, mut src_tokens) = (Vec::new(), 0usize);
     for s in &lines {
         tr.tokenizer().encode(s, &mut scratch, &mut ids).unwrap();

@@ -100,6 +100,7 @@ class _Options(ctypes.Structure):
         ("max_length_a", ctypes.c_float),
         ("max_length_b", ctypes.c_uint32),
         ("truncate", ctypes.c_uint32),
+        ("split_sentences", ctypes.c_uint32),
         ("shortlist", ctypes.c_uint32),
     ]
 

@@ -452,7 +452,7 @@ impl Model {
 mod tests {
     use super::*;
     use crate::math::Activation;
-    use crate::model::{DType, NormPosition};
+    use crate::model::DType;
     use crate::ErrorKind;
 
     fn config(vocab: usize, dec_vocab: usize) -> Config {
@@ -483,7 +483,6 @@ mod tests {
             name: None,
             dtype: DType::F32,
             format_version: 1,
-            norm_position: NormPosition::Post,
         }
     }
 

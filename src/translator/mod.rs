@@ -11,15 +11,19 @@
 
 use parking_lot::Mutex;
 
+mod document;
 mod workspace;
 
 pub(crate) use workspace::Workspace;
+
+use document::DocEvent;
 
 use crate::decode::{self, Decoder, SearchParams};
 use crate::error::{Error, ErrorKind, Result};
 use crate::kernels::{self, Kernels};
 use crate::model::Model;
 use crate::nn::{Net, NnWorkspace};
+use crate::text::Lang;
 use crate::tokenizer::Tokenizer;
 
 /// Most n-best hypotheses one call can return.
@@ -75,13 +79,23 @@ pub struct TranslateOptions {
     /// See `max_length_a` (default 10).
     pub max_length_b: usize,
     /// Over-long input is truncated (keeping `</s>`) instead of failing with
-    /// [`ErrorKind::InputTooLong`] (default false).
+    /// [`ErrorKind::InputTooLong`] (default false). Only without `split_sentences`: document
+    /// mode cuts over-long sentences at clause boundaries instead.
     pub truncate: bool,
+    /// Document mode (default true): the text is cut into sentences (rules of the model's source
+    /// language), which are translated in length-sorted batches and put back in place; line
+    /// breaks, blank lines, indentation, list markers and text without letters are kept as they
+    /// are, and a sentence too long for the model is cut at clause boundaries, so no input is
+    /// too long. False: the whole text is one sentence for the model (the behaviour before
+    /// document mode; [`ErrorKind::InputTooLong`] or truncation apply). N-best calls always
+    /// translate their text as one sentence.
+    pub split_sentences: bool,
     /// Use the model file's vocabulary shortlist when it has one (default true): logits are
     /// computed only for the candidates of the sentences decoded together (the union of their
     /// source tokens' lists, the frequent targets, `</s>`), and the softmax is over them. Faster,
     /// and within the file's measured quality; false computes the whole vocabulary. A batch
-    /// decodes each chunk over the union of its sentences' candidates, so with a shortlist a
+    /// (and document mode, whose sentences are decoded in batches) decodes each chunk over the
+    /// union of its sentences' candidates, so with a shortlist a
     /// sentence may translate differently in a batch than alone (rarely: only when a token
     /// outside its own candidates would win).
     pub shortlist: bool,
@@ -97,6 +111,7 @@ impl Default for TranslateOptions {
             max_length_a: 1.5,
             max_length_b: 10,
             truncate: false,
+            split_sentences: true,
             shortlist: true,
         }
     }
@@ -171,6 +186,8 @@ pub struct Translator {
     tokenizer: Tokenizer,
     kern: &'static Kernels,
     limits: Limits,
+    /// The source language's sentence rules, from the model's metadata.
+    lang: Lang,
     pool: Mutex<Vec<Workspace>>,
 }
 
@@ -219,11 +236,13 @@ impl Translator {
         // One workspace up front: the first translation does not pay for it, and most apps
         // never translate from two threads at once.
         let first = Workspace::new(&model, &limits);
+        let lang = Lang::from_tag(c.source_lang.as_deref().unwrap_or(""));
         Ok(Translator {
             model,
             tokenizer,
             kern,
             limits,
+            lang,
             pool: Mutex::new(vec![first]),
         })
     }
@@ -282,6 +301,16 @@ impl Translator {
                 Source::Texts(texts) => {
                     self.tokenizer.encode(texts[i], &mut ws.enc, &mut ws.src)?
                 }
+                Source::Pieces {
+                    texts,
+                    owner,
+                    pieces,
+                    order,
+                } => {
+                    let p = order[i];
+                    let text = &texts[owner[p]][pieces[p].clone()];
+                    self.tokenizer.encode(text, &mut ws.enc, &mut ws.src)?
+                }
                 Source::Ids(ids) => {
                     if let Some(&bad) = ids.iter().find(|&&id| id as usize >= c.vocab_size) {
                         return Err(Error::invalid_argument(format!(
@@ -330,16 +359,54 @@ impl Translator {
         Ok(())
     }
 
-    /// Translates one text; `f` sees the best translation while the workspace is held, so nothing
-    /// is allocated once the workspace is warm.
+    /// Translates one text (a document unless `opts.split_sentences` is false); `f` sees the
+    /// translation while the workspace is held, so nothing is allocated once the workspace is
+    /// warm (and has held a translation as long).
     pub fn translate_with<R>(
         &self,
         text: &str,
         opts: &TranslateOptions,
         f: impl FnOnce(&str) -> R,
     ) -> Result<R> {
-        let source = Source::Texts(&[text]);
-        self.nbest_with(source, opts, false, |h| f(h.first().map_or("", |h| h.text)))
+        if !opts.split_sentences {
+            let source = Source::Texts(&[text]);
+            return self.nbest_with(source, opts, false, |h| f(h.first().map_or("", |h| h.text)));
+        }
+        opts.validate(&self.limits)?;
+        self.with_workspace(|ws| {
+            let mut out = std::mem::take(&mut ws.doc.out);
+            out.clear();
+            let r = self.run_documents(ws, &[text], opts, &mut |e| {
+                if let DocEvent::Piece(s) = e {
+                    out.push_str(s);
+                }
+            });
+            let r = r.map(|()| f(&out));
+            ws.doc.out = out;
+            ws.doc.trim();
+            r
+        })
+    }
+
+    /// Translates one text as a document (whatever `opts.split_sentences` says) and hands the
+    /// translation to `sink` piece by piece, in order, while it is produced: memory stays
+    /// bounded by one window of sentences however long the text is, and the concatenated pieces
+    /// are what [`Translator::translate_with`] returns. On error, `sink` may have received the
+    /// pieces of a prefix.
+    pub fn translate_document_with(
+        &self,
+        text: &str,
+        opts: &TranslateOptions,
+        mut sink: impl FnMut(&str),
+    ) -> Result<()> {
+        opts.validate(&self.limits)?;
+        self.with_workspace(|ws| {
+            self.run_documents(ws, &[text], opts, &mut |e| {
+                if let DocEvent::Piece(s) = e {
+                    sink(s);
+                }
+            })
+        })
     }
 
     /// Translates one text; `f` sees up to `opts.num_hypotheses` hypotheses, best first.
@@ -388,7 +455,9 @@ impl Translator {
     }
 
     /// Translates `texts`, decoding up to `max_batch` sentences (fewer with wide beams) in one
-    /// decoder pass; calls `f(i, best)` for every input in order.
+    /// decoder pass; calls `f(i, best)` for every input in order. Each input is a document as in
+    /// [`Translator::translate_with`] (the sentences of all inputs share batches), or one
+    /// sentence when `opts.split_sentences` is false.
     pub fn translate_batch_with(
         &self,
         texts: &[&str],
@@ -396,6 +465,22 @@ impl Translator {
         mut f: impl FnMut(usize, &str),
     ) -> Result<()> {
         opts.validate(&self.limits)?;
+        if opts.split_sentences {
+            return self.with_workspace(|ws| {
+                let mut out = std::mem::take(&mut ws.doc.out);
+                out.clear();
+                let r = self.run_documents(ws, texts, opts, &mut |e| match e {
+                    DocEvent::Piece(s) => out.push_str(s),
+                    DocEvent::End(i) => {
+                        f(i, &out);
+                        out.clear();
+                    }
+                });
+                ws.doc.out = out;
+                ws.doc.trim();
+                r
+            });
+        }
         self.with_workspace(|ws| {
             let chunk = ws.sentences_per_chunk(opts.beam_size);
             for (c, part) in texts.chunks(chunk).enumerate() {
@@ -418,10 +503,17 @@ impl Translator {
     }
 }
 
-/// What a chunk translates: texts, or one sentence given as source ids.
+/// What a chunk translates: texts, pieces of documents, or one sentence given as source ids.
 #[derive(Debug, Clone, Copy)]
 enum Source<'a> {
     Texts(&'a [&'a str]),
+    /// Sentence `i` is `texts[owner[p]][pieces[p]]` with `p = order[i]`.
+    Pieces {
+        texts: &'a [&'a str],
+        owner: &'a [usize],
+        pieces: &'a [std::ops::Range<usize>],
+        order: &'a [usize],
+    },
     Ids(&'a [u32]),
 }
 
@@ -429,6 +521,7 @@ impl Source<'_> {
     fn len(&self) -> usize {
         match self {
             Source::Texts(t) => t.len(),
+            Source::Pieces { order, .. } => order.len(),
             Source::Ids(_) => 1,
         }
     }

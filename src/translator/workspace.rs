@@ -1,6 +1,7 @@
 //! The per-call state of a translation (network buffers, search state, output text), allocated
 //! once per workspace from the limits.
 
+use super::document::DocScratch;
 use super::{Hypothesis, Limits};
 use crate::decode::SearchState;
 use crate::error::Result;
@@ -25,6 +26,8 @@ pub(crate) struct Workspace {
     text_tmp: String,
     out_text: String,
     out_ranges: Vec<(usize, usize)>,
+    /// Document mode's pieces, their translations and the assembled output.
+    pub(crate) doc: DocScratch,
 }
 
 impl Workspace {
@@ -58,6 +61,7 @@ impl Workspace {
             text_tmp: String::with_capacity(text_cap),
             out_text: String::with_capacity(text_cap * k),
             out_ranges: Vec::with_capacity(k.max(1)),
+            doc: DocScratch::default(),
         }
     }
 
