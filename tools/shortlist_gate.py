@@ -26,7 +26,7 @@ def read(path):
 
 
 def translate(cli, model, src_file, beam, shortlist):
-    cmd = [cli, "-m", model, "-b", str(beam), "--truncate"]
+    cmd = [cli, "-m", model, "-b", str(beam), "--lines", "--truncate"]
     if not shortlist:
         cmd.append("--no-shortlist")
     cmd.append(src_file)
