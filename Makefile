@@ -235,6 +235,24 @@ bench-threads: build ## Latency with 1 and 2 threads vs CTranslate2 intra_thread
 bench-pool: ## Worker pool dispatch overhead, ns per call for 1, 2, 4 threads
 	$(CARGO) bench --bench pool
 
+# ---- vocabulary shortlist: build one into a model file, gate its quality, measure it ----
+
+SL_MODEL ?= models/mobilenmt-en-de
+SL_SRC   ?= $(MULTI30K)/train.en.gz
+SL_TGT   ?= $(MULTI30K)/train.de.gz
+SL_OUT   ?= $(BUILD)/shortlist/model-int8.gguf
+SL_FLAGS ?= --name mobilenmt-en-de --source-lang en --target-lang de
+SL_SETS  ?= $(foreach s,multi30k-test2016 tatoeba-dev,eval/data/$(s).en eval/data/$(s).de)
+
+.PHONY: shortlist shortlist-gate
+shortlist: ## Convert SL_MODEL (Hugging Face dir) with a shortlist from SL_SRC/SL_TGT into SL_OUT (needs tools/requirements-train.txt)
+	@mkdir -p $(dir $(SL_OUT))
+	.venv/bin/python tools/convert.py $(SL_MODEL) $(SL_OUT) $(SL_FLAGS) --shortlist $(SL_SRC) $(SL_TGT)
+
+shortlist-gate: examples ## BLEU with/without SL_OUT's shortlist on SL_SETS (fails above 0.2 lost), then its speed and candidate sizes
+	.venv/bin/python tools/shortlist_gate.py --cli $(BUILD)/examples/mnmt-translate $(SL_OUT) $(SL_SETS)
+	$(CARGO) bench --bench shortlist -- $(SL_OUT) $(firstword $(SL_SETS)) 300
+
 # ---- tokenizer (golden files, throughput) ----
 
 MULTI30K ?= ../shared/data/multi30k

@@ -40,6 +40,8 @@ fn options(g: &Json, beam: usize, n: usize) -> TranslateOptions {
         truncate: false,
         // Hugging Face translates each source as one sentence.
         split_sentences: false,
+        // `transformers` scores the whole vocabulary.
+        shortlist: false,
     }
 }
 

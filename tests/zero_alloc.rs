@@ -3,20 +3,41 @@
 //! repeated greedy, beam-4, n-best and batch translations of sentences of different lengths, and
 //! of a whole document (paragraphs, blank lines, indentation, an over-long sentence; collected
 //! and streamed), one sentence per call and in document mode, on the f32 and the INT8 fixture
-//! models, with the output copied into a caller buffer. With worker threads, every thread of the
-//! process is counted (the workers run the split products), and the tests of this file take
-//! turns so that none counts another's allocations.
+//! models, with and without a vocabulary shortlist, with the output copied into a caller buffer.
+//! With worker threads, every thread of the process is counted (the workers run the split
+//! products), and the tests of this file take turns so that none counts another's allocations.
 
 mod common;
+#[path = "common/gguf_builder.rs"]
+mod gguf_builder;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use common::{golden_sources, translator, FIXTURES};
+use common::{fixture, golden_sources, translator, FIXTURES};
+use gguf_builder::{shortlist_metadata, with_metadata};
 use mobilenmt::model::Model;
 use mobilenmt::{Limits, LoadOptions, TranslateOptions, Translator};
+
+/// The fixture model with a shortlist of a few targets per source token.
+fn shortlisted(name: &str, file: &str) -> Translator {
+    let bytes = std::fs::read(fixture(name, file)).unwrap();
+    let cfg = Model::from_bytes(&bytes).unwrap().config().clone();
+    let dec = cfg.decoder_vocab_size as u32;
+    let lists = |s: u32| {
+        let mut l: Vec<u32> = (0..4).map(|i| (s * 7 + i * 131) % dec).collect();
+        l.sort_unstable();
+        l.dedup();
+        l
+    };
+    let frequent: Vec<u32> = (3..40).collect();
+    let extra = shortlist_metadata(cfg.vocab_size, lists, &frequent);
+    let model = Model::from_bytes(&with_metadata(&bytes, &extra)).unwrap();
+    assert!(model.shortlist().is_some());
+    Translator::new(model, Limits::default()).unwrap()
+}
 
 struct Counting;
 
@@ -152,8 +173,22 @@ fn translating_allocates_nothing_after_warm_up() {
 
     let mut buf = vec![0u8; 1 << 16];
     for name in FIXTURES {
-        for file in ["model-f32.gguf", "model-int8.gguf"] {
-            let tr = translator(name, file);
+        for (file, short) in [
+            ("model-f32.gguf", false),
+            ("model-int8.gguf", false),
+            ("model-f32.gguf", true),
+            ("model-int8.gguf", true),
+        ] {
+            let tr = if short {
+                shortlisted(name, file)
+            } else {
+                translator(name, file)
+            };
+            let file = if short {
+                format!("{file} + shortlist")
+            } else {
+                file.to_owned()
+            };
             let owned = golden_sources(name);
             let mut sources: Vec<&str> = owned.iter().map(String::as_str).collect();
             sources.sort_by_key(|s| s.len());
@@ -188,7 +223,7 @@ fn translating_with_worker_threads_allocates_nothing_after_warm_up() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut buf = vec![0u8; 1 << 16];
     for name in FIXTURES {
-        let model = Model::load(common::fixture(name, "model-int8.gguf")).unwrap();
+        let model = Model::load(fixture(name, "model-int8.gguf")).unwrap();
         let opts = LoadOptions {
             limits: Limits::default(),
             num_threads: 2,

@@ -2,7 +2,7 @@
  * mnmt-translate: translates text files (or stdin) to stdout as documents: sentences are found
  * by the library, and line breaks, blank lines and indentation come out as they went in.
  *
- *   mnmt-translate -m model.gguf [-b BEAM] [-n NBEST] [--lines] [--truncate] [--info] [FILE...]
+ *   mnmt-translate -m model.gguf [-b BEAM] [-n NBEST] [--lines] [--truncate] [--no-shortlist] [--info] [FILE...]
  *
  * The input is handed over in blocks of whole lines (about 64 KiB), which changes nothing in the
  * result since a line break always ends a sentence, and keeps memory bounded for any file size.
@@ -21,8 +21,8 @@
 #include <unistd.h>
 
 static const char USAGE[] =
-    "usage: mnmt-translate -m MODEL.gguf [-b BEAM] [-n NBEST] [--lines] [--truncate] [--info]\n"
-    "                      [FILE...]\n"
+    "usage: mnmt-translate -m MODEL.gguf [-b BEAM] [-n NBEST] [--lines] [--truncate] [--no-shortlist]\n"
+    "                      [--info] [FILE...]\n"
     "Translates each FILE (stdin when none, or for \"-\") to stdout as a document: sentences\n"
     "are found and translated, line breaks, blank lines and indentation are kept.\n"
     "\n"
@@ -33,6 +33,7 @@ static const char USAGE[] =
     "  -n NBEST       print the NBEST best translations per line as \"score<TAB>text\"\n"
     "                 (implies --lines)\n"
     "  --truncate     with --lines: cut over-long lines instead of failing them\n"
+    "  --no-shortlist score the whole vocabulary even if the model has a shortlist\n"
     "  --info         print facts about the model and exit\n"
     "  -h, --help     print this help and exit\n";
 
@@ -254,6 +255,8 @@ int main(int argc, char **argv) {
             r.lines = 1;
         } else if (strcmp(a, "--truncate") == 0) {
             r.opts.truncate = 1;
+        } else if (strcmp(a, "--no-shortlist") == 0) {
+            r.opts.shortlist = 0;
         } else if (strcmp(a, "--info") == 0) {
             info_only = 1;
         } else if (strcmp(a, "--") == 0) {

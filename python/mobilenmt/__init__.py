@@ -106,6 +106,7 @@ class _Options(ctypes.Structure):
         ("max_length_b", ctypes.c_uint32),
         ("truncate", ctypes.c_uint32),
         ("split_sentences", ctypes.c_uint32),
+        ("shortlist", ctypes.c_uint32),
     ]
 
 
@@ -546,6 +547,7 @@ class Translator:
         max_length_b: Optional[int] = None,
         truncate: Optional[bool] = None,
         split_sentences: Optional[bool] = None,
+        shortlist: Optional[bool] = None,
     ) -> _Options:
         # Each value goes to the C struct as C would get it: integers must fit uint32_t (the
         # library checks the rest and answers INVALID_ARGUMENT), floats any C float.
@@ -567,6 +569,8 @@ class Translator:
             opts.truncate = int(bool(truncate))
         if split_sentences is not None:
             opts.split_sentences = int(bool(split_sentences))
+        if shortlist is not None:
+            opts.shortlist = int(bool(shortlist))
         return opts
 
     @overload
@@ -585,7 +589,8 @@ class Translator:
         any length; False: the text is one sentence for the model), ``beam_size``
         (1 = greedy), ``length_penalty``, ``max_output_tokens`` (0 = the translator's limit),
         ``max_length_a``, ``max_length_b``, ``truncate`` (with ``split_sentences=False``:
-        over-long input is cut instead of raising ``INPUT_TOO_LONG``).
+        over-long input is cut instead of raising ``INPUT_TOO_LONG``), ``shortlist`` (default
+        True: use the model file's vocabulary shortlist when it has one).
         """
         opts = self._options(**options)
         if isinstance(text, str):

@@ -55,14 +55,24 @@ pub struct mnmt_options {
     /// `truncate` apply). A caller whose `struct_size` ends before this field (a header
     /// without this field) gets 0. `mnmt_translate_nbest()` always translates one sentence.
     pub split_sentences: u32,
+    /// Non-zero: use the model file's vocabulary shortlist when it has one, computing the
+    /// logits of each sentence's candidate targets only (faster; quality measured when the file
+    /// was made); 0: the whole vocabulary. Default 1; a caller whose `struct_size` ends before
+    /// this field gets 0, the behaviour it was written for. With a shortlist, a sentence in
+    /// `mnmt_translate_batch()` is decoded over the union of its chunk's candidates and may
+    /// rarely differ from the same sentence translated alone.
+    pub shortlist: u32,
 }
 
 // Every field is 4 bytes, so the struct has no padding and reads the same in every language.
-const_assert_eq!(size_of::<mnmt_options>(), 36);
+const_assert_eq!(size_of::<mnmt_options>(), 40);
 
 /// The `struct_size` of the options before `split_sentences` (its offset: eight 4-byte fields):
 /// callers compiled against it keep one-text-one-sentence translation.
 const SIZE_BEFORE_SPLIT: usize = 32;
+/// The `struct_size` of the options before `shortlist` (after `split_sentences`): callers
+/// compiled against it keep scoring the whole vocabulary.
+const SIZE_BEFORE_SHORTLIST: usize = 36;
 
 fn u32_of(v: usize) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
@@ -81,6 +91,7 @@ impl mnmt_options {
             max_length_b: u32_of(d.max_length_b),
             truncate: u32::from(d.truncate),
             split_sentences: u32::from(d.split_sentences),
+            shortlist: u32::from(d.shortlist),
         }
     }
 
@@ -94,6 +105,7 @@ impl mnmt_options {
             max_length_b: self.max_length_b as usize,
             truncate: self.truncate != 0,
             split_sentences: self.split_sentences != 0,
+            shortlist: self.shortlist != 0,
         }
     }
 }
@@ -112,6 +124,10 @@ unsafe fn read_options(opts: *const mnmt_options) -> Result<TranslateOptions> {
         if size < SIZE_BEFORE_SPLIT + 4 {
             // Defaults follow users, old callers keep their behaviour.
             merged.split_sentences = 0;
+        }
+        if size < SIZE_BEFORE_SHORTLIST + 4 {
+            // Written before the shortlist existed: keep the exact decoding it was tested with.
+            merged.shortlist = 0;
         }
     }
     Ok(merged.to_rust())
@@ -406,7 +422,7 @@ mod tests {
     #[test]
     fn defaults_match_the_rust_defaults() {
         let d = mnmt_options_default();
-        assert_eq!(d.struct_size, 36);
+        assert_eq!(d.struct_size, 40);
         assert_eq!(d.split_sentences, 1);
         assert_eq!(d.to_rust(), TranslateOptions::default());
     }
@@ -439,13 +455,29 @@ mod tests {
         let mut o = mnmt_options_default();
         for (size, split) in [(8, false), (32, false), (36, true), (40, true)] {
             o.struct_size = size;
-            // SAFETY: `o` is live and aligned; sizes above 36 only read the 36 bytes it has.
+            // SAFETY: `o` is live, aligned and 40 bytes long.
             let r = unsafe { read_options(&o) }.unwrap();
             assert_eq!(r.split_sentences, split, "struct_size {size}");
         }
         o.split_sentences = 0;
         // SAFETY: as above.
         assert!(!unsafe { read_options(&o) }.unwrap().split_sentences);
+    }
+
+    #[test]
+    fn callers_from_before_the_shortlist_score_the_whole_vocabulary() {
+        // SAFETY: NULL means defaults.
+        assert!(unsafe { read_options(std::ptr::null()) }.unwrap().shortlist);
+        let mut o = mnmt_options_default();
+        for (size, shortlist) in [(8, false), (32, false), (36, false), (40, true)] {
+            o.struct_size = size;
+            // SAFETY: `o` is live, aligned and 40 bytes long.
+            let r = unsafe { read_options(&o) }.unwrap();
+            assert_eq!(r.shortlist, shortlist, "struct_size {size}");
+        }
+        o.shortlist = 0;
+        // SAFETY: as above.
+        assert!(!unsafe { read_options(&o) }.unwrap().shortlist);
     }
 
     #[test]

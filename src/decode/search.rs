@@ -13,6 +13,10 @@ pub(crate) struct SearchParams<'a> {
     pub forbidden_ids: &'a [u32],
     /// Logits per row.
     pub vocab: usize,
+    /// The target id of each logit column when the decoder computes only a shortlist's
+    /// candidates (sorted, so ties break towards the lower id as over the whole vocabulary);
+    /// `None`: column `j` is id `j`.
+    pub ids: Option<&'a [u32]>,
     /// 1 = greedy.
     pub beam_size: usize,
     pub length_penalty: f32,
@@ -38,6 +42,29 @@ struct At {
     s: usize,
     t: usize,
     next: usize,
+}
+
+impl SearchParams<'_> {
+    /// The target id of logit column `col`.
+    fn token(&self, col: usize) -> u32 {
+        match self.ids {
+            Some(ids) => ids[col],
+            None => col as u32,
+        }
+    }
+
+    /// Sets the logits of the forbidden ids that have a column to `-inf`.
+    fn mask_forbidden(&self, logits: &mut [f32]) {
+        for &f in self.forbidden_ids {
+            let col = match self.ids {
+                Some(ids) => ids.binary_search(&f).ok(),
+                None => Some(f as usize),
+            };
+            if let Some(x) = col.and_then(|c| logits.get_mut(c)) {
+                *x = f32::NEG_INFINITY;
+            }
+        }
+    }
 }
 
 /// Decodes the chunk's `sents` sentences, started with [`SearchState::start_sentence`] (and
@@ -169,18 +196,14 @@ fn greedy_step(
     let (token, logp) = if t + 1 >= max_new {
         (p.eos_id, 0.0)
     } else {
-        for &f in p.forbidden_ids {
-            if let Some(x) = logits.get_mut(f as usize) {
-                *x = f32::NEG_INFINITY;
-            }
-        }
+        p.mask_forbidden(logits);
         let mut best = 0;
         for (i, &x) in logits.iter().enumerate() {
             if x > logits[best] {
                 best = i;
             }
         }
-        (best as u32, logits[best] - lse)
+        (p.token(best), logits[best] - lse)
     };
     let score = st.run_score[row] + logp;
     if token == p.eos_id || t + 1 >= max_new {
@@ -222,15 +245,11 @@ fn beam_step(
         // The log-softmax is never written out: `(x - lse) + base` is what `log_softmax` then
         // the addition would give, computed only while scanning for the best continuations.
         let lse = log_sum_exp(p.kern, logits, &mut st.exp_scratch);
-        for &f in p.forbidden_ids {
-            if let Some(x) = logits.get_mut(f as usize) {
-                *x = f32::NEG_INFINITY;
-            }
-        }
+        p.mask_forbidden(logits);
         let mut tok = 0;
         while st.candidates.len() < keep && tok < vocab {
             let v = (logits[tok] - lse) + base;
-            insert_candidate(&mut st.candidates, keep, v, row, tok as u32);
+            insert_candidate(&mut st.candidates, keep, v, row, p.token(tok));
             tok += 1;
         }
         if tok < vocab {
@@ -247,7 +266,7 @@ fn beam_step(
                     for (i, &x) in block.iter().enumerate() {
                         let v = (x - lse) + base;
                         if v > floor {
-                            insert_candidate(&mut st.candidates, keep, v, row, (tok + i) as u32);
+                            insert_candidate(&mut st.candidates, keep, v, row, p.token(tok + i));
                             floor = st.candidates[keep - 1].score;
                         }
                     }

@@ -224,11 +224,20 @@ impl<'a> Shortlist<'a> {
     }
 
     /// Fills `set` with the candidate set of a sentence whose source ids are `src_ids`: the
-    /// frequent targets, `</s>`, and the list of every source id, minus the forbidden ids
-    /// (`<pad>`), which the decoder never generates. The result is sorted ([`CandidateSet::ids`]).
-    /// Allocates nothing. Errors (`InvalidArgument`): `set` made for another target vocabulary
-    /// size, or a source id outside the source vocabulary.
+    /// frequent targets, `</s>`, the forbidden ids (`<pad>`) and the list of every source id.
+    /// The forbidden ids are kept so that a softmax over a set that covers the vocabulary is the
+    /// softmax over the vocabulary (`transformers` normalises before masking them); the search
+    /// masks them. The result is sorted ([`CandidateSet::ids`]). Allocates nothing. Errors
+    /// (`InvalidArgument`): `set` made for another target vocabulary size, or a source id
+    /// outside the source vocabulary.
     pub fn candidates(&self, src_ids: &[u32], set: &mut CandidateSet) -> Result<()> {
+        set.clear();
+        self.add_candidates(src_ids, set)
+    }
+
+    /// Adds the candidates of `src_ids` to `set` (which keeps what it holds), as
+    /// [`Shortlist::candidates`] does: the union over the sentences decoded together.
+    pub fn add_candidates(&self, src_ids: &[u32], set: &mut CandidateSet) -> Result<()> {
         if set.vocab != self.decoder_vocab_size {
             return Err(Error::invalid_argument(format!(
                 "candidate set made for {} target tokens, the shortlist has {}",
@@ -241,18 +250,17 @@ impl<'a> Shortlist<'a> {
                 self.vocab_size
             )));
         }
-        set.clear();
         for id in self.frequent() {
             set.insert(id);
         }
         set.insert(self.eos_id);
+        for &f in self.forbidden {
+            set.insert(f);
+        }
         for &s in src_ids {
             for id in self.list(s) {
                 set.insert(id);
             }
-        }
-        for &f in self.forbidden {
-            set.remove(f);
         }
         set.collect();
         Ok(())
@@ -323,13 +331,6 @@ impl CandidateSet {
     fn insert(&mut self, id: u32) {
         let i = id as usize;
         self.bits[i / 64] |= 1 << (i % 64);
-    }
-
-    fn remove(&mut self, id: u32) {
-        let i = id as usize;
-        if i < self.vocab {
-            self.bits[i / 64] &= !(1 << (i % 64));
-        }
     }
 
     /// Rebuilds the sorted id list from the bits (a scan of `vocab / 64` words).
@@ -509,7 +510,7 @@ mod tests {
     const LISTS: [&[u32]; 6] = [&[], &[1], &[5, 9], &[2, 9, 130], &[], &[64, 127, 128]];
 
     #[test]
-    fn candidates_are_the_sorted_union_without_forbidden_ids() {
+    fn candidates_are_the_sorted_union_with_eos_and_forbidden_ids() {
         let cfg = config(6, 200);
         let (off, t) = flatten(&LISTS);
         for wide in [false, true] {
@@ -521,15 +522,18 @@ mod tests {
             assert_eq!(sl.list(99).count(), 0);
             let mut set = CandidateSet::new(200);
             sl.candidates(&[3, 5, 3, 0], &mut set).unwrap();
-            // eos 0 always; pad 2 (forbidden) removed although token 3 lists it.
-            assert_eq!(set.ids(), [0, 3, 4, 9, 64, 127, 128, 130, 199]);
-            assert!(set.contains(130) && !set.contains(2) && !set.contains(500));
+            // eos 0 and pad 2 (forbidden: masked by the search, kept for the normaliser) always.
+            assert_eq!(set.ids(), [0, 2, 3, 4, 9, 64, 127, 128, 130, 199]);
+            assert!(set.contains(130) && set.contains(2) && !set.contains(500));
             // Refilling forgets the previous sentence.
             sl.candidates(&[2], &mut set).unwrap();
-            assert_eq!(set.ids(), [0, 3, 4, 5, 9, 199]);
+            assert_eq!(set.ids(), [0, 2, 3, 4, 5, 9, 199]);
             assert!(!set.contains(130));
             sl.candidates(&[], &mut set).unwrap();
-            assert_eq!(set.ids(), [0, 3, 4, 199]);
+            assert_eq!(set.ids(), [0, 2, 3, 4, 199]);
+            // Adding keeps what the set holds: the union of two sentences.
+            sl.add_candidates(&[5], &mut set).unwrap();
+            assert_eq!(set.ids(), [0, 2, 3, 4, 64, 127, 128, 199]);
         }
     }
 

@@ -266,7 +266,8 @@ impl<'m> Net<'m> {
 
     /// One decoder step at position `t` for `tokens.len()` rows; row `r` reads the encoder output
     /// of batch slot `row_sent[r]` and its own history through the self-attention cache. Leaves
-    /// the logits (with `final_logits_bias`) in `ws.logits[..rows * vocab]`.
+    /// the logits (with `final_logits_bias`) in `ws.logits[..rows * vocab]`, or only those of the
+    /// ids chosen by [`NnWorkspace::select_outputs`] (`rows * ids.len()`).
     pub fn decode_step(&self, ws: &mut NnWorkspace, t: usize, tokens: &[u32], row_sent: &[usize]) {
         let cfg = self.model.config();
         let d = cfg.d_model;
@@ -279,6 +280,7 @@ impl<'m> Net<'m> {
             quant,
             self_cache: cache,
             cross_memory,
+            outputs: ws_outputs,
             ..
         } = ws;
         let (row_stride, max_tgt) = (cache.row_stride, dims.max_tgt);
@@ -343,9 +345,39 @@ impl<'m> Net<'m> {
                 }
             }
         }
-        let output = Linear {
-            weight: self.model.output_projection(),
-            bias: self.model.final_logits_bias(),
+        let full = self.model.output_projection();
+        let o = &ws_outputs;
+        // No bias stays no bias (a zero added would turn a -0.0 logit into +0.0).
+        let bias = |n: usize| {
+            if self.model.final_logits_bias().is_empty() {
+                &[][..]
+            } else {
+                &o.bias[..n]
+            }
+        };
+        let output = match (o.rows, full) {
+            (None, _) => Linear {
+                weight: full,
+                bias: self.model.final_logits_bias(),
+            },
+            (Some(n), Matrix::I8 { cols, stride, .. }) => Linear {
+                weight: Matrix::I8 {
+                    data: &o.weight_i8[..n * stride],
+                    scales: &o.scales[..n],
+                    rows: n,
+                    cols,
+                    stride,
+                },
+                bias: bias(n),
+            },
+            (Some(n), Matrix::F32 { cols, .. }) => Linear {
+                weight: Matrix::F32 {
+                    data: &o.weight_f32[..n * cols],
+                    rows: n,
+                    cols,
+                },
+                bias: bias(n),
+            },
         };
         linear(
             self.kern,

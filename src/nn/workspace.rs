@@ -1,7 +1,7 @@
 //! Every buffer a forward pass touches, allocated once from the translator's limits.
 
 use super::QuantScratch;
-use crate::model::{Model, NormPosition, ROW_ALIGN};
+use crate::model::{Matrix, Model, NormPosition, ROW_ALIGN};
 
 /// The sizes a [`NnWorkspace`] is built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +79,25 @@ pub(super) struct CrossAttentionMemory {
     pub(super) src_len: Vec<usize>,
 }
 
+/// The output projection restricted to a vocabulary shortlist's candidates: their weight rows,
+/// scales and biases copied together once per call, so that every step runs one dense GEMM
+/// over them (any column range of it, like the full projection) instead of a GEMM per run of
+/// consecutive ids. Sized for the whole vocabulary but zero-initialised, so only the rows a
+/// call selects ever become resident.
+#[derive(Debug)]
+pub(super) struct OutputSubset {
+    /// Selected rows (`None`: the full projection).
+    pub(super) rows: Option<usize>,
+    /// INT8 models: `rows × stride` bytes; f32 models: empty.
+    pub(super) weight_i8: Vec<i8>,
+    /// f32 models: `rows × cols`; INT8 models: empty.
+    pub(super) weight_f32: Vec<f32>,
+    /// INT8 row scales (empty for f32 models).
+    pub(super) scales: Vec<f32>,
+    /// `final_logits_bias` of the selected ids.
+    pub(super) bias: Vec<f32>,
+}
+
 /// Activations, quantization scratch, self-attention K/V caches and cross-attention K/V.
 ///
 /// Large buffers are zero-initialised, which the allocator serves from untouched pages: memory
@@ -95,6 +114,7 @@ pub struct NnWorkspace {
     pub(super) quant: QuantScratch,
     pub(super) self_cache: SelfAttentionCache,
     pub(super) cross_memory: CrossAttentionMemory,
+    pub(super) outputs: OutputSubset,
 }
 
 impl NnWorkspace {
@@ -115,6 +135,11 @@ impl NnWorkspace {
         let acc = (s * enc_out).max(r * dec_out);
         let pre_norm = c.norm_position == NormPosition::Pre;
         let f = |n: usize| vec![0.0f32; n];
+        let out = model.output_projection();
+        let (out_i8, out_f32) = match out {
+            Matrix::I8 { rows, stride, .. } => (rows * stride, 0),
+            Matrix::F32 { rows, cols, .. } => (0, rows * cols),
+        };
         NnWorkspace {
             dims,
             encoder: Stream::new(s, d, c.encoder_ffn_dim, true, pre_norm),
@@ -134,6 +159,13 @@ impl NnWorkspace {
                 values: f(c.decoder_layers * b * s * d),
                 src_len: vec![0; b],
             },
+            outputs: OutputSubset {
+                rows: None,
+                weight_i8: vec![0; out_i8],
+                weight_f32: f(out_f32),
+                scales: f(if out_i8 > 0 { vocab } else { 0 }),
+                bias: f(vocab),
+            },
         }
     }
 
@@ -145,6 +177,49 @@ impl NnWorkspace {
             "{rows} rows exceed the workspace"
         );
         self.self_cache.row_stride = rows;
+    }
+
+    /// Restricts the logits of the coming steps to the target ids `ids` (sorted, distinct, in
+    /// the vocabulary): [`super::Net::decode_step`] then writes `ids.len()` logits per row, in
+    /// the order of `ids`, each bit-identical to the full projection's logit of that id. `None`
+    /// goes back to the whole vocabulary. Copies the selected rows of the output projection;
+    /// allocates nothing. Panics on an id outside the vocabulary (the caller validated them).
+    pub fn select_outputs(&mut self, model: &Model, ids: Option<&[u32]>) {
+        let o = &mut self.outputs;
+        let Some(ids) = ids else {
+            o.rows = None;
+            return;
+        };
+        let bias = model.final_logits_bias();
+        for (b, &id) in o.bias.iter_mut().zip(ids) {
+            *b = bias.get(id as usize).copied().unwrap_or(0.0);
+        }
+        match model.output_projection() {
+            Matrix::I8 {
+                data,
+                scales,
+                stride,
+                ..
+            } => {
+                for ((dst, s), &id) in o
+                    .weight_i8
+                    .chunks_exact_mut(stride)
+                    .zip(o.scales.iter_mut())
+                    .zip(ids)
+                {
+                    let i = id as usize;
+                    dst.copy_from_slice(&data[i * stride..(i + 1) * stride]);
+                    *s = scales[i];
+                }
+            }
+            Matrix::F32 { data, cols, .. } => {
+                for (dst, &id) in o.weight_f32.chunks_exact_mut(cols).zip(ids) {
+                    let i = id as usize;
+                    dst.copy_from_slice(&data[i * cols..(i + 1) * cols]);
+                }
+            }
+        }
+        o.rows = Some(ids.len());
     }
 
     /// The sizes this workspace was built for.

@@ -120,6 +120,15 @@ pub struct TranslateOptions {
     /// document mode; [`ErrorKind::InputTooLong`] or truncation apply). N-best calls always
     /// translate their text as one sentence.
     pub split_sentences: bool,
+    /// Use the model file's vocabulary shortlist when it has one (default true): logits are
+    /// computed only for the candidates of the sentences decoded together (the union of their
+    /// source tokens' lists, the frequent targets, `</s>`), and the softmax is over them. Faster,
+    /// and within the file's measured quality; false computes the whole vocabulary. A batch
+    /// (and document mode, whose sentences are decoded in batches) decodes each chunk over the
+    /// union of its sentences' candidates, so with a shortlist a
+    /// sentence may translate differently in a batch than alone (rarely: only when a token
+    /// outside its own candidates would win).
+    pub shortlist: bool,
 }
 
 impl Default for TranslateOptions {
@@ -133,6 +142,7 @@ impl Default for TranslateOptions {
             max_length_b: 10,
             truncate: false,
             split_sentences: true,
+            shortlist: true,
         }
     }
 }
@@ -368,6 +378,8 @@ impl Translator {
         let max_src = self.limits.max_source_tokens;
         // Every sentence of the chunk has at most `beam_size` rows at any step.
         ws.nn.set_max_rows(source.len() * opts.beam_size);
+        let shortlist = self.model.shortlist().filter(|_| opts.shortlist);
+        ws.candidates.clear();
         for i in 0..source.len() {
             match source {
                 Source::Texts(texts) => {
@@ -409,15 +421,21 @@ impl Translator {
                 ws.src.truncate(max_src - 1);
                 ws.src.push(c.eos_id);
             }
+            if let Some(sl) = &shortlist {
+                sl.add_candidates(&ws.src, &mut ws.candidates)?;
+            }
             let max_new = opts.max_new_tokens(ws.src.len(), &self.limits);
             net.encode(&mut ws.nn, &ws.src, i);
             ws.search.start_sentence(i, max_new, c.decoder_start_id);
         }
+        let ids = shortlist.map(|_| ws.candidates.ids());
+        ws.nn.select_outputs(&self.model, ids);
         let params = SearchParams {
             kern: self.kern,
             eos_id: c.eos_id,
             forbidden_ids: &c.forbidden_ids,
-            vocab: c.decoder_vocab_size,
+            vocab: ids.map_or(c.decoder_vocab_size, <[u32]>::len),
+            ids,
             beam_size: opts.beam_size,
             length_penalty: opts.length_penalty,
             scores,

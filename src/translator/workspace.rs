@@ -5,7 +5,7 @@ use super::document::DocScratch;
 use super::{Hypothesis, Limits};
 use crate::decode::SearchState;
 use crate::error::Result;
-use crate::model::Model;
+use crate::model::{CandidateSet, Model};
 use crate::nn::{Dims, NnWorkspace};
 use crate::tokenizer::{EncodeScratch, Tokenizer};
 
@@ -18,6 +18,9 @@ pub(crate) struct Workspace {
     /// The current sentence's source ids.
     pub(crate) src: Vec<u32>,
     pub(crate) search: SearchState,
+    /// The shortlist candidates of the sentences decoded together (empty set for a model
+    /// without a shortlist).
+    pub(crate) candidates: CandidateSet,
     rows_cap: usize,
     sents_cap: usize,
     text_tmp: String,
@@ -48,6 +51,11 @@ impl Workspace {
             enc: EncodeScratch::new(),
             src: Vec::with_capacity(dims.max_src * 4 + 16),
             search: SearchState::new(rows, t, b, k, c.decoder_vocab_size),
+            candidates: CandidateSet::new(if model.shortlist().is_some() {
+                c.decoder_vocab_size
+            } else {
+                0
+            }),
             rows_cap: rows,
             sents_cap: b,
             text_tmp: String::with_capacity(text_cap),

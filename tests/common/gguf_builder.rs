@@ -414,3 +414,87 @@ pub fn tiny_model(s: Shape) -> Builder {
     }
     b
 }
+
+/// Reads a little-endian u32/u64 at `*at` and advances.
+fn take(file: &[u8], at: &mut usize, n: usize) -> u64 {
+    let mut v = [0u8; 8];
+    v[..n].copy_from_slice(&file[*at..*at + n]);
+    *at += n;
+    u64::from_le_bytes(v)
+}
+
+/// Skips one GGUF value of type `ty` at `*at`.
+fn skip_value(file: &[u8], at: &mut usize, ty: u32) {
+    match ty {
+        0 | 1 | 7 => *at += 1,
+        2 | 3 => *at += 2,
+        4..=6 => *at += 4,
+        10..=12 => *at += 8,
+        8 => {
+            let n = take(file, at, 8) as usize;
+            *at += n;
+        }
+        9 => {
+            let elem = take(file, at, 4) as u32;
+            let count = take(file, at, 8);
+            for _ in 0..count {
+                skip_value(file, at, elem);
+            }
+        }
+        _ => panic!("unknown GGUF type {ty}"),
+    }
+}
+
+/// A copy of the well-formed GGUF `file` (64-byte alignment) with `extra` metadata appended
+/// after its own: tensors keep their data, which moves with the grown header.
+pub fn with_metadata(file: &[u8], extra: &[(&str, V)]) -> Vec<u8> {
+    let mut at = 8;
+    let n_tensors = take(file, &mut at, 8);
+    let n_kv = take(file, &mut at, 8);
+    for _ in 0..n_kv {
+        let n = take(file, &mut at, 8) as usize;
+        at += n;
+        let ty = take(file, &mut at, 4) as u32;
+        skip_value(file, &mut at, ty);
+    }
+    let kv_end = at;
+    for _ in 0..n_tensors {
+        let n = take(file, &mut at, 8) as usize;
+        at += n;
+        let dims = take(file, &mut at, 4) as usize;
+        at += 8 * dims + 4 + 8;
+    }
+    let infos_end = at;
+    let data_start = infos_end.div_ceil(64) * 64;
+    let mut b = file[..16].to_vec();
+    b.extend_from_slice(&(n_kv + extra.len() as u64).to_le_bytes());
+    b.extend_from_slice(&file[24..kv_end]);
+    for (k, v) in extra {
+        put_str(&mut b, k.as_bytes());
+        v.encode(&mut b);
+    }
+    b.extend_from_slice(&file[kv_end..infos_end]);
+    b.resize(b.len().div_ceil(64) * 64, 0);
+    b.extend_from_slice(&file[data_start..]);
+    b
+}
+
+/// The metadata of a shortlist section over `vocab` source tokens: token `s` lists `lists(s)`
+/// (sorted), and `frequent` are always candidates.
+pub fn shortlist_metadata(
+    vocab: usize,
+    lists: impl Fn(u32) -> Vec<u32>,
+    frequent: &[u32],
+) -> [(&'static str, V); 4] {
+    let (mut offsets, mut targets) = (vec![0u32], Vec::new());
+    for s in 0..vocab as u32 {
+        targets.extend(lists(s));
+        offsets.push(targets.len() as u32);
+    }
+    [
+        ("shortlist.version", V::U32(1)),
+        ("shortlist.offsets", V::ArrU32(offsets)),
+        ("shortlist.targets", V::ArrU32(targets)),
+        ("shortlist.frequent", V::ArrU32(frequent.to_vec())),
+    ]
+}
