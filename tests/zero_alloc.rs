@@ -1,6 +1,6 @@
 //! After warm-up, translating allocates nothing: a counting global allocator (counting only on
 //! the test's own thread, so the harness's threads do not interfere) sees zero allocations across
-//! repeated greedy, beam-4, n-best and batch translations of sentences of different lengths, on
+//! repeated greedy, beam-4, aligned, n-best and batch translations of sentences of different lengths, on
 //! the f32 and the INT8 fixture models, with the output copied into a caller buffer.
 
 mod common;
@@ -74,6 +74,17 @@ fn run_all(tr: &Translator, sources: &[&str], buf: &mut [u8]) -> usize {
     for s in sources {
         sum += tr.translate_with(s, &greedy, |t| copy_out(t, buf)).unwrap();
         sum += tr.translate_with(s, &beam, |t| copy_out(t, buf)).unwrap();
+        for opts in [&greedy, &beam] {
+            sum += tr
+                .translate_aligned_with(s, opts, |a| {
+                    copy_out(a.text, buf)
+                        + a.links
+                            .iter()
+                            .map(|l| l.source_token as usize)
+                            .sum::<usize>()
+                })
+                .unwrap();
+        }
         sum += tr
             .translate_nbest_with(s, &nbest, |h| {
                 h.iter().map(|h| copy_out(h.text, buf)).sum::<usize>()

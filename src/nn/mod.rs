@@ -266,6 +266,8 @@ impl<'m> Net<'m> {
             quant,
             self_cache: cache,
             cross_memory,
+            align,
+            align_probs,
             ..
         } = ws;
         let (row_stride, max_tgt) = (cache.row_stride, dims.max_tgt);
@@ -316,6 +318,9 @@ impl<'m> Net<'m> {
                             max_src: dims.max_src,
                             src_len: &cross_memory.src_len,
                             row_sent,
+                            // The last layer: see docs/alignment.md for why.
+                            capture: (*align && l + 1 == cfg.decoder_layers)
+                                .then_some(&mut align_probs[..]),
                         };
                         residual(&mut ctx, decoder, rows, &a.norm, |ctx, x, bufs, out| {
                             blocks::cross_attention(ctx, &a, x, memory, bufs, out)
