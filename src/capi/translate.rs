@@ -86,7 +86,7 @@ impl mnmt_options {
 ///
 /// # Safety
 /// `opts` is NULL or points to `opts->struct_size` readable bytes, aligned for `mnmt_options`.
-unsafe fn read_options(opts: *const mnmt_options) -> Result<TranslateOptions> {
+pub(super) unsafe fn read_options(opts: *const mnmt_options) -> Result<TranslateOptions> {
     let mut merged = mnmt_options::defaults();
     if opts.is_null() {
         return Ok(merged.to_rust());
