@@ -351,7 +351,7 @@ def main():
           "bench/.venv/bin/python bench/report.py --results build/bench/results --hyp build/bench/hyp "
           "--ref build/bench/test.de --out BENCHMARKS.md --chart docs/bench.png",
           "```", "",
-          "Variables: `MULTI30K` (data folder, default `../shared/data/multi30k`), `TORCH_LIMIT` "
+          "Variables: `BENCH_SRC`, `BENCH_REF` (the test set, default `eval/data/multi30k-test2016.en`, `.de`), `TORCH_LIMIT` "
           f"(default 200), `BEAMS` (default `1 4`). Training the model: [docs/training.md](docs/training.md).",
           ""]
 

@@ -2,13 +2,19 @@
 # make bench: mobilenmt against CTranslate2 and PyTorch on Multi30k test_2016_flickr, one thread,
 # one engine at a time (never in parallel: they would measure each other).
 #
-# Environment (the Makefile sets these): MULTI30K (data folder), BENCH_VENV (default bench/.venv),
+# Everything it reads is in the repository: the test set (eval/data/, BENCH_SRC and BENCH_REF), the
+# model (models/mobilenmt-en-de). It checks them, and the compiler and library, before it makes the
+# benchmark venv (torch, CTranslate2: gigabytes). `bench/run.sh --check` only checks.
+#
+# Environment (the Makefile sets these): BENCH_SRC, BENCH_REF (the test set, default
+# eval/data/multi30k-test2016.en and .de), BENCH_VENV (default bench/.venv),
 # BENCH_OUT (default build/bench), TORCH_LIMIT (PyTorch batch-1 latency on the first N sentences;
 # 0 = all), BEAMS (default "1 4"), LIB (the static library), STATIC_LIBS (its link flags),
 # BENCH_REPORT and BENCH_CHART (default BENCHMARKS.md and docs/bench.png).
 set -euo pipefail
 
-MULTI30K=${MULTI30K:-../shared/data/multi30k}
+SRC=${BENCH_SRC:-eval/data/multi30k-test2016.en}
+REF=${BENCH_REF:-eval/data/multi30k-test2016.de}
 VENV=${BENCH_VENV:-bench/.venv}
 OUT=${BENCH_OUT:-build/bench}
 TORCH_LIMIT=${TORCH_LIMIT:-200}
@@ -21,16 +27,36 @@ CC=${CC:-cc}
 
 step() { printf '\n== %s\n' "$*" >&2; }
 
+# 0. Inputs, before anything is downloaded or built.
+missing=()
+for f in "$SRC" "$REF" "$HF/model-int8.gguf" "$HF/config.json" "$HF/model.safetensors" "$HF/source.spm" \
+    "$HF/target.spm" "$HF/vocab.json" "$LIB" bench/requirements.txt; do
+  [ -s "$f" ] || missing+=("$f")
+done
+command -v "$CC" >/dev/null || missing+=("a C compiler ($CC)")
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=("python3 with venv and ensurepip (python3-venv)")
+if [ ${#missing[@]} -gt 0 ]; then
+  printf 'bench/run.sh: missing: %s\n' "${missing[@]}" >&2
+  exit 1
+fi
+if [ "$(wc -l < "$SRC")" != "$(wc -l < "$REF")" ]; then
+  echo "bench/run.sh: $SRC and $REF differ in line count" >&2
+  exit 1
+fi
+if [ "${1:-}" = --check ]; then
+  echo "bench inputs: ok ($(wc -l < "$SRC") sentences in $SRC)"
+  exit 0
+fi
+
 # 1. The bench venv, rebuilt when bench/requirements.txt changes.
 bench/venv.sh "$VENV"
 
 rm -rf "$OUT/results" "$OUT/hyp"
 mkdir -p "$OUT/results" "$OUT/hyp"
 
-# 2. The test set, unpacked.
-for l in en de; do
-  gzip -dc "$MULTI30K/test_2016_flickr.$l.gz" > "$OUT/test.$l"
-done
+# 2. The test set, copied next to the results.
+cp "$SRC" "$OUT/test.en"
+cp "$REF" "$OUT/test.de"
 
 # 3. Our benchmark program, linked against the static library like an application would.
 step "mnmt-bench"

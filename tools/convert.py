@@ -13,12 +13,15 @@ Usage: convert.py HF_DIR OUT.gguf [--dtype int8|f32] [--name NAME]
 --shortlist adds a vocabulary shortlist built from a parallel corpus (tools/shortlist.py; needs
 sentencepiece to read the text).
 
+Without the flags, the name and languages come from the Hugging Face files (see `describe`).
+
 Needs numpy and gguf (tools/requirements.txt); never torch unless the model is a .bin.
 Anything the engine does not implement is refused with a message saying what and why.
 """
 import argparse
 import json
 import os
+import re
 import struct
 import sys
 import time
@@ -195,6 +198,7 @@ def read_config(hf_dir):
         "eos_token_id": int(cfg["eos_token_id"]),
         "decoder_start_token_id": int(cfg.get("decoder_start_token_id", pad)),
         "bad_words_ids": cfg.get("bad_words_ids"),
+        "name_fields": {key: cfg[key] for key in NAME_KEYS if key in cfg},
     }
 
 
@@ -338,6 +342,50 @@ def schema_names(c, dtype):
 
 
 # ---------------------------------------------------------------------------------------------
+# name and languages
+
+# OPUS-MT names: opus-mt-en-de, opus-mt-tc-big-en-fr, opus-mt-zh_Hant-en (multilingual groups such
+# as opus-mt-en-ROMANCE name no single language and give none).
+OPUS_MT_NAME = re.compile(r"opus-mt-(?:tc-[a-z0-9]+-)?([a-z]{2,3}(?:_[A-Za-z]+)?)-([a-z]{2,3}(?:_[A-Za-z]+)?)")
+NAME_KEYS = ("_name_or_path", "name_or_path", "name", "model_name")
+
+
+def describe(hf_dir, name_fields, name=None, source_lang=None, target_lang=None):
+    """The model's name and languages, each from the first of: the caller's value (the flags);
+    for the languages tokenizer_config.json's source_lang/target_lang, then an OPUS-MT name;
+    for the name config.json's _name_or_path (or name) field, then the folder's name (a
+    Hugging Face cache folder models--ORG--NAME gives NAME). Returns
+    (name, source_lang, target_lang, {field: where it came from}); a language found nowhere is None."""
+    origin = {}
+    if name:
+        origin["name"] = "--name"
+    else:
+        for key in NAME_KEYS:
+            value = name_fields.get(key)
+            if isinstance(value, str) and value.strip("/ "):
+                name, origin["name"] = value.strip("/ ").split("/")[-1], f"config.json {key}"
+                break
+    if not name:
+        parts = os.path.abspath(hf_dir).split(os.sep)
+        cached = [p for p in parts if p.startswith("models--")]
+        name = cached[-1].split("--")[-1] if cached else parts[-1]
+        origin["name"] = "folder name"
+
+    tok_path = os.path.join(hf_dir, "tokenizer_config.json")
+    tok = read_json(tok_path, "tokenizer_config.json") if os.path.exists(tok_path) else {}
+    m = OPUS_MT_NAME.search(name)
+    langs = {"source_lang": source_lang, "target_lang": target_lang}
+    for i, key in enumerate(("source_lang", "target_lang")):
+        if langs[key]:
+            origin[key] = "--" + key.replace("_", "-")
+        elif isinstance(tok.get(key), str) and tok[key]:
+            langs[key], origin[key] = tok[key], "tokenizer_config.json"
+        elif m:
+            langs[key], origin[key] = m.group(i + 1), "the OPUS-MT name"
+    return name, langs["source_lang"], langs["target_lang"], origin
+
+
+# ---------------------------------------------------------------------------------------------
 # writing
 
 
@@ -348,6 +396,7 @@ def convert(hf_dir, out_path, dtype="int8", name=None, source_lang=None, target_
     (top_k, frequent_n, min_prob, iterations, limit)."""
     t0 = time.time()
     c = read_config(hf_dir)
+    name, source_lang, target_lang, origin = describe(hf_dir, c["name_fields"], name, source_lang, target_lang)
     src = Source(read_weights(hf_dir))
     spm_src = open_bytes(os.path.join(hf_dir, "source.spm"), "source.spm")
     spm_tgt = open_bytes(os.path.join(hf_dir, "target.spm"), "target.spm")
@@ -384,8 +433,7 @@ def convert(hf_dir, out_path, dtype="int8", name=None, source_lang=None, target_
 
     w = gguf.GGUFWriter(out_path, "marian")
     w.add_custom_alignment(ALIGNMENT)
-    if name:
-        w.add_name(name)
+    w.add_name(name)
     w.add_uint32("mobilenmt.format_version", FORMAT_VERSION)
     w.add_string("mobilenmt.dtype", dtype)
     for key in ("d_model", "encoder_layers", "decoder_layers", "encoder_attention_heads",
@@ -447,6 +495,10 @@ def convert(hf_dir, out_path, dtype="int8", name=None, source_lang=None, target_
         "quant_errors": errors,
         "shortlist": shortlist_info,
         "seconds": time.time() - t0,
+        "name": name,
+        "source_lang": source_lang,
+        "target_lang": target_lang,
+        "origin": origin,
     }
     if not quiet:
         print_summary(out_path, c, summary)
@@ -476,6 +528,12 @@ def open_bytes(path, what):
 
 def print_summary(out_path, c, s):
     print(f"wrote {out_path}")
+    where = s["origin"]
+    print(f"  name: {s['name']} (from {where['name']})")
+    for key, label in (("source_lang", "source"), ("target_lang", "target")):
+        lang = s[key]
+        print(f"  {label} language: " + (f"{lang} (from {where[key]})" if lang else
+                                        f"unknown (give --{key.replace('_', '-')})"))
     print(
         f"  {c['encoder_layers']}+{c['decoder_layers']} layers, d_model {c['d_model']}, "
         f"vocab {c['vocab_size']}/{c['decoder_vocab_size']}, {c['activation_function']}, dtype {s['dtype']}"

@@ -243,3 +243,41 @@ def test_trained_fixtures_convert(tmp_path, fixture, dtype):
     convert.convert(str(hf), str(out), dtype=dtype, quiet=True)
     dump = gguf_dump(out)
     assert "token_embd.weight" in dump and f"mobilenmt.dtype = '{dtype}'" in dump
+
+
+@pytest.mark.parametrize("case", ["tokenizer_config", "opus-mt config", "hf cache folder", "flags", "nothing"])
+def test_name_and_languages_come_from_the_hugging_face_files(tmp_path, case):
+    folder = {"hf cache folder": "models--Helsinki-NLP--opus-mt-en-fr/snapshots/0123abcd"}.get(case, "my-model")
+    hf = tmp_path / folder
+    extra = {"opus-mt config": {"_name_or_path": "Helsinki-NLP/opus-mt-tc-big-fr-es"}}.get(case, {})
+    make_marian(hf, DATA / "tiny-swish", extra_config=extra)
+    if case in ("tokenizer_config", "flags"):
+        (hf / "tokenizer_config.json").write_text(json.dumps({"source_lang": "en", "target_lang": "de"}))
+    flags = ["--name", "custom", "--source-lang", "pt", "--target-lang", "it"] if case == "flags" else []
+    expected = {
+        "tokenizer_config": ("my-model", "en", "de"),
+        "opus-mt config": ("opus-mt-tc-big-fr-es", "fr", "es"),
+        "hf cache folder": ("opus-mt-en-fr", "en", "fr"),
+        "flags": ("custom", "pt", "it"),
+        "nothing": ("my-model", None, None),
+    }[case]
+    out = tmp_path / "m.gguf"
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "convert.py"), str(hf), str(out), *flags],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert f"name: {expected[0]} (from " in r.stdout
+    dump = gguf_dump(out)
+    assert f"general.name = '{expected[0]}'" in dump
+    for key, lang in zip(("marian.source_lang", "marian.target_lang"), expected[1:]):
+        if lang is None:
+            assert key not in dump
+        else:
+            assert f"{key} = '{lang}'" in dump
+
+
+def test_opus_mt_names():
+    for name, langs in [("opus-mt-en-de", ("en", "de")), ("opus-mt-tc-big-en-ko", ("en", "ko")),
+                        ("opus-mt-zh_Hant-en", ("zh_Hant", "en")), ("opus-mt-en-ROMANCE", None),
+                        ("mobilenmt-en-de", None)]:
+        m = convert.OPUS_MT_NAME.search(name)
+        assert (m.groups() if m else None) == langs, name

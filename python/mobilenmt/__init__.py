@@ -9,7 +9,8 @@
     mobilenmt.split_sentences("Dr. Smith came. He left.")  # ['Dr. Smith came.', 'He left.']
 
 The shared library is found through the ``MNMT_LIBRARY`` environment variable (a path), else
-next to this file's repository (``target/release``), else on the system library path.
+inside this package (where ``pip install`` puts it), else in the repository this file comes from
+(``target/release``), else on the system library path. ``python -m mobilenmt`` translates stdin.
 Every failure raises :class:`MnmtError`, which carries the status and the library's message.
 """
 
@@ -21,7 +22,7 @@ import enum
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union, overload
 
 __all__ = [
     "Status",
@@ -31,6 +32,7 @@ __all__ = [
     "version",
     "kernel_name",
     "load_library",
+    "library_path",
     "split_sentences",
 ]
 
@@ -53,7 +55,7 @@ class Status(enum.IntEnum):
 class MnmtError(Exception):
     """A failed library call: ``status`` (a :class:`Status` or int) and ``message``."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str) -> None:
         try:
             status = Status(status)
         except ValueError:
@@ -210,11 +212,12 @@ _SIGNATURES = {
 class _Lib:
     """The loaded shared library; functions are bound on first use."""
 
-    def __init__(self, cdll: ctypes.CDLL):
+    def __init__(self, cdll: ctypes.CDLL, path: str) -> None:
         self._cdll = cdll
-        self._bound = {}
+        self.path = path
+        self._bound: Dict[str, Any] = {}
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         fn = self._bound.get(name)
         if fn is None:
             restype, argtypes = _SIGNATURES[name]
@@ -233,8 +236,10 @@ def _candidates() -> List[str]:
     if env:
         return [env]
     names = ["libmobilenmt.so", "libmobilenmt.dylib", "mobilenmt.dll"]
-    repo = Path(__file__).resolve().parent.parent
-    found = [str(repo / "target" / "release" / n) for n in names]
+    package = Path(__file__).resolve().parent
+    repo = package.parent.parent
+    dirs = [package, repo / "target" / "release"]
+    found = [str(d / n) for d in dirs for n in names]
     found = [p for p in found if os.path.exists(p)]
     system = ctypes.util.find_library("mobilenmt")
     if system:
@@ -251,8 +256,13 @@ def load_library(path: Optional[str] = None) -> _Lib:
             raise OSError(
                 "libmobilenmt not found: build it with `make build` or set MNMT_LIBRARY"
             )
-        _LIB = _Lib(ctypes.CDLL(candidates[0]))
+        _LIB = _Lib(ctypes.CDLL(candidates[0]), candidates[0])
     return _LIB
+
+
+def library_path() -> str:
+    """The path (or, from the system search, the name) of the loaded library."""
+    return load_library().path
 
 
 def _check(status: int) -> None:
@@ -263,12 +273,12 @@ def _check(status: int) -> None:
 
 def version() -> str:
     """The library version, e.g. ``"0.1.0"``."""
-    return load_library().mnmt_version().decode()
+    return str(load_library().mnmt_version().decode())
 
 
 def kernel_name() -> str:
     """The INT8 kernel set chosen for this CPU (``avx2``, ``neon``, ``scalar``, ...)."""
-    return load_library().mnmt_kernel_name().decode()
+    return str(load_library().mnmt_kernel_name().decode())
 
 
 def split_sentences(text: str, lang: str = "en") -> List[str]:
@@ -336,9 +346,11 @@ class Translator:
     held in memory. Use it as a context manager, or call :meth:`close`.
     """
 
-    def __init__(self, path: Union[str, os.PathLike, None] = None, *, _handle=None):
+    def __init__(
+        self, path: Union[str, "os.PathLike[str]", None] = None, *, _handle: Optional[_P] = None
+    ) -> None:
         self._lib = load_library()
-        self._handle = None
+        self._handle: Optional[_P] = None
         if _handle is not None:
             self._handle = _handle
             return
@@ -367,7 +379,7 @@ class Translator:
     def __enter__(self) -> "Translator":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def __del__(self) -> None:
@@ -376,7 +388,7 @@ class Translator:
         except Exception:  # noqa: BLE001 - interpreter shutdown may have torn ctypes down
             pass
 
-    def _h(self):
+    def _h(self) -> _P:
         if self._handle is None:
             raise ValueError("the translator is closed")
         return self._handle
@@ -388,8 +400,8 @@ class Translator:
         raw = _ModelInfo()
         raw.struct_size = ctypes.sizeof(_ModelInfo)
         _check(self._lib.mnmt_get_model_info(self._h(), ctypes.byref(raw)))
-        values = {}
-        for name, _ in _ModelInfo._fields_:
+        values: Dict[str, Any] = {}
+        for name, _ in _ModelInfo._fields_:  # type: ignore[misc]
             if name == "struct_size":
                 continue
             v = getattr(raw, name)
@@ -426,7 +438,7 @@ class Translator:
             16 * len(ids) + 16,
         )
 
-    def _text_call(self, call, cap: int) -> str:
+    def _text_call(self, call: Callable[[Any, int, Any], int], cap: int) -> str:
         needed = ctypes.c_size_t()
         while True:
             buf = ctypes.create_string_buffer(cap)
@@ -449,7 +461,7 @@ class Translator:
         max_length_b: Optional[int] = None,
         truncate: Optional[bool] = None,
     ) -> _Options:
-        opts = self._lib.mnmt_options_default()
+        opts: _Options = self._lib.mnmt_options_default()
         given = {
             "beam_size": beam_size,
             "num_hypotheses": num_hypotheses,
@@ -466,7 +478,13 @@ class Translator:
                 setattr(opts, name, value)
         return opts
 
-    def translate(self, text: Union[str, Sequence[str]], **options) -> Union[str, List[str]]:
+    @overload
+    def translate(self, text: str, **options: Any) -> str: ...
+
+    @overload
+    def translate(self, text: Sequence[str], **options: Any) -> List[str]: ...
+
+    def translate(self, text: Union[str, Sequence[str]], **options: Any) -> Union[str, List[str]]:
         """Translates one text (returns ``str``) or a list of texts (returns ``list[str]``,
         in one batched pass).
 
@@ -487,7 +505,7 @@ class Translator:
         texts = [_encode(t) for t in text]
         results: List[Optional[str]] = [None] * len(texts)
 
-        def collect(_user, index, ptr, length):
+        def collect(_user: Any, index: int, ptr: Any, length: int) -> None:
             results[index] = ctypes.string_at(ptr, length).decode("utf-8")
 
         cb = _BATCH_CB(collect)
@@ -539,7 +557,7 @@ class Translator:
         return out.decode("utf-8"), result
 
     def translate_nbest(
-        self, text: str, num_hypotheses: int, beam_size: Optional[int] = None, **options
+        self, text: str, num_hypotheses: int, beam_size: Optional[int] = None, **options: Any
     ) -> List[Tuple[str, float]]:
         """The ``num_hypotheses`` best translations with their scores, best first.
         ``beam_size`` defaults to ``num_hypotheses``."""
@@ -551,7 +569,7 @@ class Translator:
         data = _encode(text)
         out: List[Tuple[str, float]] = []
 
-        def collect(_user, _rank, ptr, length, score):
+        def collect(_user: Any, _rank: int, ptr: Any, length: int, score: float) -> None:
             out.append((ctypes.string_at(ptr, length).decode("utf-8"), float(score)))
 
         cb = _NBEST_CB(collect)
