@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the example CLI's command line: --help, rejected arguments (with a message and exit 2),
 # files as arguments, "-" and no argument for stdin, a missing file (exit 1, the rest still
-# translated), and one output line per input line.
+# translated), the document's structure (as many lines, blank lines blank, indentation kept),
+# and --lines (one sentence per line, blank lines blank).
 # Usage: ctest/cli_test.sh MNMT_TRANSLATE MODEL.gguf
 set -uo pipefail
 cli=$1
@@ -44,6 +45,20 @@ check "a missing file is named" grep -q "missing.txt" "$tmp/err"
 check "the other inputs are still translated" test "$(wc -l <"$tmp/out")" -eq 4
 "$cli" -m "$model" "$tmp/a.txt" >/dev/null 2>"$tmp/err"
 check "no progress when stderr is not a terminal" test ! -s "$tmp/err"
+
+printf '  Two dogs play. A man rides a bike.\n\n\n\t- A woman reads.\n42\n' >"$tmp/doc.txt"
+"$cli" -m "$model" "$tmp/doc.txt" >"$tmp/out" 2>"$tmp/err"
+check "a document exits 0" test $? -eq 0
+check "a document keeps its line count" test "$(wc -l <"$tmp/out")" -eq 5
+check "blank lines stay blank" test "$(sed -n 2,3p "$tmp/out" | tr -d '\n')" = ""
+check "indentation is kept" grep -q "^  " "$tmp/out"
+check "a line without letters is copied" test "$(sed -n 5p "$tmp/out")" = "42"
+"$cli" -m "$model" --lines "$tmp/doc.txt" >"$tmp/out" 2>"$tmp/err"
+check "--lines exits 0" test $? -eq 0
+check "--lines gives one line per line" test "$(wc -l <"$tmp/out")" -eq 5
+check "--lines keeps blank lines blank" test "$(sed -n 2,3p "$tmp/out" | tr -d '\n')" = ""
+printf 'No newline at the end.' | "$cli" -m "$model" >"$tmp/out"
+check "no newline added at the end of a document" test "$(wc -l <"$tmp/out")" -eq 0
 
 echo "cli_test: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -243,6 +243,8 @@ static void test_odd_text(mnmt_translator *t) {
     size_t n = 0, len = 0, i, empty_len = 0;
     char out[1024], empty[1024];
     mnmt_model_info info;
+    mnmt_options one = mnmt_options_default();
+    one.split_sentences = 0;
 
     memset(&info, 0, sizeof info);
     info.struct_size = sizeof info;
@@ -259,13 +261,16 @@ static void test_odd_text(mnmt_translator *t) {
     CHECK(len < sizeof out && out[len] == '\0');
     EXPECT_OK(mnmt_translate(t, "\0", 1, NULL, out, sizeof out, &len));
 
-    /* Empty and whitespace-only text: only </s>, the same translation as "". */
-    EXPECT_OK(mnmt_translate(t, "", 0, NULL, empty, sizeof empty, &empty_len));
+    /* Empty and whitespace-only text: as one sentence only </s>, the same translation as "";
+     * as a document (the default) given back unchanged. */
+    EXPECT_OK(mnmt_translate(t, "", 0, &one, empty, sizeof empty, &empty_len));
     for (i = 0; i < sizeof blanks / sizeof blanks[0]; i++) {
         EXPECT_OK(mnmt_tokenize(t, blanks[i], strlen(blanks[i]), ids, 256, &n));
         CHECK(n == 1);
-        EXPECT_OK(mnmt_translate(t, blanks[i], strlen(blanks[i]), NULL, out, sizeof out, &len));
+        EXPECT_OK(mnmt_translate(t, blanks[i], strlen(blanks[i]), &one, out, sizeof out, &len));
         CHECK(len == empty_len && strcmp(out, empty) == 0);
+        EXPECT_OK(mnmt_translate(t, blanks[i], strlen(blanks[i]), NULL, out, sizeof out, &len));
+        CHECK(len == strlen(blanks[i]) && strcmp(out, blanks[i]) == 0);
     }
 
     /* Only characters the vocabulary lacks: <unk> ids, and still a translation. */
@@ -291,13 +296,15 @@ static void test_megabyte(mnmt_translator *t) {
     if (big == NULL) return;
     for (i = 0; i < size; i++) big[i] = "A dog runs. "[i % 12];
 
-    EXPECT(mnmt_translate(t, big, size, NULL, out, sizeof out, &len), MNMT_INPUT_TOO_LONG,
+    /* As one sentence (document mode would translate it: ctest/test_document.c). */
+    opts.split_sentences = 0;
+    EXPECT(mnmt_translate(t, big, size, &opts, out, sizeof out, &len), MNMT_INPUT_TOO_LONG,
            "mnmt_translate", "limit");
     EXPECT(mnmt_translate_nbest(t, big, size, NULL, ignore_nbest, &calls), MNMT_INPUT_TOO_LONG,
            "mnmt_translate_nbest", "limit");
     texts[0] = big;
     lens[0] = size;
-    EXPECT(mnmt_translate_batch(t, texts, lens, 1, NULL, ignore_batch, &calls),
+    EXPECT(mnmt_translate_batch(t, texts, lens, 1, &opts, ignore_batch, &calls),
            MNMT_INPUT_TOO_LONG, "mnmt_translate_batch", "limit");
     CHECK(calls == 0);
     /* Tokenizing has no limit: the count comes back for a buffer too small. */
@@ -310,8 +317,10 @@ static void test_megabyte(mnmt_translator *t) {
 
     /* One megabyte without a single space: one long "word". */
     memset(big, 'x', size);
-    EXPECT(mnmt_translate(t, big, size, NULL, out, sizeof out, &len), MNMT_INPUT_TOO_LONG,
+    opts.truncate = 0;
+    EXPECT(mnmt_translate(t, big, size, &opts, out, sizeof out, &len), MNMT_INPUT_TOO_LONG,
            "mnmt_translate", "limit");
+    opts.truncate = 1;
     EXPECT_OK(mnmt_translate(t, big, size, &opts, out, sizeof out, &len));
     free(big);
 }

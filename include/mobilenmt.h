@@ -133,9 +133,21 @@ typedef struct mnmt_options {
     uint32_t max_length_b;
     /**
      * Non-zero: an input longer than the translator's limit (256 tokens) is truncated instead
-     * of failing with `MNMT_INPUT_TOO_LONG` (default 0).
+     * of failing with `MNMT_INPUT_TOO_LONG` (default 0). Only when `split_sentences` is 0:
+     * document mode never finds an input too long.
      */
     uint32_t truncate;
+    /**
+     * Non-zero (default 1): document mode. The text is cut into sentences with the rules of
+     * the model's source language (as `mnmt_split_sentences()`), the sentences are translated
+     * in length-sorted batches and put back in place: line breaks, blank lines, indentation,
+     * list markers and lines without letters come back unchanged, blank text comes back as it
+     * is, and a sentence too long for the model is cut at clause boundaries, so any length is
+     * accepted. 0: the whole text is one sentence for the model (`MNMT_INPUT_TOO_LONG` or
+     * `truncate` apply). A caller whose `struct_size` ends before this field (a header
+     * without this field) gets 0. `mnmt_translate_nbest()` always translates one sentence.
+     */
+    uint32_t split_sentences;
 } mnmt_options;
 
 /**
@@ -289,8 +301,9 @@ extern "C" {
 /**
  * Translates one text (best hypothesis) and returns its alignment to the source, one link per
  * generated token, in target order. The links come from the decoder's last cross-attention
- * layer averaged over heads (docs/alignment.md). The translation is the one `mnmt_translate()`
- * gives with the same options.
+ * layer averaged over heads (docs/alignment.md). The text is translated as one sentence
+ * (`opts->split_sentences` is not used): the translation is the one `mnmt_translate()` gives
+ * with the same options and `split_sentences` 0.
  *
  * Parameters:
  * - `t`, `text`, `text_len`, `opts`, `out`, `cap`, `out_len`: as for `mnmt_translate()`.
@@ -472,21 +485,28 @@ enum mnmt_status mnmt_detokenize(struct mnmt_translator *t,
 struct mnmt_options mnmt_options_default(void);
 
 /**
- * Translates one text.
+ * Translates one text: by default a document (any number of sentences, lines and paragraphs,
+ * of any length; see `mnmt_options.split_sentences`), whose structure comes back unchanged.
  *
  * Parameters:
  * - `t`: the translator; not NULL.
  * - `text`, `text_len`: the source, UTF-8, `text_len` bytes (no NUL needed); NULL with
- *   `text_len` 0 is the empty text (translated like any other: the model sees only `</s>`).
+ *   `text_len` 0 is the empty text (given back empty in document mode; with
+ *   `split_sentences` 0 translated like any other: the model sees only `</s>`).
  * - `opts`: options, or NULL for `mnmt_options_default()`.
  * - `out`, `cap`: the buffer for the translation (UTF-8, NUL-terminated); `out` may be NULL
  *   when `cap` is 0, to ask for the size.
  * - `out_len`: receives the translation's length in bytes, without the NUL; not NULL.
  *
- * Errors: `MNMT_BUFFER_TOO_SMALL` when `cap < *out_len + 1` (then `*out_len` is set and `out`
- * is untouched; call again with a larger buffer: the result is deterministic);
- * `MNMT_INVALID_UTF8`; `MNMT_INPUT_TOO_LONG` (unless `opts->truncate`);
- * `MNMT_INVALID_ARGUMENT` (NULL pointers, invalid options).
+ * Errors: `MNMT_BUFFER_TOO_SMALL` when `cap < *out_len + 1` (then `*out_len` is set; call again
+ * with a larger buffer: the result is deterministic). With `split_sentences` 0 `out` is then
+ * untouched; in document mode the translation is written into `out` as it is produced, so `out`
+ * holds an unterminated prefix of it. `MNMT_INVALID_UTF8`; `MNMT_INPUT_TOO_LONG` (only with
+ * `split_sentences` 0, unless `opts->truncate`); `MNMT_INVALID_ARGUMENT` (NULL pointers,
+ * invalid options).
+ *
+ * Memory: in document mode the library holds one window of sentences at a time (512 pieces
+ * and their translations), whatever the length of the text; the output is the caller's buffer.
  *
  * Thread safety: any number of threads may translate with one translator at once; each
  * concurrent call uses its own workspace (the pool grows to the number of concurrent callers).
@@ -507,7 +527,8 @@ enum mnmt_status mnmt_translate(struct mnmt_translator *t,
 /**
  * Translates many texts, decoding up to 32 sentences together per encoder/decoder pass (fewer
  * with wide beams), which is faster than one call per text. Results are the same as
- * `mnmt_translate()` on each text.
+ * `mnmt_translate()` on each text: in document mode each input is a document, and the
+ * sentences of all inputs share the batches.
  *
  * Parameters:
  * - `t`: the translator; not NULL.
@@ -546,6 +567,8 @@ enum mnmt_status mnmt_translate_batch(struct mnmt_translator *t,
 /**
  * Translates one text and reports the `opts->num_hypotheses` best translations (the n-best
  * list of beam search) with their scores, best first. Use `beam_size >= num_hypotheses`.
+ * The text is always one sentence for the model (`split_sentences` is ignored): an n-best list
+ * belongs to a sentence.
  *
  * Parameters: `t`, `text`, `text_len` and `opts` as for `mnmt_translate()`;
  * `callback` (not NULL) is called once per hypothesis, best first; `user_data` is passed to it

@@ -38,6 +38,8 @@ fn options(g: &Json, beam: usize, n: usize) -> TranslateOptions {
         max_length_a: 0.0,
         max_length_b: max_new,
         truncate: false,
+        // Hugging Face translates each source as one sentence.
+        split_sentences: false,
     }
 }
 

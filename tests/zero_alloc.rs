@@ -1,7 +1,9 @@
 //! After warm-up, translating allocates nothing: a counting global allocator (counting only on
 //! the test's own thread, so the harness's threads do not interfere) sees zero allocations across
-//! repeated greedy, beam-4, aligned, n-best and batch translations of sentences of different lengths, on
-//! the f32 and the INT8 fixture models, with the output copied into a caller buffer.
+//! repeated greedy, beam-4, aligned, n-best and batch translations of sentences of different lengths, and
+//! of a whole document (paragraphs, blank lines, indentation, an over-long sentence; collected
+//! and streamed), one sentence per call and in document mode, on the f32 and the INT8 fixture
+//! models, with the output copied into a caller buffer.
 
 mod common;
 
@@ -59,9 +61,14 @@ fn copy_out(text: &str, buf: &mut [u8]) -> usize {
     n
 }
 
-/// Every kind of call, over every sentence; returns a checksum so nothing is optimised away.
-fn run_all(tr: &Translator, sources: &[&str], buf: &mut [u8]) -> usize {
+/// Every kind of call, over every sentence and `doc`; returns a checksum so nothing is optimised
+/// away.
+fn run_all(tr: &Translator, sources: &[&str], doc: &str, buf: &mut [u8]) -> usize {
     let greedy = TranslateOptions::default();
+    let one = TranslateOptions {
+        split_sentences: false,
+        ..greedy
+    };
     let beam = TranslateOptions {
         beam_size: 4,
         ..TranslateOptions::default()
@@ -72,6 +79,7 @@ fn run_all(tr: &Translator, sources: &[&str], buf: &mut [u8]) -> usize {
     };
     let mut sum = 0;
     for s in sources {
+        sum += tr.translate_with(s, &one, |t| copy_out(t, buf)).unwrap();
         sum += tr.translate_with(s, &greedy, |t| copy_out(t, buf)).unwrap();
         sum += tr.translate_with(s, &beam, |t| copy_out(t, buf)).unwrap();
         for opts in [&greedy, &beam] {
@@ -91,11 +99,42 @@ fn run_all(tr: &Translator, sources: &[&str], buf: &mut [u8]) -> usize {
             })
             .unwrap();
     }
-    for opts in [&greedy, &beam] {
+    for opts in [&greedy, &beam, &one] {
         tr.translate_batch_with(sources, opts, |_, t| sum += copy_out(t, buf))
             .unwrap();
     }
+    for opts in [&greedy, &beam] {
+        sum += tr.translate_with(doc, opts, |t| copy_out(t, buf)).unwrap();
+        let mut at = 0;
+        tr.translate_document_with(doc, opts, |t| {
+            let end = (at + t.len()).min(buf.len());
+            at += copy_out(t, &mut buf[at..end]);
+        })
+        .unwrap();
+        sum += at;
+    }
     sum
+}
+
+/// A document of every source: paragraphs of two or three sentences, blank lines, indentation,
+/// a line of digits and a sentence too long for the model, cut at its commas.
+fn document(sources: &[&str]) -> String {
+    let mut doc = String::from("\n  ");
+    for (i, s) in sources.iter().enumerate() {
+        doc.push_str(s);
+        doc.push_str(match i % 3 {
+            0 => " ",
+            1 => "\n\n\t",
+            _ => "\n",
+        });
+    }
+    doc.push_str("12 345\n");
+    for i in 0..80 {
+        doc.push_str(sources[i % sources.len()].trim_end_matches(['.', '!', '?']));
+        doc.push_str(", ");
+    }
+    doc.push_str("end.\n");
+    doc
 }
 
 #[test]
@@ -120,13 +159,14 @@ fn translating_allocates_nothing_after_warm_up() {
             let mut sources: Vec<&str> = owned.iter().map(String::as_str).collect();
             sources.sort_by_key(|s| s.len());
             assert!(sources.first().map(|s| s.len()) < sources.last().map(|s| s.len()));
-            let warm = run_all(&tr, &sources, &mut buf);
+            let doc = document(&sources);
+            let warm = run_all(&tr, &sources, &doc, &mut buf);
 
             ALLOCATIONS.store(0, Ordering::Relaxed);
             COUNTING.with(|c| c.set(true));
             let mut again = 0;
             for _ in 0..3 {
-                again = run_all(&tr, &sources, &mut buf);
+                again = run_all(&tr, &sources, &doc, &mut buf);
             }
             COUNTING.with(|c| c.set(false));
             let n = ALLOCATIONS.load(Ordering::Relaxed);
@@ -136,8 +176,9 @@ fn translating_allocates_nothing_after_warm_up() {
             );
             assert_eq!(n, 0, "{name}/{file}: {n} allocations after warm-up");
             println!(
-                "{name}/{file}: 0 allocations over 3 rounds of {} sentences",
-                sources.len()
+                "{name}/{file}: 0 allocations over 3 rounds of {} sentences and a {}-byte document",
+                sources.len(),
+                doc.len()
             );
         }
     }

@@ -1,9 +1,13 @@
 /*
- * mnmt-translate: translates text files (or stdin) to stdout, one line per sentence.
+ * mnmt-translate: translates text files (or stdin) to stdout as documents: sentences are found
+ * by the library, and line breaks, blank lines and indentation come out as they went in.
  *
- *   mnmt-translate -m model.gguf [-b BEAM] [-n NBEST] [--truncate] [--info] [FILE...]
+ *   mnmt-translate -m model.gguf [-b BEAM] [-n NBEST] [--lines] [--truncate] [--info] [FILE...]
  *
- * With -n N (N > 1) every input line prints N lines "score<TAB>hypothesis", best first.
+ * The input is handed over in blocks of whole lines (about 64 KiB), which changes nothing in the
+ * result since a line break always ends a sentence, and keeps memory bounded for any file size.
+ * --lines translates each line as one sentence (the behaviour before document mode); with -n N
+ * (N > 1) every input line prints N lines "score<TAB>hypothesis", best first.
  * When stderr is a terminal and stdout is not, a progress line goes to stderr.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -17,14 +21,18 @@
 #include <unistd.h>
 
 static const char USAGE[] =
-    "usage: mnmt-translate -m MODEL.gguf [-b BEAM] [-n NBEST] [--truncate] [--info] [FILE...]\n"
-    "Translates each FILE (stdin when none, or for \"-\") line by line to stdout:\n"
-    "one output line per input line, an empty line where a line failed.\n"
+    "usage: mnmt-translate -m MODEL.gguf [-b BEAM] [-n NBEST] [--lines] [--truncate] [--info]\n"
+    "                      [FILE...]\n"
+    "Translates each FILE (stdin when none, or for \"-\") to stdout as a document: sentences\n"
+    "are found and translated, line breaks, blank lines and indentation are kept.\n"
     "\n"
     "  -m MODEL.gguf  the model file (required)\n"
     "  -b BEAM        beam size, 1 = greedy (default 1)\n"
+    "  --lines        translate each line as one sentence: one output line per input line,\n"
+    "                 an empty line for a blank line or where a line failed\n"
     "  -n NBEST       print the NBEST best translations per line as \"score<TAB>text\"\n"
-    "  --truncate     cut over-long lines instead of failing them\n"
+    "                 (implies --lines)\n"
+    "  --truncate     with --lines: cut over-long lines instead of failing them\n"
     "  --info         print facts about the model and exit\n"
     "  -h, --help     print this help and exit\n";
 
@@ -36,7 +44,13 @@ struct run {
     size_t line_cap, out_cap;
     unsigned long count; /* lines translated, all inputs together */
     int progress;
+    int lines;           /* --lines: one sentence per line */
+    char *block;         /* document mode: the lines not yet translated */
+    size_t block_len, block_cap, block_lines;
 };
+
+/* Document mode hands the library blocks of whole lines of about this size. */
+#define BLOCK_BYTES 65536
 
 static int bad_usage(const char *fmt, const char *arg) {
     fprintf(stderr, "mnmt-translate: ");
@@ -80,8 +94,75 @@ static void print_hypothesis(void *user, size_t rank, const char *text, size_t l
     printf("%.4f\t%.*s\n", score, (int)len, text);
 }
 
-/* Translates every line of `in`; returns 0, or 1 when a line failed or memory ran out. */
-static int translate_stream(struct run *r, FILE *in, const char *name) {
+/* Translates `text` (a block of whole lines) as a document and prints it; returns 0, or 1 on
+ * failure (then one empty line per line of the block keeps the output aligned). */
+static int translate_block(struct run *r, const char *text, size_t len, size_t lines,
+                           const char *name) {
+    size_t out_len = 0, i;
+    mnmt_status s = mnmt_translate(r->t, text, len, &r->opts, r->out, r->out_cap, &out_len);
+    if (s == MNMT_BUFFER_TOO_SMALL) {
+        char *bigger = (char *)realloc(r->out, out_len + 1);
+        if (bigger == NULL) {
+            fprintf(stderr, "mnmt-translate: out of memory\n");
+            return 1;
+        }
+        r->out = bigger;
+        r->out_cap = out_len + 1;
+        s = mnmt_translate(r->t, text, len, &r->opts, r->out, r->out_cap, &out_len);
+    }
+    if (s == MNMT_OK) {
+        fwrite(r->out, 1, out_len, stdout);
+        return 0;
+    }
+    fprintf(stderr, "%smnmt-translate: %s: %s: %s\n", r->progress ? "\r" : "", name,
+            mnmt_status_string((int)s), mnmt_last_error());
+    for (i = 0; i < lines; i++) printf("\n");
+    return 1;
+}
+
+/* Document mode: reads `in` in blocks of whole lines and translates each; returns 0, or 1 when
+ * a block failed or memory ran out. */
+static int translate_document(struct run *r, FILE *in, const char *name) {
+    ssize_t n;
+    int rc = 0;
+    r->block_len = 0;
+    r->block_lines = 0;
+    for (;;) {
+        n = getline(&r->line, &r->line_cap, in);
+        if (n > 0) {
+            if (r->block_len + (size_t)n > r->block_cap) {
+                size_t cap = 2 * (r->block_len + (size_t)n);
+                char *bigger = (char *)realloc(r->block, cap);
+                if (bigger == NULL) {
+                    fprintf(stderr, "mnmt-translate: out of memory\n");
+                    return 1;
+                }
+                r->block = bigger;
+                r->block_cap = cap;
+            }
+            memcpy(r->block + r->block_len, r->line, (size_t)n);
+            r->block_len += (size_t)n;
+            r->block_lines++;
+        }
+        if (r->block_len > 0 && (n < 0 || r->block_len >= BLOCK_BYTES)) {
+            rc |= translate_block(r, r->block, r->block_len, r->block_lines, name);
+            r->count += r->block_lines;
+            r->block_len = 0;
+            r->block_lines = 0;
+            if (r->progress) fprintf(stderr, "\r%s: %lu lines in all", name, r->count);
+        }
+        if (n < 0) break;
+    }
+    if (ferror(in)) {
+        fprintf(stderr, "mnmt-translate: %s: read error: %s\n", name, strerror(errno));
+        rc = 1;
+    }
+    return rc;
+}
+
+/* Line mode: translates every line of `in` as one sentence; returns 0, or 1 when a line failed
+ * or memory ran out. */
+static int translate_lines(struct run *r, FILE *in, const char *name) {
     ssize_t n;
     unsigned long line_no = 0;
     mnmt_status s;
@@ -91,7 +172,11 @@ static int translate_stream(struct run *r, FILE *in, const char *name) {
         char *line = r->line;
         line_no++;
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
-        if (r->opts.num_hypotheses > 1) {
+        if (strspn(line, " \t") == (size_t)n) {
+            /* Nothing to translate: a blank line stays blank. */
+            printf("\n");
+            s = MNMT_OK;
+        } else if (r->opts.num_hypotheses > 1) {
             s = mnmt_translate_nbest(r->t, line, (size_t)n, &r->opts, print_hypothesis, NULL);
         } else {
             size_t out_len = 0;
@@ -165,6 +250,8 @@ int main(int argc, char **argv) {
                 free(files);
                 return bad_usage("-n needs a whole number of at least 1, got '%s'", argv[i]);
             }
+        } else if (strcmp(a, "--lines") == 0) {
+            r.lines = 1;
         } else if (strcmp(a, "--truncate") == 0) {
             r.opts.truncate = 1;
         } else if (strcmp(a, "--info") == 0) {
@@ -183,6 +270,8 @@ int main(int argc, char **argv) {
         return bad_usage("%s", "no model given (-m MODEL.gguf)");
     }
     if (r.opts.num_hypotheses > r.opts.beam_size) r.opts.beam_size = r.opts.num_hypotheses;
+    if (r.opts.num_hypotheses > 1) r.lines = 1;
+    r.opts.split_sentences = r.lines ? 0 : 1;
     if (n_files == 0) files[n_files++] = "-";
 
     s = mnmt_load(model, &r.t);
@@ -215,12 +304,13 @@ int main(int argc, char **argv) {
             rc = 1;
             continue;
         }
-        rc |= translate_stream(&r, in, name);
+        rc |= r.lines ? translate_lines(&r, in, name) : translate_document(&r, in, name);
         if (!from_stdin) fclose(in);
     }
     if (r.progress && r.count >= 10) fprintf(stderr, "\r%lu lines translated\n", r.count);
     fflush(stdout);
     free(r.line);
+    free(r.block);
     free(r.out);
     free(files);
     mnmt_free(r.t);

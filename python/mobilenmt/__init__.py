@@ -102,6 +102,7 @@ class _Options(ctypes.Structure):
         ("max_length_a", ctypes.c_float),
         ("max_length_b", ctypes.c_uint32),
         ("truncate", ctypes.c_uint32),
+        ("split_sentences", ctypes.c_uint32),
     ]
 
 
@@ -460,6 +461,7 @@ class Translator:
         max_length_a: Optional[float] = None,
         max_length_b: Optional[int] = None,
         truncate: Optional[bool] = None,
+        split_sentences: Optional[bool] = None,
     ) -> _Options:
         opts: _Options = self._lib.mnmt_options_default()
         given = {
@@ -470,6 +472,7 @@ class Translator:
             "max_length_a": max_length_a,
             "max_length_b": max_length_b,
             "truncate": None if truncate is None else int(bool(truncate)),
+            "split_sentences": None if split_sentences is None else int(bool(split_sentences)),
         }
         for name, value in given.items():
             if value is not None:
@@ -488,10 +491,13 @@ class Translator:
         """Translates one text (returns ``str``) or a list of texts (returns ``list[str]``,
         in one batched pass).
 
-        Options (defaults in the header's ``mnmt_options``): ``beam_size`` (1 = greedy),
-        ``length_penalty``, ``max_output_tokens`` (0 = the translator's limit),
-        ``max_length_a``, ``max_length_b``, ``truncate`` (over-long input is cut instead of
-        raising ``INPUT_TOO_LONG``).
+        Options (defaults in the header's ``mnmt_options``): ``split_sentences`` (default
+        True: each text is a document, cut into sentences that are translated in batches and
+        put back with its line breaks, blank lines, indentation and whitespace unchanged, of
+        any length; False: the text is one sentence for the model), ``beam_size``
+        (1 = greedy), ``length_penalty``, ``max_output_tokens`` (0 = the translator's limit),
+        ``max_length_a``, ``max_length_b``, ``truncate`` (with ``split_sentences=False``:
+        over-long input is cut instead of raising ``INPUT_TOO_LONG``).
         """
         opts = self._options(**options)
         if isinstance(text, str):

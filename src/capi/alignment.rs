@@ -40,8 +40,9 @@ impl From<AlignmentLink> for mnmt_alignment_link {
 
 /// Translates one text (best hypothesis) and returns its alignment to the source, one link per
 /// generated token, in target order. The links come from the decoder's last cross-attention
-/// layer averaged over heads (docs/alignment.md). The translation is the one `mnmt_translate()`
-/// gives with the same options.
+/// layer averaged over heads (docs/alignment.md). The text is translated as one sentence
+/// (`opts->split_sentences` is not used): the translation is the one `mnmt_translate()` gives
+/// with the same options and `split_sentences` 0.
 ///
 /// Parameters:
 /// - `t`, `text`, `text_len`, `opts`, `out`, `cap`, `out_len`: as for `mnmt_translate()`.

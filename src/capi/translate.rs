@@ -43,12 +43,26 @@ pub struct mnmt_options {
     /// See `max_length_a` (default 10).
     pub max_length_b: u32,
     /// Non-zero: an input longer than the translator's limit (256 tokens) is truncated instead
-    /// of failing with `MNMT_INPUT_TOO_LONG` (default 0).
+    /// of failing with `MNMT_INPUT_TOO_LONG` (default 0). Only when `split_sentences` is 0:
+    /// document mode never finds an input too long.
     pub truncate: u32,
+    /// Non-zero (default 1): document mode. The text is cut into sentences with the rules of
+    /// the model's source language (as `mnmt_split_sentences()`), the sentences are translated
+    /// in length-sorted batches and put back in place: line breaks, blank lines, indentation,
+    /// list markers and lines without letters come back unchanged, blank text comes back as it
+    /// is, and a sentence too long for the model is cut at clause boundaries, so any length is
+    /// accepted. 0: the whole text is one sentence for the model (`MNMT_INPUT_TOO_LONG` or
+    /// `truncate` apply). A caller whose `struct_size` ends before this field (a header
+    /// without this field) gets 0. `mnmt_translate_nbest()` always translates one sentence.
+    pub split_sentences: u32,
 }
 
 // Every field is 4 bytes, so the struct has no padding and reads the same in every language.
-const_assert_eq!(size_of::<mnmt_options>(), 32);
+const_assert_eq!(size_of::<mnmt_options>(), 36);
+
+/// The `struct_size` of the options before `split_sentences` (its offset: eight 4-byte fields):
+/// callers compiled against it keep one-text-one-sentence translation.
+const SIZE_BEFORE_SPLIT: usize = 32;
 
 fn u32_of(v: usize) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
@@ -66,6 +80,7 @@ impl mnmt_options {
             max_length_a: d.max_length_a,
             max_length_b: u32_of(d.max_length_b),
             truncate: u32::from(d.truncate),
+            split_sentences: u32::from(d.split_sentences),
         }
     }
 
@@ -78,6 +93,7 @@ impl mnmt_options {
             max_length_a: self.max_length_a,
             max_length_b: self.max_length_b as usize,
             truncate: self.truncate != 0,
+            split_sentences: self.split_sentences != 0,
         }
     }
 }
@@ -98,6 +114,10 @@ pub(super) unsafe fn read_options(opts: *const mnmt_options) -> Result<Translate
             "options->struct_size is {size}; set it to sizeof(mnmt_options) \
              (mnmt_options_default() does)"
         )));
+    }
+    if size < SIZE_BEFORE_SPLIT + 4 {
+        // Defaults follow users, old callers keep their behaviour.
+        merged.split_sentences = 0;
     }
     // Only whole fields the caller has: every field is 4 bytes.
     let n = size.min(size_of::<mnmt_options>()) / 4 * 4;
@@ -122,21 +142,28 @@ pub extern "C" fn mnmt_options_default() -> mnmt_options {
     mnmt_options::defaults()
 }
 
-/// Translates one text.
+/// Translates one text: by default a document (any number of sentences, lines and paragraphs,
+/// of any length; see `mnmt_options.split_sentences`), whose structure comes back unchanged.
 ///
 /// Parameters:
 /// - `t`: the translator; not NULL.
 /// - `text`, `text_len`: the source, UTF-8, `text_len` bytes (no NUL needed); NULL with
-///   `text_len` 0 is the empty text (translated like any other: the model sees only `</s>`).
+///   `text_len` 0 is the empty text (given back empty in document mode; with
+///   `split_sentences` 0 translated like any other: the model sees only `</s>`).
 /// - `opts`: options, or NULL for `mnmt_options_default()`.
 /// - `out`, `cap`: the buffer for the translation (UTF-8, NUL-terminated); `out` may be NULL
 ///   when `cap` is 0, to ask for the size.
 /// - `out_len`: receives the translation's length in bytes, without the NUL; not NULL.
 ///
-/// Errors: `MNMT_BUFFER_TOO_SMALL` when `cap < *out_len + 1` (then `*out_len` is set and `out`
-/// is untouched; call again with a larger buffer: the result is deterministic);
-/// `MNMT_INVALID_UTF8`; `MNMT_INPUT_TOO_LONG` (unless `opts->truncate`);
-/// `MNMT_INVALID_ARGUMENT` (NULL pointers, invalid options).
+/// Errors: `MNMT_BUFFER_TOO_SMALL` when `cap < *out_len + 1` (then `*out_len` is set; call again
+/// with a larger buffer: the result is deterministic). With `split_sentences` 0 `out` is then
+/// untouched; in document mode the translation is written into `out` as it is produced, so `out`
+/// holds an unterminated prefix of it. `MNMT_INVALID_UTF8`; `MNMT_INPUT_TOO_LONG` (only with
+/// `split_sentences` 0, unless `opts->truncate`); `MNMT_INVALID_ARGUMENT` (NULL pointers,
+/// invalid options).
+///
+/// Memory: in document mode the library holds one window of sentences at a time (512 pieces
+/// and their translations), whatever the length of the text; the output is the caller's buffer.
 ///
 /// Thread safety: any number of threads may translate with one translator at once; each
 /// concurrent call uses its own workspace (the pool grows to the number of concurrent callers).
@@ -164,10 +191,65 @@ pub unsafe extern "C" fn mnmt_translate(
         let opts = unsafe { read_options(opts) }?;
         check_buffer(out, cap)?;
         check_out(out_len, "out_len")?;
+        if !opts.split_sentences {
+            return t
+                .translator()
+                // SAFETY: `out`/`cap` and `out_len` were checked above and are valid per the
+                // contract.
+                .translate_with(text, &opts, |s| unsafe { copy_text(s, out, cap, out_len) })?;
+        }
+        // A document goes straight into the caller's buffer as it is translated, so the library
+        // holds no copy of it however long it is.
+        let buf: &mut [u8] = if cap == 0 {
+            &mut []
+        } else {
+            // SAFETY: `out` is not NULL (`check_buffer` rejected NULL with a capacity) and is
+            // valid for `cap` byte writes per the contract; the library holds no other reference
+            // to the caller's buffer.
+            unsafe { std::slice::from_raw_parts_mut(out.cast::<u8>(), cap) }
+        };
+        let mut sink = StreamOut { buf, len: 0 };
         t.translator()
-            // SAFETY: `out`/`cap` and `out_len` were checked above and are valid per the contract.
-            .translate_with(text, &opts, |s| unsafe { copy_text(s, out, cap, out_len) })?
+            .translate_document_with(text, &opts, |s| sink.push(s))?;
+        // SAFETY: `out_len` was checked above and is valid for a write per the contract.
+        unsafe { out_len.write(sink.len) };
+        sink.finish()
     })
+}
+
+/// The caller's output buffer, filled piece by piece: bytes are written while they and the NUL
+/// fit; past that only the length is counted, for `MNMT_BUFFER_TOO_SMALL`.
+struct StreamOut<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl StreamOut<'_> {
+    fn push(&mut self, s: &str) {
+        let end = self.len.saturating_add(s.len());
+        if end < self.buf.len() {
+            self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        }
+        self.len = end;
+    }
+
+    /// NUL-terminates a text that fitted, or reports the size needed.
+    fn finish(self) -> Result<()> {
+        match self.buf.get_mut(self.len) {
+            Some(nul) => {
+                *nul = 0;
+                Ok(())
+            }
+            None => Err(Error::new(
+                ErrorKind::BufferTooSmall,
+                format!(
+                    "the output needs {} bytes (text and NUL), the buffer has {}",
+                    self.len.saturating_add(1),
+                    self.buf.len()
+                ),
+            )),
+        }
+    }
 }
 
 /// Receives one translation of `mnmt_translate_batch()`.
@@ -204,7 +286,8 @@ pub type mnmt_nbest_callback = Option<
 
 /// Translates many texts, decoding up to 32 sentences together per encoder/decoder pass (fewer
 /// with wide beams), which is faster than one call per text. Results are the same as
-/// `mnmt_translate()` on each text.
+/// `mnmt_translate()` on each text: in document mode each input is a document, and the
+/// sentences of all inputs share the batches.
 ///
 /// Parameters:
 /// - `t`: the translator; not NULL.
@@ -284,6 +367,8 @@ pub unsafe extern "C" fn mnmt_translate_batch(
 
 /// Translates one text and reports the `opts->num_hypotheses` best translations (the n-best
 /// list of beam search) with their scores, best first. Use `beam_size >= num_hypotheses`.
+/// The text is always one sentence for the model (`split_sentences` is ignored): an n-best list
+/// belongs to a sentence.
 ///
 /// Parameters: `t`, `text`, `text_len` and `opts` as for `mnmt_translate()`;
 /// `callback` (not NULL) is called once per hypothesis, best first; `user_data` is passed to it
@@ -338,7 +423,8 @@ mod tests {
     #[test]
     fn defaults_match_the_rust_defaults() {
         let d = mnmt_options_default();
-        assert_eq!(d.struct_size, 32);
+        assert_eq!(d.struct_size, 36);
+        assert_eq!(d.split_sentences, 1);
         assert_eq!(d.to_rust(), TranslateOptions::default());
     }
 
@@ -362,6 +448,21 @@ mod tests {
         // SAFETY: NULL means defaults.
         let null = unsafe { read_options(std::ptr::null()) }.unwrap();
         assert_eq!(null, TranslateOptions::default());
+        assert!(null.split_sentences);
+    }
+
+    #[test]
+    fn callers_from_before_split_sentences_keep_one_sentence_mode() {
+        let mut o = mnmt_options_default();
+        for (size, split) in [(8, false), (32, false), (36, true), (40, true)] {
+            o.struct_size = size;
+            // SAFETY: `o` is live and aligned; sizes above 36 only read the 36 bytes it has.
+            let r = unsafe { read_options(&o) }.unwrap();
+            assert_eq!(r.split_sentences, split, "struct_size {size}");
+        }
+        o.split_sentences = 0;
+        // SAFETY: as above.
+        assert!(!unsafe { read_options(&o) }.unwrap().split_sentences);
     }
 
     #[test]

@@ -12,16 +12,20 @@
 use parking_lot::Mutex;
 
 mod alignment;
+mod document;
 mod workspace;
 
 pub use alignment::{Aligned, AlignmentLink};
 pub(crate) use workspace::Workspace;
+
+use document::DocEvent;
 
 use crate::decode::{self, Decoder, SearchParams};
 use crate::error::{Error, ErrorKind, Result};
 use crate::kernels::{self, Kernels};
 use crate::model::Model;
 use crate::nn::{Net, NnWorkspace};
+use crate::text::Lang;
 use crate::tokenizer::Tokenizer;
 
 /// Most n-best hypotheses one call can return.
@@ -77,8 +81,17 @@ pub struct TranslateOptions {
     /// See `max_length_a` (default 10).
     pub max_length_b: usize,
     /// Over-long input is truncated (keeping `</s>`) instead of failing with
-    /// [`ErrorKind::InputTooLong`] (default false).
+    /// [`ErrorKind::InputTooLong`] (default false). Only without `split_sentences`: document
+    /// mode cuts over-long sentences at clause boundaries instead.
     pub truncate: bool,
+    /// Document mode (default true): the text is cut into sentences (rules of the model's source
+    /// language), which are translated in length-sorted batches and put back in place; line
+    /// breaks, blank lines, indentation, list markers and text without letters are kept as they
+    /// are, and a sentence too long for the model is cut at clause boundaries, so no input is
+    /// too long. False: the whole text is one sentence for the model (the behaviour before
+    /// document mode; [`ErrorKind::InputTooLong`] or truncation apply). N-best calls always
+    /// translate their text as one sentence.
+    pub split_sentences: bool,
 }
 
 impl Default for TranslateOptions {
@@ -91,6 +104,7 @@ impl Default for TranslateOptions {
             max_length_a: 1.5,
             max_length_b: 10,
             truncate: false,
+            split_sentences: true,
         }
     }
 }
@@ -164,6 +178,8 @@ pub struct Translator {
     tokenizer: Tokenizer,
     kern: &'static Kernels,
     limits: Limits,
+    /// The source language's sentence rules, from the model's metadata.
+    lang: Lang,
     pool: Mutex<Vec<Workspace>>,
 }
 
@@ -212,11 +228,13 @@ impl Translator {
         // One workspace up front: the first translation does not pay for it, and most apps
         // never translate from two threads at once.
         let first = Workspace::new(&model, &limits);
+        let lang = Lang::from_tag(c.source_lang.as_deref().unwrap_or(""));
         Ok(Translator {
             model,
             tokenizer,
             kern,
             limits,
+            lang,
             pool: Mutex::new(vec![first]),
         })
     }
@@ -275,6 +293,16 @@ impl Translator {
                 Source::Texts(texts) => {
                     self.tokenizer.encode(texts[i], &mut ws.enc, &mut ws.src)?
                 }
+                Source::Pieces {
+                    texts,
+                    owner,
+                    pieces,
+                    order,
+                } => {
+                    let p = order[i];
+                    let text = &texts[owner[p]][pieces[p].clone()];
+                    self.tokenizer.encode(text, &mut ws.enc, &mut ws.src)?
+                }
                 Source::Ids(ids) => {
                     if let Some(&bad) = ids.iter().find(|&&id| id as usize >= c.vocab_size) {
                         return Err(Error::invalid_argument(format!(
@@ -317,16 +345,54 @@ impl Translator {
         Ok(())
     }
 
-    /// Translates one text; `f` sees the best translation while the workspace is held, so nothing
-    /// is allocated once the workspace is warm.
+    /// Translates one text (a document unless `opts.split_sentences` is false); `f` sees the
+    /// translation while the workspace is held, so nothing is allocated once the workspace is
+    /// warm (and has held a translation as long).
     pub fn translate_with<R>(
         &self,
         text: &str,
         opts: &TranslateOptions,
         f: impl FnOnce(&str) -> R,
     ) -> Result<R> {
-        let source = Source::Texts(&[text]);
-        self.nbest_with(source, opts, false, |h| f(h.first().map_or("", |h| h.text)))
+        if !opts.split_sentences {
+            let source = Source::Texts(&[text]);
+            return self.nbest_with(source, opts, false, |h| f(h.first().map_or("", |h| h.text)));
+        }
+        opts.validate(&self.limits)?;
+        self.with_workspace(|ws| {
+            let mut out = std::mem::take(&mut ws.doc.out);
+            out.clear();
+            let r = self.run_documents(ws, &[text], opts, &mut |e| {
+                if let DocEvent::Piece(s) = e {
+                    out.push_str(s);
+                }
+            });
+            let r = r.map(|()| f(&out));
+            ws.doc.out = out;
+            ws.doc.trim();
+            r
+        })
+    }
+
+    /// Translates one text as a document (whatever `opts.split_sentences` says) and hands the
+    /// translation to `sink` piece by piece, in order, while it is produced: memory stays
+    /// bounded by one window of sentences however long the text is, and the concatenated pieces
+    /// are what [`Translator::translate_with`] returns. On error, `sink` may have received the
+    /// pieces of a prefix.
+    pub fn translate_document_with(
+        &self,
+        text: &str,
+        opts: &TranslateOptions,
+        mut sink: impl FnMut(&str),
+    ) -> Result<()> {
+        opts.validate(&self.limits)?;
+        self.with_workspace(|ws| {
+            self.run_documents(ws, &[text], opts, &mut |e| {
+                if let DocEvent::Piece(s) = e {
+                    sink(s);
+                }
+            })
+        })
     }
 
     /// Translates one text; `f` sees up to `opts.num_hypotheses` hypotheses, best first.
@@ -375,7 +441,9 @@ impl Translator {
     }
 
     /// Translates `texts`, decoding up to `max_batch` sentences (fewer with wide beams) in one
-    /// decoder pass; calls `f(i, best)` for every input in order.
+    /// decoder pass; calls `f(i, best)` for every input in order. Each input is a document as in
+    /// [`Translator::translate_with`] (the sentences of all inputs share batches), or one
+    /// sentence when `opts.split_sentences` is false.
     pub fn translate_batch_with(
         &self,
         texts: &[&str],
@@ -383,6 +451,22 @@ impl Translator {
         mut f: impl FnMut(usize, &str),
     ) -> Result<()> {
         opts.validate(&self.limits)?;
+        if opts.split_sentences {
+            return self.with_workspace(|ws| {
+                let mut out = std::mem::take(&mut ws.doc.out);
+                out.clear();
+                let r = self.run_documents(ws, texts, opts, &mut |e| match e {
+                    DocEvent::Piece(s) => out.push_str(s),
+                    DocEvent::End(i) => {
+                        f(i, &out);
+                        out.clear();
+                    }
+                });
+                ws.doc.out = out;
+                ws.doc.trim();
+                r
+            });
+        }
         self.with_workspace(|ws| {
             let chunk = ws.sentences_per_chunk(opts.beam_size);
             for (c, part) in texts.chunks(chunk).enumerate() {
@@ -399,7 +483,8 @@ impl Translator {
         })
     }
 
-    /// Translates one text (the best hypothesis) and aligns it to the source: `f` sees the
+    /// Translates one text as one sentence (`opts.split_sentences` is not used: the links index
+    /// one sentence's tokens) and aligns the best hypothesis to the source: `f` sees the
     /// translation, both id sequences and one [`AlignmentLink`] per generated token. Recording
     /// the alignment costs one head-averaged attention row per step (see `docs/alignment.md`);
     /// like translating, it allocates nothing once the workspace is warm.
@@ -425,10 +510,17 @@ impl Translator {
     }
 }
 
-/// What a chunk translates: texts, or one sentence given as source ids.
+/// What a chunk translates: texts, pieces of documents, or one sentence given as source ids.
 #[derive(Debug, Clone, Copy)]
 enum Source<'a> {
     Texts(&'a [&'a str]),
+    /// Sentence `i` is `texts[owner[p]][pieces[p]]` with `p = order[i]`.
+    Pieces {
+        texts: &'a [&'a str],
+        owner: &'a [usize],
+        pieces: &'a [std::ops::Range<usize>],
+        order: &'a [usize],
+    },
     Ids(&'a [u32]),
 }
 
@@ -436,6 +528,7 @@ impl Source<'_> {
     fn len(&self) -> usize {
         match self {
             Source::Texts(t) => t.len(),
+            Source::Pieces { order, .. } => order.len(),
             Source::Ids(_) => 1,
         }
     }

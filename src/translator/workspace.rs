@@ -2,6 +2,7 @@
 //! once per workspace from the limits.
 
 use super::alignment::{self, Aligned, AlignmentLink};
+use super::document::DocScratch;
 use super::{Hypothesis, Limits};
 use crate::decode::SearchState;
 use crate::error::Result;
@@ -27,6 +28,8 @@ pub(crate) struct Workspace {
     links: Vec<AlignmentLink>,
     src_spans: Vec<(u32, u32)>,
     tgt_spans: Vec<(u32, u32)>,
+    /// Document mode's pieces, their translations and the assembled output.
+    pub(crate) doc: DocScratch,
 }
 
 impl Workspace {
@@ -58,6 +61,7 @@ impl Workspace {
             links: Vec::with_capacity(t),
             src_spans: Vec::with_capacity(dims.max_src),
             tgt_spans: Vec::with_capacity(t),
+            doc: DocScratch::default(),
         }
     }
 

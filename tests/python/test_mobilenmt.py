@@ -139,11 +139,28 @@ def test_translate_single_batch_and_options(translator):
 
 
 @needs_models
+def test_documents_keep_their_structure(translator):
+    one = [translator.translate(s, split_sentences=False) for s in SENTENCES[:3]]
+    doc = f"  {SENTENCES[0]} {SENTENCES[1]}\n\n\t- {SENTENCES[2]}\n"
+    want = f"  {one[0]} {one[1]}\n\n\t- {one[2]}\n"
+    assert translator.translate(doc) == want
+    assert translator.translate(doc, split_sentences=True) == want
+    assert translator.translate([doc, "", "\n"]) == [want, "", "\n"]
+    for same in ["", "\n", "  \n\n", "42", "3.5 %!"]:
+        assert translator.translate(same) == same
+    # Any length: far over the token limit, one sentence cut at its commas, and many lines.
+    long = "word, " * 2000 + "end.\n" + (SENTENCES[0] + "\n") * 300
+    out = translator.translate(long)
+    assert out.count("\n") == long.count("\n")
+    assert out.endswith(one[0] + "\n")
+
+
+@needs_models
 def test_translate_aligned(translator):
     for beam in (1, 4):
         for src in SENTENCES + ["Grüße aus Köln, Zoë!"]:
             text, links = translator.translate_aligned(src, beam_size=beam)
-            assert text == translator.translate(src, beam_size=beam)
+            assert text == translator.translate(src, beam_size=beam, split_sentences=False)
             n_src = len(translator.tokenize(src))
             prev_end = 0
             for i, link in enumerate(links):
@@ -188,9 +205,11 @@ def test_errors_carry_status_and_message(translator):
         translator.translate_nbest(SENTENCES[0], 5, beam_size=4)
     assert e.value.status == Status.INVALID_ARGUMENT
     with pytest.raises(MnmtError) as e:
-        translator.translate("word " * 2000)
+        translator.translate("word " * 2000, split_sentences=False)
     assert e.value.status == Status.INPUT_TOO_LONG
-    assert isinstance(translator.translate("word " * 2000, truncate=True, max_output_tokens=8), str)
+    long = translator.translate("word " * 2000, split_sentences=False, truncate=True,
+                                max_output_tokens=8)
+    assert isinstance(long, str)
     with pytest.raises(ValueError):
         translator.translate(SENTENCES[0], beam_size=-1)
     with pytest.raises(TypeError):

@@ -1,0 +1,192 @@
+//! Document mode: texts in, texts out. Each input is cut into the sentences the model should see
+//! ([`crate::text::Segments`]), over-long sentences are cut at clause boundaries
+//! ([`crate::text::split_long`]), the pieces of a window are translated in length-sorted batches,
+//! and the output is put back together around the untouched glue (line breaks, indentation,
+//! list markers, lines without letters) with [`crate::text::assemble_from`].
+//!
+//! Memory is bounded by the window, not the document: at most [`WINDOW_PIECES`] pieces (plus the
+//! pieces of the one sentence that overflows it) and their translations are held at once, and
+//! the output leaves piece by piece through the caller's sink.
+
+use std::ops::Range;
+
+use super::{Source, TranslateOptions, Translator, Workspace};
+use crate::error::Result;
+use crate::text::{assemble_from, length_order, split_long, Segments};
+
+/// Pieces translated per window. Large enough that length sorting fills batches with sentences
+/// of similar length; small enough that a window's state stays in the tens of kilobytes.
+pub(crate) const WINDOW_PIECES: usize = 512;
+
+/// Bytes per source token above which a piece is not even tokenized to check whether it fits:
+/// it is cut first. No SentencePiece token of a text model is that long on average, so this only
+/// saves tokenizing megabytes of one "sentence" over and over while looking for cut points.
+const MAX_BYTES_PER_TOKEN: usize = 16;
+
+/// Output of the document driver, in order: the pieces of input 0's translation, `End(0)`, then
+/// those of input 1, and so on.
+pub(crate) enum DocEvent<'a> {
+    Piece(&'a str),
+    End(usize),
+}
+
+/// The document state of a workspace, reused from call to call.
+#[derive(Debug, Default)]
+pub(crate) struct DocScratch {
+    /// The window's pieces: byte ranges of their input, in text order.
+    pieces: Vec<Range<usize>>,
+    /// The input each piece belongs to (non-decreasing).
+    owner: Vec<usize>,
+    /// Piece indices, longest first: the order of translation.
+    order: Vec<usize>,
+    /// The translations of the window, one after the other.
+    arena: String,
+    /// Where piece `i`'s translation lies in `arena`.
+    results: Vec<Range<usize>>,
+    /// A whole output text, for the calls that hand out one `&str` per input.
+    pub(crate) out: String,
+}
+
+/// Capacity above which [`DocScratch::out`] is given back after a call, so that one huge
+/// document does not pin its size in the workspace pool for the translator's lifetime.
+const OUT_KEEP: usize = 1 << 20;
+
+impl DocScratch {
+    pub(crate) fn trim(&mut self) {
+        if self.out.capacity() > OUT_KEEP {
+            self.out = String::new();
+        }
+    }
+}
+
+impl Translator {
+    /// Translates `texts` as documents, emitting every output piece of input 0, then
+    /// `DocEvent::End(0)`, then input 1, and so on. Sentences of consecutive inputs share
+    /// windows and batches, so many short inputs batch as well as one long one.
+    pub(crate) fn run_documents(
+        &self,
+        ws: &mut Workspace,
+        texts: &[&str],
+        opts: &TranslateOptions,
+        emit: &mut dyn FnMut(DocEvent<'_>),
+    ) -> Result<()> {
+        let mut doc = std::mem::take(&mut ws.doc);
+        let r = self.documents_in(ws, &mut doc, texts, opts, emit);
+        ws.doc = doc;
+        r
+    }
+
+    fn documents_in(
+        &self,
+        ws: &mut Workspace,
+        doc: &mut DocScratch,
+        texts: &[&str],
+        opts: &TranslateOptions,
+        emit: &mut dyn FnMut(DocEvent<'_>),
+    ) -> Result<()> {
+        let lang = self.lang;
+        let max_src = self.limits.max_source_tokens;
+        doc.pieces.clear();
+        doc.owner.clear();
+        // Input `first` is the oldest not yet fully emitted; its output up to byte `prev_end`
+        // of its text has left already.
+        let mut first = 0;
+        let mut prev_end = 0;
+        for (k, text) in texts.iter().enumerate() {
+            for span in Segments::new(text, lang) {
+                let (tok, enc, src) = (&self.tokenizer, &mut ws.enc, &mut ws.src);
+                let fits = |s: &str| {
+                    s.len() <= max_src * MAX_BYTES_PER_TOKEN
+                        && tok.encode(s, enc, src).is_ok()
+                        && src.len() <= max_src
+                };
+                split_long(text, span, lang, fits, &mut doc.pieces);
+                doc.owner.resize(doc.pieces.len(), k);
+                if doc.pieces.len() >= WINDOW_PIECES {
+                    self.translate_window(ws, doc, texts, opts)?;
+                    prev_end = flush(doc, texts, first, k, false, prev_end, emit);
+                    first = k;
+                }
+            }
+        }
+        if first < texts.len() {
+            self.translate_window(ws, doc, texts, opts)?;
+            flush(doc, texts, first, texts.len() - 1, true, prev_end, emit);
+        }
+        Ok(())
+    }
+
+    /// Translates the window's pieces, longest first in batches, into `doc.arena`.
+    fn translate_window(
+        &self,
+        ws: &mut Workspace,
+        doc: &mut DocScratch,
+        texts: &[&str],
+        opts: &TranslateOptions,
+    ) -> Result<()> {
+        let n = doc.pieces.len();
+        length_order(n, |i| doc.pieces[i].len(), &mut doc.order);
+        doc.arena.clear();
+        doc.results.clear();
+        doc.results.resize(n, 0..0);
+        let chunk = ws.sentences_per_chunk(opts.beam_size);
+        for part in doc.order.chunks(chunk) {
+            let source = Source::Pieces {
+                texts,
+                owner: &doc.owner,
+                pieces: &doc.pieces,
+                order: part,
+            };
+            self.run_chunk(ws, source, opts, false, false)?;
+            for (c, &i) in part.iter().enumerate() {
+                let start = doc.arena.len();
+                if ws.finish_nbest(&self.tokenizer, c, 1)? > 0 {
+                    doc.arena.push_str(ws.hypothesis(c, 0).text);
+                }
+                doc.results[i] = start..doc.arena.len();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Emits the translated window for inputs `first..=last` and clears it. Every input before
+/// `last` is complete, and so is `last` when `last_done`; a complete input gets the glue after
+/// its last piece and its `End`. Returns how far `last`'s text has been emitted.
+fn flush(
+    doc: &mut DocScratch,
+    texts: &[&str],
+    first: usize,
+    last: usize,
+    last_done: bool,
+    prev_end: usize,
+    emit: &mut dyn FnMut(DocEvent<'_>),
+) -> usize {
+    let mut p = 0; // the first piece of the input at hand
+    let mut end = prev_end;
+    for (j, text) in texts.iter().enumerate().take(last + 1).skip(first) {
+        let from = if j == first { prev_end } else { 0 };
+        let run = doc.owner[p..].iter().take_while(|&&o| o == j).count();
+        let pieces = &doc.pieces[p..p + run];
+        end = from;
+        if let Some(last_piece) = pieces.last() {
+            end = last_piece.end;
+            let (arena, results) = (&doc.arena, &doc.results[p..p + run]);
+            for piece in assemble_from(&text[..end], from, pieces, |i| &arena[results[i].clone()]) {
+                emit(DocEvent::Piece(piece));
+            }
+        }
+        p += run;
+        if j < last || last_done {
+            let tail = &text[end..];
+            if !tail.is_empty() {
+                emit(DocEvent::Piece(tail));
+            }
+            emit(DocEvent::End(j));
+        }
+    }
+    debug_assert_eq!(p, doc.pieces.len());
+    doc.pieces.clear();
+    doc.owner.clear();
+    end
+}
