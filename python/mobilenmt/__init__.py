@@ -526,7 +526,7 @@ class Translator:
             raise MnmtError(Status.INTERNAL, "the batch call skipped an input")
         return results  # type: ignore[return-value]
 
-    def translate_aligned(self, text: str, **options) -> Tuple[str, List[AlignmentLink]]:
+    def translate_aligned(self, text: str, **options: Any) -> Tuple[str, List[AlignmentLink]]:
         """The translation of ``text`` and its alignment to the source: one
         :class:`AlignmentLink` per generated token, from the decoder's cross-attention (last
         layer, averaged over heads). Options as for :meth:`translate`."""
