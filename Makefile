@@ -41,8 +41,9 @@ VENV_STAMP := $(VENV)/.requirements-installed
 .PHONY: build header check-header cbindgen install uninstall test test-rust ctest test-install \
 	pytest venv wheel lint examples demo clean
 
-build: ## Build the release libraries (target/release/libmobilenmt.{a,so})
+build: ## Build the release libraries (target/release/libmobilenmt.{a,so}); the .a exports only mnmt_*
 	$(CARGO) build --release --lib
+	tools/localize-static.sh $(RELEASE)/libmobilenmt.a
 
 cbindgen: ## Install the pinned cbindgen into build/tools unless it is there or on PATH
 	@$(CBINDGEN) --version 2>/dev/null | grep -qx 'cbindgen $(CBINDGEN_VERSION)' || { \
@@ -77,7 +78,7 @@ uninstall: ## Remove what `make install` put under PREFIX
 		libmobilenmt.so.$(VERSION) pkgconfig/mobilenmt.pc pkgconfig/mobilenmt-static.pc) \
 		$(DESTDIR)$(PREFIX)/include/mobilenmt.h
 
-test: test-rust test-isa ctest test-install pytest check-header lint ## THE test command: Rust, C (valgrind), install, Python, header, fmt, clippy
+test: test-rust test-isa ctest test-install check-static pytest check-header lint ## THE test command: Rust, C (valgrind), install, static symbols, Python, header, fmt, clippy
 
 test-rust: ## All Rust tests
 	$(CARGO) test
@@ -115,6 +116,13 @@ lint: ## rustfmt and clippy, warnings are errors
 		echo "$(CARGO) fmt --check && $(CARGO) clippy --all-targets -- -D warnings"; \
 		$(CARGO) fmt --check && $(CARGO) clippy --all-targets -- -D warnings; \
 	else $(call missing_tool,lint: rustfmt or clippy missing (rustup component add rustfmt clippy)); fi
+
+# The static library defines only mnmt_* and links beside another Rust static library under
+# --whole-archive (tools/localize-static.sh, run by `build`).
+.PHONY: check-static
+check-static: build ## libmobilenmt.a: only mnmt_* global; links with a second Rust staticlib, whole-archive
+	ctest/static_link/run.sh $(RELEASE)/libmobilenmt.a $(BUILD)/static-link "$(STATIC_LIBS)" \
+		$(firstword $(wildcard tests/data/tiny-swish/model-int8.gguf))
 
 examples: build ## Build the C and C++ examples into build/examples
 	@mkdir -p $(BUILD)/examples
@@ -165,6 +173,40 @@ bench-kernels: ## INT8 GEMM GMAC/s per ISA and shape, with bandwidth and peak (s
 	$(CARGO) bench --bench kernels
 
 
+# ---- mobile: Java/JNI binding on the host JVM, 32-bit ARM under qemu-arm (docs/mobile.md) ----
+
+JAVA_BUILD  := $(BUILD)/java
+JAVA_MODELS := tests/data/tiny-swish/model-int8.gguf models/mobilenmt-en-de/model-int8.gguf
+# armv7 as aarch64 above: Debian's rustc and armhf std, cross gcc, qemu-arm (single-threaded tests).
+ARMV7_ENV = RUSTC=/usr/bin/rustc CARGO_TARGET_DIR=target/armv7 \
+	CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_LINKER=arm-linux-gnueabihf-gcc \
+	CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUNNER="qemu-arm -L /usr/arm-linux-gnueabihf"
+ARMV7_TEST = $(ARMV7_ENV) $(CARGO) test --release --target armv7-unknown-linux-gnueabihf
+
+.PHONY: java-prereqs test-java test-kotlin armv7-prereqs test-armv7
+java-prereqs: ## install a JDK if javac is missing (root)
+	@command -v javac >/dev/null || { apt-get update && apt-get install -y default-jdk-headless; }
+
+test-java: build java-prereqs ## Java binding (JNI shim + org.mobilenmt.Translator) built and tested on the host JVM
+	STATIC_LIBS="$(STATIC_LIBS)" bindings/java/build.sh $(JAVA_BUILD) $(RELEASE)/libmobilenmt.a test $(JAVA_MODELS)
+
+KOTLIN_CP := $(JAVA_BUILD)/classes:/usr/share/java/kotlin-stdlib.jar
+test-kotlin: test-java ## The binding from Kotlin (use {}, bean options); needs Debian's kotlin package, not run by CI
+	kotlinc bindings/java/src/test/kotlin/org/mobilenmt/KotlinUsage.kt -cp $(KOTLIN_CP) -d $(JAVA_BUILD)/kotlin
+	java -Djava.library.path=$(JAVA_BUILD) -cp $(JAVA_BUILD)/kotlin:$(KOTLIN_CP) org.mobilenmt.KotlinUsageKt \
+		models/mobilenmt-en-de/model-int8.gguf
+
+armv7-prereqs: ## install Debian's rustc, armhf std, cross gcc and qemu-user if missing (root)
+	@if [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/armv7-unknown-linux-gnueabihf ] \
+	    && command -v arm-linux-gnueabihf-gcc >/dev/null && command -v qemu-arm >/dev/null; then :; \
+	else dpkg --add-architecture armhf && apt-get update \
+	    && apt-get install -y rustc-web cargo-web libstd-rust-web-dev:armhf \
+	       gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user; fi
+
+test-armv7: armv7-prereqs ## 32-bit ARM under qemu-arm: kernels vs scalar, golden INT8 translations, address space
+	$(ARMV7_TEST) --test aarch64_kernels --test address_space
+	MNMT_FORCE_ISA=scalar $(ARMV7_TEST) --test isa_golden
+
 # ---- models, fixtures, demo, benchmarks against peers ----
 
 BENCH_VENV  ?= bench/.venv
@@ -210,7 +252,11 @@ eval-splitter: build ## Sentence-boundary precision/recall on FLORES dev and new
 # ---- robustness (fuzzing, sanitizers, soak) ----
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= gguf spm tokenizer translate text
+FUZZ_TARGETS ?= gguf spm tokenizer translate text tables
+# Slow and memory-hungry inputs are findings too: one input may take FUZZ_TIMEOUT seconds and the
+# process FUZZ_RSS_MB of memory (ASan's shadow included).
+FUZZ_TIMEOUT ?= 3
+FUZZ_RSS_MB  ?= 1024
 FUZZ_LOGS    := $(BUILD)/fuzz
 
 .PHONY: fuzz
@@ -220,8 +266,8 @@ fuzz: ## Fuzz each target for FUZZ_SECONDS (default 60) in turn: nightly + cargo
 	@mkdir -p $(FUZZ_LOGS)
 	@for t in $(FUZZ_TARGETS); do \
 		echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
-		$(CARGO) +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
-			-rss_limit_mb=2048 -max_len=$$(case $$t in gguf|spm) echo 1200000;; *) echo 8192;; esac) \
+		$(CARGO) +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -timeout=$(FUZZ_TIMEOUT) \
+			-rss_limit_mb=$(FUZZ_RSS_MB) -max_len=$$(case $$t in gguf|spm) echo 1200000;; tables) echo 65536;; *) echo 8192;; esac) \
 			> $(FUZZ_LOGS)/$$t.log 2>&1 || { tail -40 $(FUZZ_LOGS)/$$t.log; exit 1; }; \
 		grep -E '^(Done|#[0-9]+.*DONE)' $(FUZZ_LOGS)/$$t.log | tail -1; \
 	done
@@ -255,3 +301,13 @@ test-robust: robust-core tsan ## CI's robustness checks: mutation + 16-thread te
 
 robust-core: sanitize ## test-robust without ThreadSanitizer (for toolchains without nightly rust-src)
 	$(CARGO) test --release --test mutation --test concurrency_stress
+
+# ---- evaluation (quality of a model file through the C library) ----
+
+EVAL_MODEL ?= $(DEMO_MODEL)
+
+.PHONY: eval
+eval: examples ## BLEU/chrF of EVAL_MODEL (default: the shipped model), greedy and beam 4, on eval/data
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/python -c 'import sacrebleu' 2>/dev/null || $(VENV)/bin/pip install -q -r tools/requirements-eval.txt
+	$(VENV)/bin/python eval/evaluate.py --model $(EVAL_MODEL) --cli $(BUILD)/examples/mnmt-translate

@@ -4,8 +4,10 @@
 fuzz/corpus/<target>/ gets: gguf: the fixture model files and a few truncated prefixes; spm: the
 SentencePiece models; tokenizer/translate: the golden source sentences and the tokenizer test
 cases, each behind the selector byte the target reads first; text: those sentences joined into
-paragraphs, and hand-written documents with abbreviations, lists and blank lines. Existing corpus files are kept, so
-libFuzzer's own findings accumulate across runs.
+paragraphs, and hand-written documents with abbreviations, lists and blank lines; tables: crafted
+normalization rules, pieces and vocabulary entries (the layout `fuzz_targets/tables.rs` reads)
+before a sentence. Existing corpus files are kept, so libFuzzer's own findings accumulate across
+runs.
 """
 import json
 import pathlib
@@ -75,6 +77,15 @@ def main():
     ids = b"".join(n.to_bytes(4, "little") for n in (8, 31, 6, 44, 0, 1, 2, 999, 70000))
     put("tokenizer", "ids-0", bytes([4]) + ids)
     put("tokenizer", "ids-1", bytes([5]) + ids)
+    sentence = "Two dogs </s> play <unk> in the snow.".encode("utf-8")
+    rule = lambda b, rep: bytes([b, len(rep)]) + rep
+    put("tables", "plain", bytes([0]) + sentence)
+    put("tables", "rules", bytes([1, 2]) + rule(ord("a"), "ä".encode()) + rule(ord(" "), b"  ") + sentence)
+    put("tables", "long-rule", bytes([1, 1]) + rule(ord("o"), b"x" * 64) + sentence)
+    piece = b"aaaaaaaaaaaaaaaa"
+    put("tables", "piece", bytes([4]) + len(piece).to_bytes(2, "little") + piece + bytes([1]) + sentence)
+    special = b"<s>"
+    put("tables", "vocab", bytes([16, 0]) + len(special).to_bytes(2, "little") + special + sentence)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""Train a Marian (Hugging Face `MarianMTModel`) English-to-German model on Multi30k.
+"""Train a Marian (Hugging Face `MarianMTModel`) English-to-German model.
 
 The recipe follows MobileNMT's model principles: a small shared SentencePiece vocabulary, a narrow
 model, a deep encoder and a shallow decoder. Post-norm Transformers this deep need a gentle start,
 so the learning rate warms up over thousands of steps (inverse square-root decay after).
 
 Features: token-bucketed batches, label smoothing, AdamW, bf16 autocast on CUDA, gradient
-clipping, per-epoch validation loss, best-on-validation and averaging of the last N epoch
-checkpoints (the better of the two on validation is kept), resumable from `OUT/last.pt`,
-deterministic seeds, a log in `OUT/train.log`, and a wall-clock budget (`--max-minutes`).
+clipping, validation loss at every epoch end (and every `--val-every` steps, for runs whose epochs
+are long), best-on-validation and averaging of the last N validated snapshots (the better of the
+two on validation is kept), resumable from `OUT/last.pt` (also in the middle of an epoch, and with
+a changed `--lr`/`--warmup`), deterministic seeds, a log in `OUT/train.log` with throughput and
+optional sample translations (`--samples`: a model that ignores its encoder shows at once), and a
+wall-clock budget (`--max-minutes`).
 
 The result is a Hugging Face Marian directory (config.json, model.safetensors, source.spm,
 target.spm, vocab.json[, target_vocab.json], tokenizer_config.json, generation_config.json) that
@@ -37,6 +40,11 @@ PRESETS = {
     "demo": dict(d_model=256, enc_layers=6, dec_layers=2, heads=4, enc_ffn=1024, dec_ffn=1024,
                  activation="swish", tied=True, dropout=0.2, lr=7e-4, warmup=1500, batch_tokens=4096,
                  epochs=200, average=5),
+    # The distillation teacher (about 6x the student's size): d_model 512, 6 + 6 layers. Meant for a
+    # GPU; bigger batches than the student, so a shorter warm-up in steps.
+    "teacher": dict(d_model=512, enc_layers=6, dec_layers=6, heads=8, enc_ffn=2048, dec_ffn=2048,
+                    activation="swish", tied=True, dropout=0.1, lr=5e-4, warmup=2500, batch_tokens=8192,
+                    epochs=200, average=5),
     # Test fixtures: tiny, different depths and activations, one with untied embeddings.
     "tiny-swish": dict(d_model=64, enc_layers=2, dec_layers=1, heads=4, enc_ffn=128, dec_ffn=128,
                        activation="swish", tied=True, dropout=0.1, lr=2e-3, warmup=400,
@@ -154,6 +162,17 @@ def build_model(args, tok, separate):
     return MarianMTModel(cfg)
 
 
+def sample(model, tok, lines, device):
+    """Greedy translations of a few lines: different sources must give different outputs (a model
+    that ignores its encoder writes the same sentence for all of them)."""
+    model.eval()
+    with torch.no_grad():
+        enc = tok(lines, return_tensors="pt", padding=True).to(device)
+        out = model.generate(**enc, num_beams=1, max_new_tokens=48)
+    model.train()
+    return tok.batch_decode(out, skip_special_tokens=True)
+
+
 def average_states(states):
     avg = copy.deepcopy(states[0])
     for k in avg:
@@ -199,6 +218,7 @@ def train(args):
                                 read_lines(os.path.join(args.data, "train.de.gz")), args.max_positions - 2)
     val_pairs = encode_corpus(tok, read_lines(os.path.join(args.data, "val.en.gz")),
                               read_lines(os.path.join(args.data, "val.de.gz")), args.max_positions - 2)
+    val_src = read_lines(os.path.join(args.data, "val.en.gz"))
     if args.max_train_lines:
         train_pairs = train_pairs[: args.max_train_lines]
     log(args.out, f"data: {len(train_pairs)} train / {len(val_pairs)} val pairs, tokenized in {time.time() - t0:.1f}s")
@@ -212,8 +232,10 @@ def train(args):
     n_params = sum(p.numel() for p in model.parameters())
     log(args.out, f"model: {n_params / 1e6:.2f}M parameters, {vars(args)}")
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), eps=1e-9, weight_decay=0.0001)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda step: min((step + 1) / args.warmup, math.sqrt(args.warmup / (step + 1))))
+    def lr_factor(step):
+        return min((step + 1) / args.warmup, math.sqrt(args.warmup / (step + 1)))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
 
     state = {"epoch": 0, "step": 0, "best_val": float("inf"), "history": []}
     recent = []  # (epoch, cpu state dict) of the last `average` epochs
@@ -227,15 +249,47 @@ def train(args):
         state, recent, best_state = ck["state"], ck["recent"], ck["best_state"]
         random.setstate(ck["py_rng"])
         torch.set_rng_state(ck["torch_rng"])
-        log(args.out, f"resumed at epoch {state['epoch']}, step {state['step']}")
+        # The schedule follows this run's --lr and --warmup (the step count carries on), so a run
+        # can be continued with a different schedule; the checkpoint's own peak would win otherwise.
+        sched.base_lrs = [args.lr for _ in sched.base_lrs]
+        for group in opt.param_groups:
+            group["initial_lr"], group["lr"] = args.lr, args.lr * lr_factor(sched.last_epoch)
+        sched._last_lr = [group["lr"] for group in opt.param_groups]
+        log(args.out, f"resumed at epoch {state['epoch']}, step {state['step']}, lr now {sched.get_last_lr()[0]:.2e}")
 
-    rng = random.Random(args.seed + state["epoch"])
     deadline = t0 + args.max_minutes * 60 if args.max_minutes else float("inf")
+    state.setdefault("pos", 0)
+    seg_t, seg_loss, seg_tok = time.time(), 0.0, 0
+
+    def checkpoint():
+        """Validate, snapshot for averaging, log, and save everything `--resume` needs."""
+        nonlocal recent, best_state, seg_t, seg_loss, seg_tok
+        val = evaluate(model, val_pairs, args, device, pad, start)
+        snap = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        recent = (recent + [snap])[-args.average:]
+        if val < state["best_val"]:
+            state["best_val"], best_state = val, snap
+        secs = time.time() - seg_t
+        state["history"].append((state["epoch"], state["step"], seg_loss / max(seg_tok, 1), val))
+        log(args.out, f"epoch {state['epoch']} (+{state['pos']} batches) step {state['step']} "
+                      f"train {seg_loss / max(seg_tok, 1):.3f} val_nll {val:.3f} ppl {math.exp(val):.2f} "
+                      f"lr {sched.get_last_lr()[0]:.2e} {secs:.1f}s {seg_tok / max(secs, 1e-9):.0f} tgt tok/s")
+        if args.samples:
+            for src_text, hyp in zip(val_src[: args.samples], sample(model, tok, val_src[: args.samples], device)):
+                log(args.out, f"  sample: {src_text!r} -> {hyp!r}")
+        if args.checkpoint_every and len(state["history"]) % args.checkpoint_every == 0:
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                        "state": state, "recent": recent, "best_state": best_state,
+                        "py_rng": random.getstate(), "torch_rng": torch.get_rng_state()}, last_path + ".tmp")
+            os.replace(last_path + ".tmp", last_path)
+        seg_t, seg_loss, seg_tok = time.time(), 0.0, 0
+
     model.train()
     while state["epoch"] < args.epochs and time.time() < deadline:
-        ep_t = time.time()
-        ep_loss, ep_tok = 0.0, 0
-        for idx in batches(train_pairs, args.batch_tokens, rng):
+        # The order of an epoch depends only on the seed and the epoch number, so a run resumed in
+        # the middle of an epoch continues with the batches it had not seen.
+        order = batches(train_pairs, args.batch_tokens, random.Random(args.seed + state["epoch"]))
+        for idx in order[state["pos"]:]:
             ids, attn, dec_in, labels = collate(train_pairs, idx, pad, start, device)
             with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
                 logits = model(input_ids=ids, attention_mask=attn, decoder_input_ids=dec_in).logits
@@ -246,24 +300,16 @@ def train(args):
             opt.step()
             sched.step()
             state["step"] += 1
-            ep_loss += float(loss.detach())
-            ep_tok += n
+            state["pos"] += 1
+            seg_loss += float(loss.detach())
+            seg_tok += n
             if time.time() > deadline:
                 break
-        state["epoch"] += 1
-        val = evaluate(model, val_pairs, args, device, pad, start)
-        snap = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-        recent = (recent + [snap])[-args.average:]
-        if val < state["best_val"]:
-            state["best_val"], best_state = val, snap
-        state["history"].append((state["epoch"], ep_loss / max(ep_tok, 1), val))
-        log(args.out, f"epoch {state['epoch']} step {state['step']} train {ep_loss / max(ep_tok, 1):.3f} "
-                      f"val_nll {val:.3f} ppl {math.exp(val):.2f} lr {sched.get_last_lr()[0]:.2e} "
-                      f"{time.time() - ep_t:.1f}s")
-        if args.checkpoint_every and state["epoch"] % args.checkpoint_every == 0:
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                        "state": state, "recent": recent, "best_state": best_state,
-                        "py_rng": random.getstate(), "torch_rng": torch.get_rng_state()}, last_path)
+            if args.val_every and state["step"] % args.val_every == 0 and state["pos"] < len(order):
+                checkpoint()
+        if state["pos"] >= len(order):
+            state["epoch"], state["pos"] = state["epoch"] + 1, 0
+        checkpoint()
 
     # Keep the better of the best single epoch and the average of the last epochs.
     candidates = [("best", best_state)]
@@ -307,7 +353,8 @@ def bleu_eval(model, tok, args, split, beams):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", required=True, help="Multi30k folder (train/val/test .en.gz/.de.gz)")
+    ap.add_argument("--data", required=True, help="folder with train.{en,de}.gz and val.{en,de}.gz (Multi30k, or "
+                    "the output of tools/prepare_data.py or tools/distill.py)")
     ap.add_argument("--vocab", required=True, help="folder with source.spm, target.spm, vocab.json")
     ap.add_argument("--out", required=True)
     ap.add_argument("--preset", choices=sorted(PRESETS), default="demo")
@@ -322,7 +369,10 @@ def main():
     ap.add_argument("--max-positions", type=int, default=256)
     ap.add_argument("--max-minutes", type=float, default=0, help="wall-clock budget (0 = none)")
     ap.add_argument("--max-train-lines", type=int, default=0)
-    ap.add_argument("--checkpoint-every", type=int, default=1)
+    ap.add_argument("--checkpoint-every", type=int, default=1, help="save OUT/last.pt every N validations (0 = never)")
+    ap.add_argument("--val-every", type=int, default=0,
+                    help="validate, snapshot and checkpoint every N steps as well as at each epoch end (0 = epochs only)")
+    ap.add_argument("--samples", type=int, default=0, help="log greedy translations of the first N val sources at each validation")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--init-from", help="start from this trained Hugging Face directory's weights")
     ap.add_argument("--seed", type=int, default=1)

@@ -16,10 +16,13 @@ Every failure raises :class:`MnmtError`, which carries the status and the librar
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import enum
+import math
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union, overload
@@ -340,11 +343,35 @@ def _encode(text: str) -> bytes:
     return text.encode("utf-8")
 
 
+_U32_MAX = 2**32 - 1
+
+
+def _int_in(name: str, value, lo: int, hi: int) -> int:
+    # ctypes would silently wrap an out-of-range int (2**32 + 1 becomes 1): refuse it instead.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be in {lo}..={hi}, got {value}")
+    return value
+
+
+def _float(name: str, value) -> float:
+    # Any float reaches the library, which decides (NaN and infinities are INVALID_ARGUMENT
+    # there), except values a C float cannot hold, which ctypes would turn into infinities.
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    value = float(value)
+    if math.isfinite(value) and abs(value) > 3.4028234663852886e38:
+        raise ValueError(f"{name} does not fit a C float: {value}")
+    return value
+
+
 class Translator:
     """A loaded model. Thread-safe: one instance may be shared by threads.
 
     ``Translator(path)`` maps a ``.gguf`` file; ``Translator.from_bytes(data)`` copies a model
-    held in memory. Use it as a context manager, or call :meth:`close`.
+    held in memory. Use it as a context manager, or call :meth:`close`: it waits for calls in
+    flight on other threads, and later calls raise ``ValueError``.
     """
 
     def __init__(
@@ -352,13 +379,20 @@ class Translator:
     ) -> None:
         self._lib = load_library()
         self._handle: Optional[_P] = None
+        # Calls in flight per thread; close() frees the handle only when none is left.
+        self._cond = threading.Condition()
+        self._in_flight = {}
         if _handle is not None:
             self._handle = _handle
             return
         if path is None:
             raise TypeError("Translator() needs a model path (or use Translator.from_bytes)")
+        encoded = os.fsencode(path)
+        if b"\0" in encoded:
+            # C would read the path only up to the NUL and load another file.
+            raise ValueError(f"model path contains a NUL byte: {path!r}")
         handle = _P()
-        _check(self._lib.mnmt_load(os.fsencode(path), ctypes.byref(handle)))
+        _check(self._lib.mnmt_load(encoded, ctypes.byref(handle)))
         self._handle = handle
 
     @classmethod
@@ -372,10 +406,20 @@ class Translator:
     # -- lifetime --------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Releases the model; the translator cannot be used afterwards."""
-        if self._handle is not None:
-            self._lib.mnmt_free(self._handle)
-            self._handle = None
+        """Releases the model; the translator cannot be used afterwards. Calls running on
+        other threads finish first (close() waits for them); calls made after close() starts
+        raise ``ValueError``. Calling close() from a translation callback is a ``RuntimeError``."""
+        cond = getattr(self, "_cond", None)
+        if cond is None:  # __init__ failed before the lock existed
+            return
+        with cond:
+            if self._in_flight.get(threading.get_ident()):
+                raise RuntimeError("close() called from inside a call on the same translator")
+            handle, self._handle = self._handle, None
+            while self._in_flight:
+                cond.wait()
+        if handle is not None:
+            self._lib.mnmt_free(handle)
 
     def __enter__(self) -> "Translator":
         return self
@@ -389,10 +433,25 @@ class Translator:
         except Exception:  # noqa: BLE001 - interpreter shutdown may have torn ctypes down
             pass
 
-    def _h(self) -> _P:
-        if self._handle is None:
-            raise ValueError("the translator is closed")
-        return self._handle
+    @contextlib.contextmanager
+    def _use(self):
+        """The handle, held open for the duration of one library call."""
+        me = threading.get_ident()
+        with self._cond:
+            if self._handle is None:
+                raise ValueError("the translator is closed")
+            handle = self._handle
+            self._in_flight[me] = self._in_flight.get(me, 0) + 1
+        try:
+            yield handle
+        finally:
+            with self._cond:
+                left = self._in_flight[me] - 1
+                if left:
+                    self._in_flight[me] = left
+                else:
+                    del self._in_flight[me]
+                    self._cond.notify_all()
 
     # -- facts -----------------------------------------------------------------------------
 
@@ -400,7 +459,8 @@ class Translator:
     def info(self) -> ModelInfo:
         raw = _ModelInfo()
         raw.struct_size = ctypes.sizeof(_ModelInfo)
-        _check(self._lib.mnmt_get_model_info(self._h(), ctypes.byref(raw)))
+        with self._use() as h:
+            _check(self._lib.mnmt_get_model_info(h, ctypes.byref(raw)))
         values: Dict[str, Any] = {}
         for name, _ in _ModelInfo._fields_:  # type: ignore[misc]
             if name == "struct_size":
@@ -422,9 +482,8 @@ class Translator:
         cap = len(data) + 2
         while True:
             ids = (ctypes.c_int32 * cap)()
-            status = self._lib.mnmt_tokenize(
-                self._h(), data, len(data), ids, cap, ctypes.byref(needed)
-            )
+            with self._use() as h:
+                status = self._lib.mnmt_tokenize(h, data, len(data), ids, cap, ctypes.byref(needed))
             if status == Status.BUFFER_TOO_SMALL and needed.value > cap:
                 cap = needed.value
                 continue
@@ -433,9 +492,10 @@ class Translator:
 
     def detokenize(self, ids: Sequence[int]) -> str:
         """Text of target-side token ids (special tokens dropped)."""
+        ids = [_int_in("token id", i, -(2**31), 2**31 - 1) for i in ids]
         arr = (ctypes.c_int32 * len(ids))(*ids)
         return self._text_call(
-            lambda buf, cap, n: self._lib.mnmt_detokenize(self._h(), arr, len(ids), buf, cap, n),
+            lambda h, buf, cap, n: self._lib.mnmt_detokenize(h, arr, len(ids), buf, cap, n),
             16 * len(ids) + 16,
         )
 
@@ -443,7 +503,8 @@ class Translator:
         needed = ctypes.c_size_t()
         while True:
             buf = ctypes.create_string_buffer(cap)
-            status = call(buf, cap, ctypes.byref(needed))
+            with self._use() as h:
+                status = call(h, buf, cap, ctypes.byref(needed))
             if status == Status.BUFFER_TOO_SMALL and needed.value + 1 > cap:
                 cap = needed.value + 1
                 continue
@@ -463,22 +524,25 @@ class Translator:
         truncate: Optional[bool] = None,
         split_sentences: Optional[bool] = None,
     ) -> _Options:
+        # Each value goes to the C struct as C would get it: integers must fit uint32_t (the
+        # library checks the rest and answers INVALID_ARGUMENT), floats any C float.
         opts: _Options = self._lib.mnmt_options_default()
-        given = {
+        ints = {
             "beam_size": beam_size,
             "num_hypotheses": num_hypotheses,
-            "length_penalty": length_penalty,
             "max_output_tokens": max_output_tokens,
-            "max_length_a": max_length_a,
             "max_length_b": max_length_b,
-            "truncate": None if truncate is None else int(bool(truncate)),
-            "split_sentences": None if split_sentences is None else int(bool(split_sentences)),
         }
-        for name, value in given.items():
+        for name, value in ints.items():
             if value is not None:
-                if not isinstance(value, (int, float)) or value < 0:
-                    raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-                setattr(opts, name, value)
+                setattr(opts, name, _int_in(name, value, 0, _U32_MAX))
+        for name, value in (("length_penalty", length_penalty), ("max_length_a", max_length_a)):
+            if value is not None:
+                setattr(opts, name, _float(name, value))
+        if truncate is not None:
+            opts.truncate = int(bool(truncate))
+        if split_sentences is not None:
+            opts.split_sentences = int(bool(split_sentences))
         return opts
 
     @overload
@@ -503,8 +567,8 @@ class Translator:
         if isinstance(text, str):
             data = _encode(text)
             return self._text_call(
-                lambda buf, cap, n: self._lib.mnmt_translate(
-                    self._h(), data, len(data), ctypes.byref(opts), buf, cap, n
+                lambda h, buf, cap, n: self._lib.mnmt_translate(
+                    h, data, len(data), ctypes.byref(opts), buf, cap, n
                 ),
                 4 * len(data) + 64,
             )
@@ -517,11 +581,11 @@ class Translator:
         cb = _BATCH_CB(collect)
         ptrs = (ctypes.c_char_p * len(texts))(*texts)
         lens = (ctypes.c_size_t * len(texts))(*[len(t) for t in texts])
-        _check(
-            self._lib.mnmt_translate_batch(
-                self._h(), ptrs, lens, len(texts), ctypes.byref(opts), cb, None
+        with self._use() as h:
+            status = self._lib.mnmt_translate_batch(
+                h, ptrs, lens, len(texts), ctypes.byref(opts), cb, None
             )
-        )
+            _check(status)
         if any(r is None for r in results):
             raise MnmtError(Status.INTERNAL, "the batch call skipped an input")
         return results  # type: ignore[return-value]
@@ -579,9 +643,6 @@ class Translator:
             out.append((ctypes.string_at(ptr, length).decode("utf-8"), float(score)))
 
         cb = _NBEST_CB(collect)
-        _check(
-            self._lib.mnmt_translate_nbest(
-                self._h(), data, len(data), ctypes.byref(opts), cb, None
-            )
-        )
+        with self._use() as h:
+            _check(self._lib.mnmt_translate_nbest(h, data, len(data), ctypes.byref(opts), cb, None))
         return out

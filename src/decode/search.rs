@@ -133,6 +133,13 @@ fn push_row(st: &mut SearchState, at: At, next: usize, e: Extend) {
 /// list, kept sorted best first and capped at `cap`; equal scores keep the earlier one first.
 fn add_finished(st: &mut SearchState, at: At, cap: usize, e: Extend) {
     let (s, t, Extend { row, token, score }) = (at.s, at.t, e);
+    // A degenerate model (NaN or infinite logits) still reports scores as documented: finite
+    // and at most 0, NaN sorting last.
+    let score = if score.is_nan() {
+        f32::MIN
+    } else {
+        score.clamp(f32::MIN, 0.0)
+    };
     let nfin = st.sents[s].finished;
     let base = s * st.beam_cap;
     let pos = (0..nfin)

@@ -279,9 +279,10 @@ pub(super) fn read_config(m: &Meta<'_>) -> Result<Config> {
         )));
     }
     let max_position_embeddings = m.positive("marian.max_position_embeddings")?;
-    if max_position_embeddings > MAX_POSITIONS {
+    // Two positions at least: a source needs one token and `</s>`.
+    if !(2..=MAX_POSITIONS).contains(&max_position_embeddings) {
         return Err(Error::bad_model(format!(
-            "key marian.max_position_embeddings: expected at most {MAX_POSITIONS}, found {max_position_embeddings}"
+            "key marian.max_position_embeddings: expected 2 to {MAX_POSITIONS}, found {max_position_embeddings}"
         )));
     }
     let vocab_size = m.positive("marian.vocab_size")?;

@@ -6,6 +6,8 @@
 //! input. Fixed-size arrays (including the large `u8` arrays that hold SentencePiece models) are
 //! not copied: the reader records where they are and decodes them on demand.
 
+use std::collections::HashSet;
+
 use crate::error::{Error, Result};
 
 /// The four bytes every GGUF file starts with.
@@ -377,13 +379,15 @@ pub fn parse(bytes: &[u8]) -> Result<Gguf> {
     let mut metadata: Vec<(String, Value)> = Vec::with_capacity(n_kv);
     for i in 0..n_kv {
         let key = r.string(&|| format!("metadata entry {i} key"))?;
-        if metadata.iter().any(|(k, _)| *k == key) {
-            return Err(Error::bad_model(format!("duplicate metadata key {key}")));
-        }
         let what = || format!("metadata key {key}");
         let ty = r.value_type(&what)?;
         let value = r.value(ty, 0, &what)?;
         metadata.push((key, value));
+    }
+    // A hash set keeps this linear: a file padded with many keys must not load in quadratic time.
+    let mut seen = HashSet::with_capacity(metadata.len());
+    if let Some((key, _)) = metadata.iter().find(|(k, _)| !seen.insert(k.as_str())) {
+        return Err(Error::bad_model(format!("duplicate metadata key {key}")));
     }
 
     let alignment = match metadata.iter().find(|(k, _)| k == "general.alignment") {

@@ -22,9 +22,12 @@ mod trie;
 
 use std::fmt;
 
-pub use self::sentencepiece::{EncodeScratch, SentencePiece, Span, SpanKind};
+pub use self::normalizer::MAX_REPLACEMENT_BYTES;
+pub use self::sentencepiece::{
+    EncodeScratch, SentencePiece, Span, SpanKind, MAX_PIECE_BYTES, SCRATCH_KEEP_BYTES,
+};
 use self::strtab::{SortedIds, StrTable};
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// A vocabulary in id order, as [`Tokenizer::new`] reads it: a list of strings, or a
 /// [`Vocab`](crate::model::Vocab) read in place from a model file.
@@ -91,6 +94,15 @@ struct VocabSide {
 impl VocabSide {
     fn new(spm: &SentencePiece, vocab: &impl PieceList, unk_id: u32, side: &str) -> Result<Self> {
         let n = vocab.piece_count();
+        // The same bound as SentencePiece pieces: special-token strings are searched in the
+        // text, and every lookup compares at most this many bytes.
+        if let Some(i) = (0..n).find(|&i| vocab.piece(i).len() > MAX_PIECE_BYTES) {
+            return Err(Error::bad_model(format!(
+                "{side} vocabulary entry {i} is {} bytes long, more than the {MAX_PIECE_BYTES} \
+                 allowed",
+                vocab.piece(i).len()
+            )));
+        }
         let pieces = StrTable::build(n, |i| vocab.piece(i))
             .map_err(|_| Error::bad_model(format!("{side} vocabulary too large")))?;
         let index = SortedIds::build(&pieces, 0..n as u32).map_err(|id| {
@@ -158,6 +170,92 @@ impl fmt::Debug for Tokenizer {
             .field("pad_id", &self.pad_id)
             .finish()
     }
+}
+
+/// Most ids an encode may write before `</s>`; more means "too long" to the caller.
+#[derive(Clone, Copy)]
+struct Budget(usize);
+
+impl Budget {
+    const UNLIMITED: Budget = Budget(usize::MAX);
+}
+
+/// Special-token strings split out of the text: `</s>`, `<unk>`, `<pad>`.
+const MAX_SPECIALS: usize = 3;
+
+/// Finds the special tokens in a text, left to right, in time linear in the text and
+/// proportional to the distance to each match: a call searches windows after `at` that double
+/// until one holds a match (so text after the match is not read, and encoding that stops at the
+/// limit reads little past it), and remembers per special string how far it is known to be absent
+/// and where it was found, so no byte is searched twice for the same string (beyond the string's
+/// length at window edges).
+struct SpecialFinder<'a> {
+    specials: &'a [(String, u32)],
+    /// Per special: a match at this position, if found and not yet passed.
+    found: [Option<usize>; MAX_SPECIALS],
+    /// Per special: no match starts before this position (other than `found`).
+    clear_to: [usize; MAX_SPECIALS],
+}
+
+/// The first window [`SpecialFinder`] searches, in bytes.
+const FIRST_WINDOW: usize = 256;
+
+impl<'a> SpecialFinder<'a> {
+    fn new(specials: &'a [(String, u32)]) -> Self {
+        SpecialFinder {
+            specials: &specials[..specials.len().min(MAX_SPECIALS)],
+            found: [None; MAX_SPECIALS],
+            clear_to: [0; MAX_SPECIALS],
+        }
+    }
+
+    /// The leftmost special at or after `at` (a char boundary), longest first at equal positions:
+    /// `(position, length, id)`.
+    fn next(&mut self, text: &str, at: usize) -> Option<(usize, usize, u32)> {
+        let mut window = FIRST_WINDOW;
+        loop {
+            let horizon = at.saturating_add(window).min(text.len());
+            let mut best: Option<(usize, usize, u32)> = None;
+            for (k, (s, id)) in self.specials.iter().enumerate() {
+                if self.found[k].is_some_and(|p| p < at) {
+                    self.found[k] = None;
+                }
+                if self.found[k].is_none() && self.clear_to[k] < horizon {
+                    // Every match starting before `horizon` lies inside [from, end).
+                    let from = ceil_char_boundary(text, at.max(self.clear_to[k]));
+                    let end = ceil_char_boundary(text, horizon.saturating_add(s.len() - 1));
+                    match text[from..end].find(s.as_str()) {
+                        Some(p) => {
+                            self.found[k] = Some(from + p);
+                            self.clear_to[k] = from + p;
+                        }
+                        None => self.clear_to[k] = horizon,
+                    }
+                }
+                if let Some(p) = self.found[k] {
+                    if best.map_or(true, |(bp, bl, _)| p < bp || (p == bp && s.len() > bl)) {
+                        best = Some((p, s.len(), *id));
+                    }
+                }
+            }
+            // A match at or beyond the horizon may still be preceded by another special's
+            // match that the window did not reach: widen and look again.
+            match best {
+                Some((p, _, _)) if p < horizon => return best,
+                _ if horizon == text.len() => return best,
+                _ => window = window.saturating_mul(2),
+            }
+        }
+    }
+}
+
+/// The first char boundary at or after `i` (the text's length when `i` is beyond it).
+fn ceil_char_boundary(text: &str, i: usize) -> usize {
+    let mut i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
 }
 
 /// Which side's SentencePiece model and vocabulary to encode with.
@@ -274,14 +372,49 @@ impl Tokenizer {
     }
 
     /// Encodes source text as `MarianTokenizer(text)["input_ids"]`: clears `out`, writes the ids
-    /// and the final `</s>`. Allocates nothing once `scratch` and `out` have grown to the input.
+    /// and the final `</s>`. Allocates nothing once `scratch` and `out` have grown to the input
+    /// (up to [`SCRATCH_KEEP_BYTES`] per buffer; beyond, the memory is given back).
     pub fn encode(
         &self,
         text: &str,
         scratch: &mut EncodeScratch,
         out: &mut Vec<u32>,
     ) -> Result<()> {
-        self.encode_side(Side::Source, text, scratch, out)
+        self.encode_side(Side::Source, text, Budget::UNLIMITED, scratch, out)
+            .map(|_| ())
+    }
+
+    /// As [`Tokenizer::encode`], for a model whose input holds at most `max_ids` ids (with
+    /// `</s>`, `max_ids >= 1`). Encoding stops as soon as the text is known to need more: then
+    /// `truncate` keeps the first `max_ids - 1` ids and `</s>` (the same ids as encoding
+    /// everything and cutting), otherwise the result is [`ErrorKind::InputTooLong`]. Work past the
+    /// limit is at most the rest of the text between two special tokens.
+    ///
+    /// [`ErrorKind::InputTooLong`]: crate::ErrorKind::InputTooLong
+    pub fn encode_limited(
+        &self,
+        text: &str,
+        max_ids: usize,
+        truncate: bool,
+        scratch: &mut EncodeScratch,
+        out: &mut Vec<u32>,
+    ) -> Result<()> {
+        let budget = Budget(max_ids.saturating_sub(1));
+        if self.encode_side(Side::Source, text, budget, scratch, out)? {
+            if !truncate {
+                out.clear();
+                return Err(Error::new(
+                    ErrorKind::InputTooLong,
+                    format!(
+                        "input is more than {max_ids} tokens (with </s>), the translator's \
+                         limit; ask for truncation or raise max_source_tokens"
+                    ),
+                ));
+            }
+            out.truncate(budget.0);
+            out.push(self.eos_id);
+        }
+        Ok(())
     }
 
     /// Encodes target-language text as `MarianTokenizer(text_target=text)["input_ids"]` (target
@@ -292,51 +425,77 @@ impl Tokenizer {
         scratch: &mut EncodeScratch,
         out: &mut Vec<u32>,
     ) -> Result<()> {
-        self.encode_side(Side::Target, text, scratch, out)
+        self.encode_side(Side::Target, text, Budget::UNLIMITED, scratch, out)
+            .map(|_| ())
     }
 
+    /// Encodes into `out` with the final `</s>` and returns `false`; or, once `out` holds more
+    /// than `budget` ids, skips the rest of the text and returns `true` with `out` holding those
+    /// ids (no `</s>`): the caller refuses or truncates.
     fn encode_side(
         &self,
         side: Side,
         text: &str,
+        budget: Budget,
+        scratch: &mut EncodeScratch,
+        out: &mut Vec<u32>,
+    ) -> Result<bool> {
+        out.clear();
+        let r = self.encode_specials(side, text, budget, scratch, out);
+        // One huge input must not leave its buffers behind for the workspace's lifetime.
+        scratch.release_excess();
+        r?;
+        if out.len() > budget.0 {
+            return Ok(true);
+        }
+        out.push(self.eos_id);
+        Ok(false)
+    }
+
+    /// Special tokens written in the text are split out first, as the Python tokenizer does
+    /// with its added tokens (the leftmost match, the longest at equal positions); each chunk
+    /// between them is encoded on its own. See [`SpecialFinder`] for the cost.
+    fn encode_specials(
+        &self,
+        side: Side,
+        text: &str,
+        budget: Budget,
         scratch: &mut EncodeScratch,
         out: &mut Vec<u32>,
     ) -> Result<()> {
-        out.clear();
-        let mut rest = text;
-        // Special tokens written in the text are split out first, as the Python tokenizer does
-        // with its added tokens; each chunk between them is encoded on its own.
-        while !rest.is_empty() {
-            let next = self
-                .specials
-                .iter()
-                .filter_map(|(s, id)| rest.find(s.as_str()).map(|pos| (pos, s.len(), *id)))
-                .min_by_key(|&(pos, len, _)| (pos, usize::MAX - len));
+        let mut finder = SpecialFinder::new(&self.specials);
+        let mut at = 0;
+        while at < text.len() {
+            let next = finder.next(text, at);
+            let end = next.map_or(text.len(), |(p, _, _)| p);
+            if self.encode_chunk(side, &text[at..end], budget, scratch, out)? {
+                return Ok(());
+            }
             match next {
-                Some((pos, len, id)) => {
-                    self.encode_chunk(side, &rest[..pos], scratch, out)?;
+                Some((p, len, id)) => {
                     out.push(id);
-                    rest = &rest[pos + len..];
+                    if out.len() > budget.0 {
+                        return Ok(());
+                    }
+                    at = p + len;
                 }
-                None => {
-                    self.encode_chunk(side, rest, scratch, out)?;
-                    break;
-                }
+                None => break,
             }
         }
-        out.push(self.eos_id);
         Ok(())
     }
 
+    /// Encodes one chunk (no special tokens) onto `out`; `true` once `out` exceeds `budget`.
     fn encode_chunk(
         &self,
         side: Side,
         mut chunk: &str,
+        budget: Budget,
         scratch: &mut EncodeScratch,
         out: &mut Vec<u32>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         if chunk.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
         let (spm, vocab) = match side {
             Side::Source => (&self.source, &self.source_vocab),
@@ -352,6 +511,9 @@ impl Tokenizer {
         }
         spm.encode_spans(chunk, scratch)?;
         for span in scratch.spans() {
+            if out.len() > budget.0 {
+                return Ok(true);
+            }
             let id = match span.kind {
                 SpanKind::Piece(id) => vocab
                     .spm_to_vocab
@@ -365,7 +527,7 @@ impl Tokenizer {
             };
             out.push(id);
         }
-        Ok(())
+        Ok(out.len() > budget.0)
     }
 
     /// Decodes target ids as `MarianTokenizer.decode(ids, skip_special_tokens=True)`: clears

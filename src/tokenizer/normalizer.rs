@@ -15,6 +15,16 @@ use crate::{Error, Result};
 pub const SPACE_SYMBOL: &[u8] = "\u{2581}".as_bytes();
 const REPLACEMENT_CHAR: &[u8] = "\u{FFFD}".as_bytes();
 
+/// Longest replacement a normalization rule may have, in bytes. NFKC's longest expansion
+/// (U+FDFA, 18 characters, 33 bytes) fits with room to spare; the bound keeps normalized text
+/// within a constant factor of the input whatever the model file says.
+pub const MAX_REPLACEMENT_BYTES: usize = 64;
+
+/// Longest key a normalization rule is matched on, in bytes. A double array is a graph in a
+/// hostile file (a unit can lead back to itself), so the walk needs its own bound; real tables
+/// map at most a few characters (the NFKC table's longest key is 12 bytes, see the test below).
+const MAX_RULE_KEY_BYTES: usize = 64;
+
 /// Length of the UTF-8 sequence at the start of `s` if it is one valid character (the same test as
 /// sentencepiece's `IsValidDecodeUTF8`: shortest form, no surrogates, at most U+10FFFF).
 pub fn valid_char_len(s: &[u8]) -> Option<usize> {
@@ -66,6 +76,7 @@ impl DoubleArray {
     fn longest_prefix(&self, key: &[u8]) -> Option<(usize, u32)> {
         let mut best = None;
         let mut pos = Self::offset(*self.units.first()?) as usize;
+        let key = &key[..key.len().min(MAX_RULE_KEY_BYTES)];
         for (i, &b) in key.iter().enumerate() {
             pos ^= usize::from(b);
             let unit = *self.units.get(pos)?;
@@ -80,6 +91,58 @@ impl DoubleArray {
         }
         best
     }
+
+    /// Every leaf value a lookup can return, whether or not its unit is reachable from the root:
+    /// a lookup follows a unit to its leaf only if the unit's label equals an input byte (bit 31
+    /// clear) and it has a leaf, so checking all such units covers every lookup. Linear in the
+    /// array. `Err` names a leaf outside the array.
+    fn leaf_values(&self) -> impl Iterator<Item = Result<u32>> + '_ {
+        self.units
+            .iter()
+            .enumerate()
+            .filter(|(_, &u)| u & 0x8000_0000 == 0 && Self::has_leaf(u))
+            .map(|(i, &u)| {
+                let leaf = i ^ Self::offset(u) as usize;
+                self.units
+                    .get(leaf)
+                    .map(|&l| Self::value(l))
+                    .ok_or_else(|| {
+                        Error::bad_model(format!(
+                            "SentencePiece precompiled charsmap: unit {i} has its leaf at {leaf}, \
+                         outside the double array of {} units",
+                            self.units.len()
+                        ))
+                    })
+            })
+    }
+}
+
+/// Checks the replacement a rule's leaf points to: inside the blob, NUL-terminated within
+/// [`MAX_REPLACEMENT_BYTES`], UTF-8.
+fn check_replacement(replacements: &[u8], value: u32) -> Result<()> {
+    let bad = |what: String| {
+        Error::bad_model(format!(
+            "SentencePiece precompiled charsmap: replacement at offset {value} {what}"
+        ))
+    };
+    let rest = replacements.get(value as usize..).ok_or_else(|| {
+        bad(format!(
+            "is outside the replacements ({} bytes)",
+            replacements.len()
+        ))
+    })?;
+    let window = &rest[..rest.len().min(MAX_REPLACEMENT_BYTES + 1)];
+    let end = match window.iter().position(|&b| b == 0) {
+        Some(end) => end,
+        None if window.len() > MAX_REPLACEMENT_BYTES => {
+            return Err(bad(format!(
+                "is longer than the {MAX_REPLACEMENT_BYTES} bytes allowed"
+            )))
+        }
+        None => return Err(bad("is unterminated (no NUL before the end)".into())),
+    };
+    std::str::from_utf8(&rest[..end]).map_err(|_| bad("is not UTF-8".into()))?;
+    Ok(())
 }
 
 /// A compiled `NormalizerSpec`.
@@ -118,7 +181,12 @@ impl Normalizer {
             if units.is_empty() {
                 return Err(bad("empty double array"));
             }
-            (Some(DoubleArray { units }), blob[4 + size..].to_vec())
+            let trie = DoubleArray { units };
+            let replacements = &blob[4 + size..];
+            for value in trie.leaf_values() {
+                check_replacement(replacements, value?)?;
+            }
+            (Some(trie), replacements.to_vec())
         };
         Ok(Normalizer {
             trie,
@@ -149,12 +217,14 @@ impl Normalizer {
         }
         if let Some(trie) = &self.trie {
             if let Some((len, value)) = trie.longest_prefix(input) {
-                let rest = self.replacements.get(value as usize..).ok_or_else(|| {
-                    Error::bad_model("SentencePiece charsmap: replacement offset out of range")
-                })?;
-                let end = rest.iter().position(|&b| b == 0).ok_or_else(|| {
-                    Error::bad_model("SentencePiece charsmap: unterminated replacement")
-                })?;
+                // Every leaf was checked at load (`check_replacement`).
+                let unchecked = || Error::internal("charsmap replacement not validated at load");
+                let rest = self
+                    .replacements
+                    .get(value as usize..)
+                    .ok_or_else(unchecked)?;
+                let window = &rest[..rest.len().min(MAX_REPLACEMENT_BYTES + 1)];
+                let end = window.iter().position(|&b| b == 0).ok_or_else(unchecked)?;
                 return Ok((&rest[..end], len));
             }
         }
@@ -268,6 +338,54 @@ mod tests {
             ..NormalizerSpec::default()
         };
         assert!(Normalizer::new(&spec, false).is_err());
+    }
+
+    /// Depth of the deepest key of a well-formed (tree-shaped) double array.
+    fn deepest_key(units: &[u32], pos: usize, depth: usize) -> usize {
+        let mut deepest = 0;
+        for b in 0..=255usize {
+            let child = pos ^ b;
+            let Some(&unit) = units.get(child) else {
+                continue;
+            };
+            if DoubleArray::label(unit) != b as u32 {
+                continue;
+            }
+            if DoubleArray::has_leaf(unit) {
+                deepest = deepest.max(depth + 1);
+            }
+            let next = child ^ DoubleArray::offset(unit) as usize;
+            deepest = deepest.max(deepest_key(units, next, depth + 1));
+        }
+        deepest
+    }
+
+    #[test]
+    fn real_tables_fit_the_bounds() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/tiny-swish/source.spm"
+        );
+        let bytes = std::fs::read(path).unwrap();
+        let proto = crate::tokenizer::proto::ModelProto::parse(&bytes).unwrap();
+        let n = Normalizer::new(&proto.normalizer_spec, false).unwrap();
+        let trie = n.trie.as_ref().unwrap();
+        let root = DoubleArray::offset(trie.units[0]) as usize;
+        let deepest = deepest_key(&trie.units, root, 0);
+        assert!(deepest > 4 && deepest <= MAX_RULE_KEY_BYTES, "{deepest}");
+        let longest = trie
+            .leaf_values()
+            .map(|v| {
+                let rest = &n.replacements[v.unwrap() as usize..];
+                rest.iter().position(|&b| b == 0).unwrap()
+            })
+            .max()
+            .unwrap();
+        assert!(
+            longest > 16 && longest <= MAX_REPLACEMENT_BYTES,
+            "{longest}"
+        );
+        eprintln!("deepest key {deepest} bytes, longest replacement {longest} bytes");
     }
 
     #[test]

@@ -14,6 +14,12 @@ use crate::{Error, ErrorKind, Result};
 const UNK_PENALTY: f32 = 10.0;
 const NONE: u32 = u32::MAX;
 
+/// Longest piece a model may have, in bytes. Segmentation tries, at every position, every piece
+/// that starts there, so the longest piece is the constant factor of encoding time. Trained
+/// pieces are at most `max_piece_length` characters (16 by default, 64 bytes in the worst
+/// script); this leaves room for twice that, and for long user-defined symbols.
+pub const MAX_PIECE_BYTES: usize = 128;
+
 /// One step of the best path ending at a byte position.
 #[derive(Debug, Clone, Copy)]
 struct BestNode {
@@ -54,10 +60,39 @@ pub struct EncodeScratch {
     spans: Vec<Span>,
 }
 
+/// Bytes each [`EncodeScratch`] buffer keeps between calls: a huge input grows the buffers for
+/// its call only, then [`EncodeScratch::release_excess`] gives the memory back. Sentences within
+/// the default limits (256 tokens) need far less, so they still allocate nothing once warm.
+pub const SCRATCH_KEEP_BYTES: usize = 64 << 10;
+
 impl EncodeScratch {
     /// Empty buffers; they grow on first use.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Heap bytes held by the buffers.
+    pub fn capacity_bytes(&self) -> usize {
+        fn bytes<T>(v: &Vec<T>) -> usize {
+            v.capacity() * size_of::<T>()
+        }
+        bytes(&self.normalized) + bytes(&self.best) + bytes(&self.path) + bytes(&self.spans)
+    }
+
+    /// Shrinks every buffer holding more than [`SCRATCH_KEEP_BYTES`] to that size (what it held
+    /// beyond is dropped).
+    pub fn release_excess(&mut self) {
+        fn shrink<T>(v: &mut Vec<T>) {
+            let keep = SCRATCH_KEEP_BYTES / size_of::<T>().max(1);
+            if v.capacity() > keep {
+                v.truncate(keep);
+                v.shrink_to(keep);
+            }
+        }
+        shrink(&mut self.normalized);
+        shrink(&mut self.best);
+        shrink(&mut self.path);
+        shrink(&mut self.spans);
     }
 
     /// The normalized text of the last encode.
@@ -145,6 +180,13 @@ impl SentencePiece {
             if p.piece.is_empty() {
                 return Err(Error::bad_model(format!(
                     "SentencePiece piece {i} is empty"
+                )));
+            }
+            if p.piece.len() > MAX_PIECE_BYTES {
+                return Err(Error::bad_model(format!(
+                    "SentencePiece piece {i} is {} bytes long, more than the {MAX_PIECE_BYTES} \
+                     allowed",
+                    p.piece.len()
                 )));
             }
             match p.kind {

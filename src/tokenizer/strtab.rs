@@ -161,6 +161,9 @@ impl SortedIds {
                 if self.lens[lo] == 1 {
                     f(1, self.ids[lo]);
                 }
+                if hi - lo == 1 {
+                    return self.finish_single(table, text, depth, lo, f);
+                }
                 continue;
             }
             // Strings in lo..hi all start with text[..depth]; those no longer than `depth` sort
@@ -185,6 +188,26 @@ impl SortedIds {
             if len == depth + 1 {
                 f(depth + 1, self.ids[lo]);
             }
+            if hi - lo == 1 {
+                return self.finish_single(table, text, depth, lo, f);
+            }
+        }
+    }
+
+    /// One string left (position `k`), matching `text[..=depth]`: a plain comparison of the rest
+    /// replaces a binary search per byte.
+    #[inline]
+    fn finish_single(
+        &self,
+        table: &StrTable,
+        text: &[u8],
+        depth: usize,
+        k: usize,
+        mut f: impl FnMut(usize, u32),
+    ) {
+        let s = table.bytes_of(self.ids[k]);
+        if s.len() > depth + 1 && text.get(depth + 1..s.len()) == s.get(depth + 1..) {
+            f(s.len(), self.ids[k]);
         }
     }
 }

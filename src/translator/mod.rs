@@ -11,6 +11,7 @@
 
 use parking_lot::Mutex;
 
+pub mod address_space;
 mod alignment;
 mod document;
 mod workspace;
@@ -124,7 +125,7 @@ impl TranslateOptions {
             || self.num_hypotheses > MAX_HYPOTHESES
         {
             return Err(Error::invalid_argument(format!(
-                "num_hypotheses must be in 1..={} (beam_size, at most {MAX_HYPOTHESES}), got {}",
+                "num_hypotheses must be in 1..={} (at most beam_size), got {}",
                 self.beam_size.min(MAX_HYPOTHESES),
                 self.num_hypotheses
             )));
@@ -189,7 +190,8 @@ impl Translator {
     /// Builds a translator for `model` and its first workspace. Source and target limits above
     /// the model's position table are lowered to it; a zero limit, `max_beam` above
     /// [`MAX_BEAM_LIMIT`] or `max_batch` above [`MAX_BATCH_LIMIT`] is an
-    /// [`ErrorKind::InvalidArgument`]. The kernels are selected here.
+    /// [`ErrorKind::InvalidArgument`]. On 32-bit targets `max_batch` is lowered until a
+    /// workspace fits the address space ([`address_space`]). The kernels are selected here.
     pub fn new(model: Model, limits: Limits) -> Result<Translator> {
         if limits.max_source_tokens == 0
             || limits.max_target_tokens == 0
@@ -215,6 +217,7 @@ impl Translator {
                 "max_source_tokens must leave room for one token and </s>",
             ));
         }
+        let limits = address_space::for_target(c, limits)?;
         let kern = kernels::active()?;
         let tokenizer = Tokenizer::new(
             model.source_spm(),
@@ -291,7 +294,9 @@ impl Translator {
         for i in 0..source.len() {
             match source {
                 Source::Texts(texts) => {
-                    self.tokenizer.encode(texts[i], &mut ws.enc, &mut ws.src)?
+                    let (enc, src) = (&mut ws.enc, &mut ws.src);
+                    self.tokenizer
+                        .encode_limited(texts[i], max_src, opts.truncate, enc, src)?
                 }
                 Source::Pieces {
                     texts,

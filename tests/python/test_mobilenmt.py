@@ -232,3 +232,98 @@ def test_eight_threads_share_one_handle(translator):
         results = list(pool.map(work, range(8)))
     for k, got in enumerate(results):
         assert got == expected[k:] + expected[:k]
+
+
+@needs_models
+def test_close_waits_for_calls_in_flight():
+    # Threads translate while another closes: every call either completes or raises
+    # ValueError ("closed"); none crashes the interpreter or runs on a freed handle.
+    for _ in range(5):
+        t = Translator(MODELS[0])
+        started = threading.Barrier(5)
+        outcomes = []
+
+        def work():
+            started.wait()
+            for _ in range(30):
+                try:
+                    outcomes.append(type(t.translate(SENTENCES[0] * 3, beam_size=2)))
+                except ValueError:
+                    outcomes.append(ValueError)
+
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for th in threads:
+            th.start()
+        started.wait()
+        t.close()
+        for th in threads:
+            th.join()
+        assert set(outcomes) <= {str, ValueError} and len(outcomes) == 120
+        with pytest.raises(ValueError):
+            t.translate("x")
+
+
+@needs_models
+def test_close_from_a_callback_is_refused():
+    t = Translator(MODELS[0])
+    lib = mobilenmt.load_library()
+
+    def collect(_user, _rank, ptr, length, score):
+        with pytest.raises(RuntimeError):
+            t.close()
+
+    cb = mobilenmt._NBEST_CB(collect)
+    opts = t._options(beam_size=2, num_hypotheses=2)
+    data = SENTENCES[0].encode()
+    with t._use() as h:
+        assert lib.mnmt_translate_nbest(h, data, len(data), opts, cb, None) == Status.OK
+    t.close()
+
+
+def test_path_with_nul_is_a_value_error(tmp_path):
+    real = MODELS[0] if MODELS else tmp_path / "model.gguf"
+    with pytest.raises(ValueError, match="NUL"):
+        Translator(str(real) + "\0ignored")
+    with pytest.raises(ValueError, match="NUL"):
+        Translator(os.fsencode(str(real)) + b"\0")
+
+
+@needs_models
+def test_integers_out_of_range_raise_instead_of_wrapping(translator):
+    for kwargs in (
+        {"beam_size": 2**32 + 1},
+        {"beam_size": -1},
+        {"max_output_tokens": 2**32},
+        {"max_length_b": 2**64},
+    ):
+        with pytest.raises(ValueError):
+            translator.translate(SENTENCES[0], **kwargs)
+    with pytest.raises(ValueError):
+        translator.detokenize([2**32 + 5])
+    with pytest.raises(ValueError):
+        translator.detokenize([-(2**31) - 1])
+    with pytest.raises(TypeError):
+        translator.translate(SENTENCES[0], beam_size=2.0)
+    # In range but refused by the library: its status, as in C.
+    with pytest.raises(MnmtError) as e:
+        translator.translate(SENTENCES[0], beam_size=2**32 - 1)
+    assert e.value.status == Status.INVALID_ARGUMENT
+    with pytest.raises(MnmtError) as e:
+        translator.detokenize([-5])
+    assert e.value.status == Status.INVALID_ARGUMENT
+
+
+@needs_models
+def test_options_are_accepted_as_c_accepts_them(translator):
+    # Any finite length penalty, negative included, as the C API takes it.
+    for lp in (-2.0, 0.0, 0.5, 3):
+        assert isinstance(translator.translate(SENTENCES[1], beam_size=2, length_penalty=lp), str)
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(MnmtError) as e:
+            translator.translate(SENTENCES[1], length_penalty=bad)
+        assert e.value.status == Status.INVALID_ARGUMENT
+    with pytest.raises(MnmtError) as e:
+        translator.translate(SENTENCES[1], max_length_a=-1.0)
+    assert e.value.status == Status.INVALID_ARGUMENT
+    with pytest.raises(ValueError):
+        translator.translate(SENTENCES[1], length_penalty=1e39)
