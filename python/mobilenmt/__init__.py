@@ -601,10 +601,11 @@ class Translator:
         while True:
             buf = ctypes.create_string_buffer(cap)
             links = (_AlignmentLink * links_cap)()
-            status = self._lib.mnmt_translate_aligned(
-                self._h(), data, len(data), ctypes.byref(opts), buf, cap,
-                ctypes.byref(out_len), links, links_cap, ctypes.byref(n_links),
-            )
+            with self._use() as h:
+                status = self._lib.mnmt_translate_aligned(
+                    h, data, len(data), ctypes.byref(opts), buf, cap,
+                    ctypes.byref(out_len), links, links_cap, ctypes.byref(n_links),
+                )
             if status == Status.BUFFER_TOO_SMALL and (
                 out_len.value + 1 > cap or n_links.value > links_cap
             ):
