@@ -90,6 +90,91 @@ typedef enum mnmt_status {
 typedef struct mnmt_translator mnmt_translator;
 
 /**
+ * Options of a translation call. Get the defaults from `mnmt_options_default()`, change the
+ * fields you care about, and pass a pointer (or pass NULL for all defaults).
+ *
+ * Extensible: `struct_size` is `sizeof(mnmt_options)` as the caller compiled it (the default
+ * sets it). A smaller value (an older, shorter struct, at least 8 bytes) means the fields after
+ * it take their defaults; a larger one (a newer header) is accepted and the fields this library
+ * does not know are ignored. New fields are only ever added at the end.
+ */
+typedef struct mnmt_options {
+    /**
+     * `sizeof(mnmt_options)`; values below 8 are `MNMT_INVALID_ARGUMENT`.
+     */
+    uint32_t struct_size;
+    /**
+     * Beam width; 1 = greedy search (default 1). At most the translator's beam limit (8).
+     */
+    uint32_t beam_size;
+    /**
+     * Hypotheses `mnmt_translate_nbest()` returns, 1..=`beam_size` (default 1). Every call
+     * checks it (`MNMT_INVALID_ARGUMENT` above `beam_size`); the other calls return only the
+     * best hypothesis.
+     */
+    uint32_t num_hypotheses;
+    /**
+     * Length penalty exponent: scores are `sum(log p) / length ^ length_penalty` (default 1.0,
+     * as in Hugging Face `transformers`). Larger values favour longer translations.
+     */
+    float length_penalty;
+    /**
+     * Hard cap on generated tokens including `</s>`; 0 = the translator's limit (256) (default 0).
+     */
+    uint32_t max_output_tokens;
+    /**
+     * Output length cap: at most `max_length_a * source_tokens + max_length_b` tokens
+     * (default 1.5).
+     */
+    float max_length_a;
+    /**
+     * See `max_length_a` (default 10).
+     */
+    uint32_t max_length_b;
+    /**
+     * Non-zero: an input longer than the translator's limit (256 tokens) is truncated instead
+     * of failing with `MNMT_INPUT_TOO_LONG` (default 0). Only when `split_sentences` is 0:
+     * document mode never finds an input too long.
+     */
+    uint32_t truncate;
+    /**
+     * Non-zero (default 1): document mode. The text is cut into sentences with the rules of
+     * the model's source language (as `mnmt_split_sentences()`), the sentences are translated
+     * in length-sorted batches and put back in place: line breaks, blank lines, indentation,
+     * list markers and lines without letters come back unchanged, blank text comes back as it
+     * is, and a sentence too long for the model is cut at clause boundaries, so any length is
+     * accepted. 0: the whole text is one sentence for the model (`MNMT_INPUT_TOO_LONG` or
+     * `truncate` apply). A caller whose `struct_size` ends before this field (a header
+     * without this field) gets 0. `mnmt_translate_nbest()` always translates one sentence.
+     */
+    uint32_t split_sentences;
+    /**
+     * Non-zero: use the model file's vocabulary shortlist when it has one, computing the
+     * logits of each sentence's candidate targets only (faster; quality measured when the file
+     * was made); 0: the whole vocabulary. Default 1; a caller whose `struct_size` ends before
+     * this field gets 0, the behaviour it was written for. With a shortlist, a sentence in
+     * `mnmt_translate_batch()` is decoded over the union of its chunk's candidates and may
+     * rarely differ from the same sentence translated alone.
+     */
+    uint32_t shortlist;
+} mnmt_options;
+
+/**
+ * One alignment link: target token `target_token` of the translation (an index into its token
+ * ids, `</s>` excluded) was produced attending most to source token `source_token` (an index
+ * into the source's token ids). Both tokens are located as byte spans `[start, end)`: in the
+ * source text and in the translation. A token without a surface of its own has an empty span.
+ */
+typedef struct mnmt_alignment_link {
+    uint32_t source_token;
+    uint32_t target_token;
+    uint32_t source_start;
+    uint32_t source_end;
+    uint32_t target_start;
+    uint32_t target_end;
+} mnmt_alignment_link;
+
+/**
  * Facts about a loaded model, filled by `mnmt_get_model_info()`.
  *
  * Extensible: set `struct_size = sizeof(mnmt_model_info)` before the call. A library built with
@@ -194,76 +279,6 @@ typedef struct mnmt_span {
 } mnmt_span;
 
 /**
- * Options of a translation call. Get the defaults from `mnmt_options_default()`, change the
- * fields you care about, and pass a pointer (or pass NULL for all defaults).
- *
- * Extensible: `struct_size` is `sizeof(mnmt_options)` as the caller compiled it (the default
- * sets it). A smaller value (an older, shorter struct, at least 8 bytes) means the fields after
- * it take their defaults; a larger one (a newer header) is accepted and the fields this library
- * does not know are ignored. New fields are only ever added at the end.
- */
-typedef struct mnmt_options {
-    /**
-     * `sizeof(mnmt_options)`; values below 8 are `MNMT_INVALID_ARGUMENT`.
-     */
-    uint32_t struct_size;
-    /**
-     * Beam width; 1 = greedy search (default 1). At most the translator's beam limit (8).
-     */
-    uint32_t beam_size;
-    /**
-     * Hypotheses `mnmt_translate_nbest()` returns, 1..=`beam_size` (default 1). Every call
-     * checks it (`MNMT_INVALID_ARGUMENT` above `beam_size`); the other calls return only the
-     * best hypothesis.
-     */
-    uint32_t num_hypotheses;
-    /**
-     * Length penalty exponent: scores are `sum(log p) / length ^ length_penalty` (default 1.0,
-     * as in Hugging Face `transformers`). Larger values favour longer translations.
-     */
-    float length_penalty;
-    /**
-     * Hard cap on generated tokens including `</s>`; 0 = the translator's limit (256) (default 0).
-     */
-    uint32_t max_output_tokens;
-    /**
-     * Output length cap: at most `max_length_a * source_tokens + max_length_b` tokens
-     * (default 1.5).
-     */
-    float max_length_a;
-    /**
-     * See `max_length_a` (default 10).
-     */
-    uint32_t max_length_b;
-    /**
-     * Non-zero: an input longer than the translator's limit (256 tokens) is truncated instead
-     * of failing with `MNMT_INPUT_TOO_LONG` (default 0). Only when `split_sentences` is 0:
-     * document mode never finds an input too long.
-     */
-    uint32_t truncate;
-    /**
-     * Non-zero (default 1): document mode. The text is cut into sentences with the rules of
-     * the model's source language (as `mnmt_split_sentences()`), the sentences are translated
-     * in length-sorted batches and put back in place: line breaks, blank lines, indentation,
-     * list markers and lines without letters come back unchanged, blank text comes back as it
-     * is, and a sentence too long for the model is cut at clause boundaries, so any length is
-     * accepted. 0: the whole text is one sentence for the model (`MNMT_INPUT_TOO_LONG` or
-     * `truncate` apply). A caller whose `struct_size` ends before this field (a header
-     * without this field) gets 0. `mnmt_translate_nbest()` always translates one sentence.
-     */
-    uint32_t split_sentences;
-    /**
-     * Non-zero: use the model file's vocabulary shortlist when it has one, computing the
-     * logits of each sentence's candidate targets only (faster; quality measured when the file
-     * was made); 0: the whole vocabulary. Default 1; a caller whose `struct_size` ends before
-     * this field gets 0, the behaviour it was written for. With a shortlist, a sentence in
-     * `mnmt_translate_batch()` is decoded over the union of its chunk's candidates and may
-     * rarely differ from the same sentence translated alone.
-     */
-    uint32_t shortlist;
-} mnmt_options;
-
-/**
  * Receives one translation of `mnmt_translate_batch()`.
  *
  * - `user_data`: the pointer given to `mnmt_translate_batch()`.
@@ -332,6 +347,41 @@ typedef struct mnmt_load_options {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Translates one text (best hypothesis) and returns its alignment to the source, one link per
+ * generated token, in target order. The links come from the decoder's last cross-attention
+ * layer averaged over heads (docs/alignment.md). The text is translated as one sentence
+ * (`opts->split_sentences` is not used): the translation is the one `mnmt_translate()` gives
+ * with the same options and `split_sentences` 0.
+ *
+ * Parameters:
+ * - `t`, `text`, `text_len`, `opts`, `out`, `cap`, `out_len`: as for `mnmt_translate()`.
+ * - `links`, `links_cap`: the output array and its capacity in links; `links` may be NULL when
+ *   `links_cap` is 0, to ask for the count.
+ * - `n_links`: receives the number of links; not NULL.
+ *
+ * Errors: `MNMT_BUFFER_TOO_SMALL` when the text (`cap < *out_len + 1`) or the links
+ * (`links_cap < *n_links`) do not fit: then both `*out_len` and `*n_links` are set and neither
+ * buffer is written; call again with larger buffers (the result is deterministic). Otherwise
+ * as `mnmt_translate()`.
+ *
+ * Thread safety: as `mnmt_translate()`.
+ *
+ * # Safety
+ * As `mnmt_translate()`; `links` is NULL or valid for `links_cap` writes of
+ * `mnmt_alignment_link`; `n_links` is NULL or valid for a write.
+ */
+enum mnmt_status mnmt_translate_aligned(struct mnmt_translator *t,
+                                        const char *text,
+                                        size_t text_len,
+                                        const struct mnmt_options *opts,
+                                        char *out,
+                                        size_t cap,
+                                        size_t *out_len,
+                                        struct mnmt_alignment_link *links,
+                                        size_t links_cap,
+                                        size_t *n_links);
 
 /**
  * Returns the calling thread's most recent error message, as UTF-8 text.

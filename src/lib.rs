@@ -36,6 +36,6 @@ pub mod translator;
 
 pub use error::{Error, ErrorKind, Result};
 pub use translator::{
-    Hypothesis, Limits, LoadOptions, TranslateOptions, Translator, MAX_BATCH_LIMIT, MAX_BEAM_LIMIT,
-    MAX_HYPOTHESES,
+    Aligned, AlignmentLink, Hypothesis, Limits, LoadOptions, TranslateOptions, Translator,
+    MAX_BATCH_LIMIT, MAX_BEAM_LIMIT, MAX_HYPOTHESES,
 };

@@ -1,6 +1,6 @@
 //! After warm-up, translating allocates nothing: a counting global allocator (counting only on
 //! the test's own thread, so the harness's threads do not interfere) sees zero allocations across
-//! repeated greedy, beam-4, n-best and batch translations of sentences of different lengths, and
+//! repeated greedy, beam-4, aligned, n-best and batch translations of sentences of different lengths, and
 //! of a whole document (paragraphs, blank lines, indentation, an over-long sentence; collected
 //! and streamed), one sentence per call and in document mode, on the f32 and the INT8 fixture
 //! models, with and without a vocabulary shortlist, with the output copied into a caller buffer.
@@ -112,6 +112,17 @@ fn run_all(tr: &Translator, sources: &[&str], doc: &str, buf: &mut [u8]) -> usiz
         sum += tr.translate_with(s, &one, |t| copy_out(t, buf)).unwrap();
         sum += tr.translate_with(s, &greedy, |t| copy_out(t, buf)).unwrap();
         sum += tr.translate_with(s, &beam, |t| copy_out(t, buf)).unwrap();
+        for opts in [&greedy, &beam] {
+            sum += tr
+                .translate_aligned_with(s, opts, |a| {
+                    copy_out(a.text, buf)
+                        + a.links
+                            .iter()
+                            .map(|l| l.source_token as usize)
+                            .sum::<usize>()
+                })
+                .unwrap();
+        }
         sum += tr
             .translate_nbest_with(s, &nbest, |h| {
                 h.iter().map(|h| copy_out(h.text, buf)).sum::<usize>()

@@ -127,6 +127,42 @@ class _Span(ctypes.Structure):
     _fields_ = [("offset", ctypes.c_size_t), ("len", ctypes.c_size_t)]
 
 
+class _AlignmentLink(ctypes.Structure):
+    # Mirrors mnmt_alignment_link in include/mobilenmt.h.
+    _fields_ = [
+        ("source_token", ctypes.c_uint32),
+        ("target_token", ctypes.c_uint32),
+        ("source_start", ctypes.c_uint32),
+        ("source_end", ctypes.c_uint32),
+        ("target_start", ctypes.c_uint32),
+        ("target_end", ctypes.c_uint32),
+    ]
+
+
+@dataclass(frozen=True)
+class AlignmentLink:
+    """Target token ``target_token`` was produced attending most to source token
+    ``source_token`` (indices into the token ids); ``source_span`` and ``target_span`` are
+    ``(start, end)`` character offsets of the two tokens in the source and the translation."""
+
+    source_token: int
+    target_token: int
+    source_span: Tuple[int, int]
+    target_span: Tuple[int, int]
+
+
+def _char_offsets(data: bytes) -> List[int]:
+    """Character index of every byte offset 0..=len(data) of UTF-8 ``data``."""
+    out = [0] * (len(data) + 1)
+    chars = 0
+    for i, b in enumerate(data):
+        out[i] = chars
+        if b & 0xC0 != 0x80:
+            chars += 1
+    out[len(data)] = chars
+    return out
+
+
 _BATCH_CB = ctypes.CFUNCTYPE(
     None, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_char), ctypes.c_size_t
 )
@@ -175,6 +211,12 @@ _SIGNATURES = {
     "mnmt_translate": (
         ctypes.c_int,
         [_P, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(_Options), ctypes.c_char_p,
+         ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)],
+    ),
+    "mnmt_translate_aligned": (
+        ctypes.c_int,
+        [_P, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(_Options), ctypes.c_char_p,
+         ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(_AlignmentLink),
          ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)],
     ),
     "mnmt_translate_batch": (
@@ -618,6 +660,43 @@ class Translator:
         if any(r is None for r in results):
             raise MnmtError(Status.INTERNAL, "the batch call skipped an input")
         return results  # type: ignore[return-value]
+
+    def translate_aligned(self, text: str, **options: Any) -> Tuple[str, List[AlignmentLink]]:
+        """The translation of ``text`` and its alignment to the source: one
+        :class:`AlignmentLink` per generated token, from the decoder's cross-attention (last
+        layer, averaged over heads). Options as for :meth:`translate`."""
+        opts = self._options(**options)
+        data = _encode(text)
+        cap, links_cap = 4 * len(data) + 64, 64
+        out_len, n_links = ctypes.c_size_t(), ctypes.c_size_t()
+        while True:
+            buf = ctypes.create_string_buffer(cap)
+            links = (_AlignmentLink * links_cap)()
+            with self._use() as h:
+                status = self._lib.mnmt_translate_aligned(
+                    h, data, len(data), ctypes.byref(opts), buf, cap,
+                    ctypes.byref(out_len), links, links_cap, ctypes.byref(n_links),
+                )
+            if status == Status.BUFFER_TOO_SMALL and (
+                out_len.value + 1 > cap or n_links.value > links_cap
+            ):
+                cap = max(cap, out_len.value + 1)
+                links_cap = max(links_cap, n_links.value)
+                continue
+            _check(status)
+            break
+        out = buf.raw[: out_len.value]
+        src_c, tgt_c = _char_offsets(data), _char_offsets(out)
+        result = [
+            AlignmentLink(
+                l.source_token,
+                l.target_token,
+                (src_c[l.source_start], src_c[l.source_end]),
+                (tgt_c[l.target_start], tgt_c[l.target_end]),
+            )
+            for l in links[: n_links.value]
+        ]
+        return out.decode("utf-8"), result
 
     def translate_nbest(
         self, text: str, num_hypotheses: int, beam_size: Optional[int] = None, **options: Any

@@ -3,11 +3,12 @@
 //! One file per concern: [`boundary`] (panic boundary, pointer helpers, the thread-local last
 //! error), [`status`] (`mnmt_status`), [`translator`] (the handle: load options, load, free), [`info`]
 //! (`mnmt_model_info`), [`tokens`] (tokenize, detokenize), [`translate`] (options, one text,
-//! batch, n-best), [`text`] (sentence splitting, no model needed), [`version`]. Every function
+//! batch, n-best), [`alignment`] (a translation with its source alignment), [`text`] (sentence splitting, no model needed), [`version`]. Every function
 //! documents its parameters, ownership, thread safety and errors; cbindgen copies those
 //! comments into the header, which is generated (`make header`) and committed
 //! (`make check-header` fails on drift).
 
+pub mod alignment;
 pub mod boundary;
 pub mod info;
 pub mod status;
@@ -17,6 +18,7 @@ pub mod translate;
 pub mod translator;
 pub mod version;
 
+pub use alignment::{mnmt_alignment_link, mnmt_translate_aligned};
 pub use boundary::mnmt_last_error;
 pub use info::{mnmt_get_model_info, mnmt_model_info};
 pub use status::{mnmt_status, mnmt_status_string};

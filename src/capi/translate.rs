@@ -114,7 +114,7 @@ impl mnmt_options {
 ///
 /// # Safety
 /// `opts` is NULL or points to `opts->struct_size` readable bytes, aligned for `mnmt_options`.
-unsafe fn read_options(opts: *const mnmt_options) -> Result<TranslateOptions> {
+pub(super) unsafe fn read_options(opts: *const mnmt_options) -> Result<TranslateOptions> {
     // SAFETY: mnmt_options is repr(C) of u32/f32 fields only; `opts` per this function's contract.
     let mut merged = unsafe { read_extensible(opts, mnmt_options::defaults(), 8, "mnmt_options") }?;
     if !opts.is_null() {

@@ -29,7 +29,14 @@ pub(crate) struct SearchParams<'a> {
 pub(crate) trait Decoder {
     /// Runs decoder step `t` for `tokens` (row `r` continues a hypothesis of sentence
     /// `row_sent[r]`) and returns the logits, `vocab` per row, which the search may modify.
-    fn step(&mut self, t: usize, tokens: &[u32], row_sent: &[usize]) -> &mut [f32];
+    /// With `align`, also writes there the source position each row attended to most.
+    fn step(
+        &mut self,
+        t: usize,
+        tokens: &[u32],
+        row_sent: &[usize],
+        align: Option<&mut [u32]>,
+    ) -> &mut [f32];
     /// After a step that produced positions `0..steps`, makes new row `r` continue the history of
     /// old row `parents[r]`.
     fn reorder(&mut self, parents: &[usize], steps: usize);
@@ -81,7 +88,8 @@ pub(crate) fn search(
     let mut rows = st.rows;
     let mut t = 0;
     while rows > 0 {
-        let logits = dec.step(t, &st.tokens[..rows], &st.row_sent[..rows]);
+        let align = st.align.then_some(&mut st.align_step[..rows]);
+        let logits = dec.step(t, &st.tokens[..rows], &st.row_sent[..rows], align);
         let mut next = 0;
         let mut r = 0;
         while r < rows {
@@ -100,6 +108,9 @@ pub(crate) fn search(
         }
         dec.reorder(&st.parents[..next], t + 1);
         std::mem::swap(&mut st.history, &mut st.history_next);
+        if st.align {
+            std::mem::swap(&mut st.align_hist, &mut st.align_hist_next);
+        }
         std::mem::swap(&mut st.tokens, &mut st.tokens_next);
         std::mem::swap(&mut st.row_sent, &mut st.row_sent_next);
         std::mem::swap(&mut st.run_score, &mut st.run_score_next);
@@ -138,6 +149,11 @@ fn push_row(st: &mut SearchState, at: At, next: usize, e: Extend) {
     st.row_sent_next[next] = at.s;
     st.run_score_next[next] = e.score;
     st.parents[next] = e.row;
+    if st.align {
+        // The beam backpointer: the new row's alignment history is its parent's plus this step.
+        st.align_hist_next[dst..dst + t].copy_from_slice(&st.align_hist[src..src + t]);
+        st.align_hist_next[dst + t] = st.align_step[e.row];
+    }
 }
 
 /// Adds a finished hypothesis (`e`, its score already length-normalised) to sentence `at.s`'s
@@ -167,10 +183,19 @@ fn add_finished(st: &mut SearchState, at: At, cap: usize, e: Extend) {
         st.fin_len[to] = st.fin_len[from];
         st.fin_ids
             .copy_within(from * tt..from * tt + st.fin_len[from], to * tt);
+        if st.align {
+            st.fin_align
+                .copy_within(from * tt..from * tt + st.fin_len[from], to * tt);
+        }
     }
     let slot = base + pos;
     st.fin_ids[slot * tt..slot * tt + t].copy_from_slice(&st.history[row * tt..row * tt + t]);
     st.fin_ids[slot * tt + t] = token;
+    if st.align {
+        st.fin_align[slot * tt..slot * tt + t]
+            .copy_from_slice(&st.align_hist[row * tt..row * tt + t]);
+        st.fin_align[slot * tt + t] = st.align_step[row];
+    }
     st.fin_len[slot] = t + 1;
     st.fin_score[slot] = score;
     st.sents[s].finished = (nfin + 1).min(cap);

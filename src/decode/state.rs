@@ -46,6 +46,15 @@ pub(crate) struct SearchState {
     pub(super) fin_score: Vec<f32>,
     pub(super) fin_len: Vec<usize>,
     pub(super) fin_ids: Vec<u32>,
+    /// Whether the search records alignments (set by [`SearchState::set_alignment`]).
+    pub(super) align: bool,
+    /// The source position each row of this step attends to most.
+    pub(super) align_step: Vec<u32>,
+    /// `align_hist[r * max_tgt..][..t]`: the source position of each token row r generated.
+    pub(super) align_hist: Vec<u32>,
+    pub(super) align_hist_next: Vec<u32>,
+    /// The alignments of the finished hypotheses, laid out as `fin_ids`.
+    pub(super) fin_align: Vec<u32>,
     /// Beam candidates of the current sentence and step, best first.
     pub(super) candidates: Vec<Candidate>,
     /// The exponentials of one row's log-softmax normaliser.
@@ -80,6 +89,11 @@ impl SearchState {
             fin_score: vec![0.0; b * k],
             fin_len: vec![0; b * k],
             fin_ids: vec![0; b * k * t],
+            align: false,
+            align_step: vec![0; rows],
+            align_hist: vec![0; rows * t],
+            align_hist_next: vec![0; rows * t],
+            fin_align: vec![0; b * k * t],
             candidates: Vec::with_capacity(2 * k),
             exp_scratch: vec![0.0; vocab],
         }
@@ -93,6 +107,20 @@ impl SearchState {
             &self.fin_ids[start..start + self.fin_len[slot]],
             self.fin_score[slot],
         )
+    }
+
+    /// Finished hypothesis `i` of sentence `s`: the source position each of its ids is aligned
+    /// to (meaningful only after a search with alignment on).
+    pub(crate) fn finished_alignment(&self, s: usize, i: usize) -> &[u32] {
+        let slot = s * self.beam_cap + i;
+        let start = slot * self.max_tgt;
+        &self.fin_align[start..start + self.fin_len[slot]]
+    }
+
+    /// Makes the next searches record, for every generated token, the source position the
+    /// decoder attended to most, carried along beam reorderings like the tokens themselves.
+    pub(crate) fn set_alignment(&mut self, on: bool) {
+        self.align = on;
     }
 
     /// How many finished hypotheses sentence `s` has.

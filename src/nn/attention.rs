@@ -47,7 +47,8 @@ pub(super) fn history<'a>(
     }
 }
 
-/// Attention of query `q` (`d` wide, `heads` heads) over `kv`, written to `out`.
+/// Attention of query `q` (`d` wide, `heads` heads) over `kv`, written to `out`. With `probs`
+/// (at least `kv.n` long), the attention distribution averaged over heads is written there too.
 pub(super) fn attend<R: Fn(usize) -> usize>(
     kern: &Kernels,
     q: &[f32],
@@ -55,12 +56,17 @@ pub(super) fn attend<R: Fn(usize) -> usize>(
     heads: usize,
     scores: &mut [f32],
     out: &mut [f32],
+    mut probs: Option<&mut [f32]>,
 ) {
     let KeyValues { k, v, n, ref row } = *kv;
     let d = q.len();
     let hd = d / heads;
     let scaling = (hd as f64).powf(-0.5) as f32;
     let scores = &mut scores[..n];
+    if let Some(p) = probs.as_deref_mut() {
+        p[..n].iter_mut().for_each(|x| *x = 0.0);
+    }
+    let inv_heads = 1.0 / heads as f32;
     for h in 0..heads {
         let qh = &q[h * hd..(h + 1) * hd];
         for (j, s) in scores.iter_mut().enumerate() {
@@ -68,6 +74,11 @@ pub(super) fn attend<R: Fn(usize) -> usize>(
             *s = math::dot(qh, &k[b..b + hd]) * scaling;
         }
         kern.softmax(scores);
+        if let Some(p) = probs.as_deref_mut() {
+            for (a, &x) in p.iter_mut().zip(scores.iter()) {
+                *a += x * inv_heads;
+            }
+        }
         let oh = &mut out[h * hd..(h + 1) * hd];
         oh.iter_mut().for_each(|o| *o = 0.0);
         for (j, &p) in scores.iter().enumerate() {

@@ -119,7 +119,7 @@ pub(super) fn self_attention(
         .chunks_exact(d)
         .zip(bufs.context.chunks_exact_mut(d))
     {
-        attention::attend(ctx.kern, q, &kv, heads, ctx.scores, o);
+        attention::attend(ctx.kern, q, &kv, heads, ctx.scores, o, None);
     }
     linear(
         ctx.kern,
@@ -206,7 +206,7 @@ pub(super) fn cached_self_attention(
         let kv = attention::history(keys, values, own, row_stride, d);
         let q = &bufs.queries[r * d..(r + 1) * d];
         let o = &mut bufs.context[r * d..(r + 1) * d];
-        attention::attend(ctx.kern, q, &kv, heads, ctx.scores, o);
+        attention::attend(ctx.kern, q, &kv, heads, ctx.scores, o, None);
     }
     linear(
         ctx.kern,
@@ -230,6 +230,9 @@ pub(super) struct Memory<'a> {
     pub src_len: &'a [usize],
     /// The batch slot each decoder row translates.
     pub row_sent: &'a [usize],
+    /// When alignments are asked for: `(rows, max_src)` head-averaged attention probabilities of
+    /// each row over its source tokens.
+    pub capture: Option<&'a mut [f32]>,
 }
 
 /// Decoder cross-attention: each row attends to its sentence's encoder output.
@@ -237,7 +240,7 @@ pub(super) fn cross_attention(
     ctx: &mut Ctx<'_>,
     a: &Attention<'_>,
     x: &[f32],
-    memory: Memory<'_>,
+    mut memory: Memory<'_>,
     bufs: &mut Buffers<'_>,
     out: &mut [f32],
 ) {
@@ -266,7 +269,12 @@ pub(super) fn cross_attention(
         );
         let q = &bufs.queries[r * d..(r + 1) * d];
         let o = &mut bufs.context[r * d..(r + 1) * d];
-        attention::attend(ctx.kern, q, &kv, heads, ctx.scores, o);
+        let ms = memory.max_src;
+        let probs = memory
+            .capture
+            .as_deref_mut()
+            .map(|c| &mut c[r * ms..(r + 1) * ms]);
+        attention::attend(ctx.kern, q, &kv, heads, ctx.scores, o, probs);
     }
     linear(
         ctx.kern,

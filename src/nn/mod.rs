@@ -281,6 +281,8 @@ impl<'m> Net<'m> {
             self_cache: cache,
             cross_memory,
             outputs: ws_outputs,
+            align,
+            align_probs,
             ..
         } = ws;
         let (row_stride, max_tgt) = (cache.row_stride, dims.max_tgt);
@@ -332,6 +334,9 @@ impl<'m> Net<'m> {
                             max_src: dims.max_src,
                             src_len: &cross_memory.src_len,
                             row_sent,
+                            // The last layer: see docs/alignment.md for why.
+                            capture: (*align && l + 1 == cfg.decoder_layers)
+                                .then_some(&mut align_probs[..]),
                         };
                         residual(&mut ctx, decoder, rows, &a.norm, |ctx, x, bufs, out| {
                             blocks::cross_attention(ctx, &a, x, memory, bufs, out)

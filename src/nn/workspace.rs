@@ -115,6 +115,11 @@ pub struct NnWorkspace {
     pub(super) self_cache: SelfAttentionCache,
     pub(super) cross_memory: CrossAttentionMemory,
     pub(super) outputs: OutputSubset,
+    /// Whether decoder steps record the alignment (see [`NnWorkspace::set_alignment`]).
+    pub(super) align: bool,
+    /// `(rows, max_src)`: each row's head-averaged cross-attention over its source tokens in the
+    /// last decoder layer, written by a step only when `align` is set.
+    pub(super) align_probs: Vec<f32>,
 }
 
 impl NnWorkspace {
@@ -166,6 +171,8 @@ impl NnWorkspace {
                 scales: f(if out_i8 > 0 { vocab } else { 0 }),
                 bias: f(vocab),
             },
+            align: false,
+            align_probs: f(r * s),
         }
     }
 
@@ -220,6 +227,31 @@ impl NnWorkspace {
             }
         }
         o.rows = Some(ids.len());
+    }
+
+    /// Makes the following decoder steps record alignments (or stop doing so). Off, a step does
+    /// no extra work at all.
+    pub fn set_alignment(&mut self, on: bool) {
+        self.align = on;
+    }
+
+    /// After a step with alignment on: for each of the step's rows (`out.len()` of them, row `r`
+    /// translating batch slot `row_sent[r]`), the source position it attends to most, `</s>`
+    /// excluded unless it is the only token.
+    pub fn aligned_sources(&self, row_sent: &[usize], out: &mut [u32]) {
+        let ms = self.dims.max_src;
+        for (r, (o, &sent)) in out.iter_mut().zip(row_sent).enumerate() {
+            let n = self.cross_memory.src_len[sent];
+            let n = if n > 1 { n - 1 } else { n };
+            let p = &self.align_probs[r * ms..r * ms + n];
+            let mut best = 0;
+            for (j, &x) in p.iter().enumerate() {
+                if x > p[best] {
+                    best = j;
+                }
+            }
+            *o = best as u32;
+        }
     }
 
     /// The sizes this workspace was built for.

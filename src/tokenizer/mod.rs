@@ -352,6 +352,11 @@ impl Tokenizer {
         self.target_side().size()
     }
 
+    /// The source vocabulary's piece for `id` (`▁` marks a preceding space).
+    pub fn source_piece(&self, id: u32) -> Option<&str> {
+        ((id as usize) < self.source_vocab.size()).then(|| self.source_vocab.pieces.get(id))
+    }
+
     fn target_side(&self) -> &VocabSide {
         self.target_vocab.as_ref().unwrap_or(&self.source_vocab)
     }

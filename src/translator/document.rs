@@ -140,7 +140,7 @@ impl Translator {
                 pieces: &doc.pieces,
                 order: part,
             };
-            self.run_chunk(ws, source, opts, false)?;
+            self.run_chunk(ws, source, opts, false, false)?;
             for (c, &i) in part.iter().enumerate() {
                 let start = doc.arena.len();
                 if ws.finish_nbest(&self.tokenizer, c, 1)? > 0 {

@@ -17,9 +17,11 @@
 use parking_lot::Mutex;
 
 pub mod address_space;
+mod alignment;
 mod document;
 mod workspace;
 
+pub use alignment::{Aligned, AlignmentLink};
 pub(crate) use workspace::Workspace;
 
 use document::DocEvent;
@@ -372,8 +374,10 @@ impl Translator {
         source: Source<'_>,
         opts: &TranslateOptions,
         scores: bool,
+        align: bool,
     ) -> Result<()> {
         let c = self.model.config();
+        ws.search.set_alignment(align);
         let net = self.net();
         let max_src = self.limits.max_source_tokens;
         // Every sentence of the chunk has at most `beam_size` rows at any step.
@@ -529,7 +533,7 @@ impl Translator {
     ) -> Result<R> {
         opts.validate(&self.limits)?;
         self.with_workspace(|ws| {
-            self.run_chunk(ws, source, opts, scores)?;
+            self.run_chunk(ws, source, opts, scores, false)?;
             let n = ws.finish_nbest(&self.tokenizer, 0, opts.num_hypotheses)?;
             let mut hyps = [Hypothesis {
                 text: "",
@@ -573,7 +577,7 @@ impl Translator {
         self.with_workspace(|ws| {
             let chunk = ws.sentences_per_chunk(opts.beam_size);
             for (c, part) in texts.chunks(chunk).enumerate() {
-                self.run_chunk(ws, Source::Texts(part), opts, false)?;
+                self.run_chunk(ws, Source::Texts(part), opts, false, false)?;
                 for i in 0..part.len() {
                     if ws.finish_nbest(&self.tokenizer, i, 1)? == 0 {
                         f(c * chunk + i, "");
@@ -583,6 +587,27 @@ impl Translator {
                 }
             }
             Ok(())
+        })
+    }
+
+    /// Translates one text as one sentence (`opts.split_sentences` is not used: the links index
+    /// one sentence's tokens) and aligns the best hypothesis to the source: `f` sees the
+    /// translation, both id sequences and one [`AlignmentLink`] per generated token. Recording
+    /// the alignment costs one head-averaged attention row per step (see `docs/alignment.md`);
+    /// like translating, it allocates nothing once the workspace is warm.
+    pub fn translate_aligned_with<R>(
+        &self,
+        text: &str,
+        opts: &TranslateOptions,
+        f: impl FnOnce(&Aligned<'_>) -> R,
+    ) -> Result<R> {
+        opts.validate(&self.limits)?;
+        self.with_workspace(|ws| {
+            self.run_chunk(ws, Source::Texts(&[text]), opts, false, true)?;
+            ws.finish_nbest(&self.tokenizer, 0, 1)?;
+            let eos = self.model.config().eos_id;
+            let aligned = ws.aligned(&self.tokenizer, text, eos)?;
+            Ok(f(&aligned))
         })
     }
 
@@ -623,8 +648,18 @@ struct NetDecoder<'a> {
 }
 
 impl Decoder for NetDecoder<'_> {
-    fn step(&mut self, t: usize, tokens: &[u32], row_sent: &[usize]) -> &mut [f32] {
+    fn step(
+        &mut self,
+        t: usize,
+        tokens: &[u32],
+        row_sent: &[usize],
+        align: Option<&mut [u32]>,
+    ) -> &mut [f32] {
+        self.ws.set_alignment(align.is_some());
         self.net.decode_step(self.ws, t, tokens, row_sent);
+        if let Some(a) = align {
+            self.ws.aligned_sources(row_sent, a);
+        }
         &mut self.ws.logits
     }
 

@@ -1,6 +1,7 @@
 //! The per-call state of a translation (network buffers, search state, output text), allocated
 //! once per workspace from the limits.
 
+use super::alignment::{self, Aligned, AlignmentLink};
 use super::document::DocScratch;
 use super::{Hypothesis, Limits};
 use crate::decode::SearchState;
@@ -26,6 +27,10 @@ pub(crate) struct Workspace {
     text_tmp: String,
     out_text: String,
     out_ranges: Vec<(usize, usize)>,
+    /// Alignment output: links, and byte spans of the source and target tokens.
+    links: Vec<AlignmentLink>,
+    src_spans: Vec<(u32, u32)>,
+    tgt_spans: Vec<(u32, u32)>,
     /// Document mode's pieces, their translations and the assembled output.
     pub(crate) doc: DocScratch,
 }
@@ -61,6 +66,9 @@ impl Workspace {
             text_tmp: String::with_capacity(text_cap),
             out_text: String::with_capacity(text_cap * k),
             out_ranges: Vec::with_capacity(k.max(1)),
+            links: Vec::with_capacity(t),
+            src_spans: Vec::with_capacity(dims.max_src),
+            tgt_spans: Vec::with_capacity(t),
             doc: DocScratch::default(),
         }
     }
@@ -96,5 +104,46 @@ impl Workspace {
             ids,
             score,
         }
+    }
+
+    /// The best hypothesis of sentence 0 with its alignment to `source` (encoded into `self.src`),
+    /// after a search with alignment on and [`Workspace::finish_nbest`].
+    pub(crate) fn aligned(
+        &mut self,
+        tok: &Tokenizer,
+        source: &str,
+        eos: u32,
+    ) -> Result<Aligned<'_>> {
+        self.links.clear();
+        let (text, ids) = match self.out_ranges.first() {
+            Some(&(a, b)) => (&self.out_text[a..b], self.search.finished(0, 0).0),
+            None => ("", &[][..]),
+        };
+        alignment::source_spans(tok, source, &self.src, eos, &mut self.src_spans);
+        alignment::target_spans(tok, ids, text, &mut self.text_tmp, &mut self.tgt_spans)?;
+        if !ids.is_empty() {
+            let src_of = self.search.finished_alignment(0, 0);
+            for (i, (&id, &s)) in ids.iter().zip(src_of).enumerate() {
+                if id == eos {
+                    continue;
+                }
+                let (ss, se) = self.src_spans.get(s as usize).copied().unwrap_or((0, 0));
+                let (ts, te) = self.tgt_spans[i];
+                self.links.push(AlignmentLink {
+                    source_token: s,
+                    target_token: i as u32,
+                    source_start: ss,
+                    source_end: se,
+                    target_start: ts,
+                    target_end: te,
+                });
+            }
+        }
+        Ok(Aligned {
+            text,
+            source_ids: &self.src,
+            target_ids: ids,
+            links: &self.links,
+        })
     }
 }

@@ -156,6 +156,37 @@ def test_documents_keep_their_structure(translator):
 
 
 @needs_models
+def test_translate_aligned(translator):
+    for beam in (1, 4):
+        for src in SENTENCES + ["Grüße aus Köln, Zoë!"]:
+            text, links = translator.translate_aligned(src, beam_size=beam)
+            assert text == translator.translate(src, beam_size=beam, split_sentences=False)
+            n_src = len(translator.tokenize(src))
+            prev_end = 0
+            for i, link in enumerate(links):
+                assert link.target_token == i
+                assert 0 <= link.source_token < max(1, n_src - 1)
+                s0, s1 = link.source_span
+                t0, t1 = link.target_span
+                assert 0 <= s0 <= s1 <= len(src)
+                assert prev_end <= t0 <= t1 <= len(text)
+                prev_end = t1
+
+
+SHIPPED = Path(__file__).resolve().parents[2] / "models" / "mobilenmt-en-de" / "model-int8.gguf"
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="shipped model not present")
+def test_translate_aligned_links_words_on_the_shipped_model():
+    with Translator(SHIPPED) as t:
+        src = "Two dogs are playing in the snow."
+        text, links = t.translate_aligned(src)
+        pairs = {text[slice(*l.target_span)]: src[slice(*l.source_span)] for l in links}
+        assert text == "Zwei Hunde spielen im Schnee."
+        assert pairs["Hunde"] == "dogs" and pairs["Schnee"] == "snow", pairs
+
+
+@needs_models
 def test_nbest(translator):
     best = translator.translate(SENTENCES[2], beam_size=4)
     hyps = translator.translate_nbest(SENTENCES[2], 3, beam_size=4)
