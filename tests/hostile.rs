@@ -233,9 +233,11 @@ fn item2_tokenization_stops_at_the_limit() {
     // Work stops at the limit: 16x more special tokens cost about the same.
     let tr = Translator::new(Model::from_bytes(&fixture()).unwrap(), Limits::default()).unwrap();
     for truncate in [false, true] {
+        // One sentence: the limit applies per sentence (document mode would cut the text).
         let opts = TranslateOptions {
             truncate,
             max_output_tokens: 2,
+            split_sentences: false,
             ..TranslateOptions::default()
         };
         let run = |n: usize| {
