@@ -9,7 +9,7 @@ use super::workspace::Stream;
 use super::{linear, Parallel, QuantScratch};
 use crate::kernels::Kernels;
 use crate::math::{self, Activation};
-use crate::model::{Attention, Config, FeedForward, LayerNorm, NormPosition};
+use crate::model::{Attention, Config, FeedForward, LayerNorm, Linear, NormPosition};
 
 /// What every block needs besides its weights and buffers: the kernels, the model constants and
 /// the shared scratch.
@@ -20,6 +20,20 @@ pub(super) struct Ctx<'a> {
     /// Attention scores of one query row and head.
     pub scores: &'a mut [f32],
     pub quant: &'a mut QuantScratch,
+}
+
+impl Ctx<'_> {
+    /// [`linear`] with this context's kernels, threads and quantization scratch.
+    fn linear(
+        &mut self,
+        layer: &Linear<'_>,
+        x: &[f32],
+        rows: usize,
+        act: Activation,
+        out: &mut [f32],
+    ) {
+        linear(self.kern, self.par, layer, x, rows, act, out, self.quant);
+    }
 }
 
 /// A block's working buffers: a [`Stream`] less its residual and output rows.
@@ -93,27 +107,9 @@ pub(super) fn self_attention(
     let (d, heads) = (ctx.cfg.d_model, ctx.cfg.encoder_heads);
     let rows = x.len() / d;
     let none = Activation::None;
-    linear(
-        ctx.kern,
-        ctx.par,
-        &a.q,
-        x,
-        rows,
-        none,
-        bufs.queries,
-        ctx.quant,
-    );
-    linear(ctx.kern, ctx.par, &a.k, x, rows, none, bufs.keys, ctx.quant);
-    linear(
-        ctx.kern,
-        ctx.par,
-        &a.v,
-        x,
-        rows,
-        none,
-        bufs.values,
-        ctx.quant,
-    );
+    ctx.linear(&a.q, x, rows, none, bufs.queries);
+    ctx.linear(&a.k, x, rows, none, bufs.keys);
+    ctx.linear(&a.v, x, rows, none, bufs.values);
     let kv = attention::contiguous(&bufs.keys[..rows * d], &bufs.values[..rows * d], rows, d);
     for (q, o) in bufs.queries[..rows * d]
         .chunks_exact(d)
@@ -121,16 +117,7 @@ pub(super) fn self_attention(
     {
         attention::attend(ctx.kern, q, &kv, heads, ctx.scores, o, None);
     }
-    linear(
-        ctx.kern,
-        ctx.par,
-        &a.o,
-        bufs.context,
-        rows,
-        none,
-        out,
-        ctx.quant,
-    );
+    ctx.linear(&a.o, bufs.context, rows, none, out);
 }
 
 /// One layer's slice of the decoder self-attention cache at step `t` (see
@@ -171,36 +158,9 @@ pub(super) fn cached_self_attention(
     // Slot (t, r) of the cache holds row r's key at step t; rows later reordered by beam search
     // keep pointing at their ancestors' slots through `origin`, so no cache copy.
     let at = t * row_stride * d;
-    linear(
-        ctx.kern,
-        ctx.par,
-        &a.k,
-        x,
-        rows,
-        none,
-        &mut keys[at..],
-        ctx.quant,
-    );
-    linear(
-        ctx.kern,
-        ctx.par,
-        &a.v,
-        x,
-        rows,
-        none,
-        &mut values[at..],
-        ctx.quant,
-    );
-    linear(
-        ctx.kern,
-        ctx.par,
-        &a.q,
-        x,
-        rows,
-        none,
-        bufs.queries,
-        ctx.quant,
-    );
+    ctx.linear(&a.k, x, rows, none, &mut keys[at..]);
+    ctx.linear(&a.v, x, rows, none, &mut values[at..]);
+    ctx.linear(&a.q, x, rows, none, bufs.queries);
     for r in 0..rows {
         let own = &origin[r * max_tgt..r * max_tgt + t + 1];
         let kv = attention::history(keys, values, own, row_stride, d);
@@ -208,16 +168,7 @@ pub(super) fn cached_self_attention(
         let o = &mut bufs.context[r * d..(r + 1) * d];
         attention::attend(ctx.kern, q, &kv, heads, ctx.scores, o, None);
     }
-    linear(
-        ctx.kern,
-        ctx.par,
-        &a.o,
-        bufs.context,
-        rows,
-        none,
-        out,
-        ctx.quant,
-    );
+    ctx.linear(&a.o, bufs.context, rows, none, out);
 }
 
 /// One layer's cross-attention keys and values (see `workspace::CrossAttentionMemory`).
@@ -247,16 +198,7 @@ pub(super) fn cross_attention(
     let (d, heads) = (ctx.cfg.d_model, ctx.cfg.decoder_heads);
     let rows = x.len() / d;
     let none = Activation::None;
-    linear(
-        ctx.kern,
-        ctx.par,
-        &a.q,
-        x,
-        rows,
-        none,
-        bufs.queries,
-        ctx.quant,
-    );
+    ctx.linear(&a.q, x, rows, none, bufs.queries);
     for r in 0..rows {
         let sent = memory.row_sent[r];
         let s = memory.src_len[sent];
@@ -276,16 +218,7 @@ pub(super) fn cross_attention(
             .map(|c| &mut c[r * ms..(r + 1) * ms]);
         attention::attend(ctx.kern, q, &kv, heads, ctx.scores, o, probs);
     }
-    linear(
-        ctx.kern,
-        ctx.par,
-        &a.o,
-        bufs.context,
-        rows,
-        none,
-        out,
-        ctx.quant,
-    );
+    ctx.linear(&a.o, bufs.context, rows, none, out);
 }
 
 /// The position-wise feed-forward block: `down(act(up(x)))`.
@@ -298,25 +231,7 @@ pub(super) fn feed_forward(
 ) {
     let rows = x.len() / ctx.cfg.d_model;
     let act = ctx.cfg.activation;
-    linear(
-        ctx.kern,
-        ctx.par,
-        &f.up,
-        x,
-        rows,
-        act,
-        bufs.ffn_hidden,
-        ctx.quant,
-    );
+    ctx.linear(&f.up, x, rows, act, bufs.ffn_hidden);
     let none = Activation::None;
-    linear(
-        ctx.kern,
-        ctx.par,
-        &f.down,
-        bufs.ffn_hidden,
-        rows,
-        none,
-        out,
-        ctx.quant,
-    );
+    ctx.linear(&f.down, bufs.ffn_hidden, rows, none, out);
 }
