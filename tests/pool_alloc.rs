@@ -2,44 +2,13 @@
 //! counts every allocation in the process while the calls run (this binary has one test, so the
 //! harness is idle meanwhile).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+#[path = "common/counting.rs"]
+mod counting;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use counting::{count_every_thread, Counting};
 use mobilenmt::pool::Pool;
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-static COUNTING: AtomicBool = AtomicBool::new(false);
-
-fn note() {
-    if COUNTING.load(Ordering::Relaxed) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: forwards every call unchanged to the system allocator; the counter only observes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, passed through as is.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: as for `alloc`.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        // SAFETY: `ptr` and `layout` come from this allocator, which is `System` underneath.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by `System` with `layout` (see `alloc`).
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -66,11 +35,7 @@ fn run_allocates_nothing_after_warm_up() {
         for spin in [std::time::Duration::ZERO, mobilenmt::pool::DEFAULT_SPIN] {
             let pool = Pool::with_spin(threads, spin).unwrap();
             calls(&pool, &data); // warm-up: thread-locals, the parking lot's tables
-            ALLOCATIONS.store(0, Ordering::SeqCst);
-            COUNTING.store(true, Ordering::SeqCst);
-            calls(&pool, &data);
-            COUNTING.store(false, Ordering::SeqCst);
-            let n = ALLOCATIONS.load(Ordering::SeqCst);
+            let ((), n) = count_every_thread(|| calls(&pool, &data));
             assert_eq!(
                 n, 0,
                 "{n} allocations in 1,000 calls with {threads} threads"

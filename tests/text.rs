@@ -3,51 +3,15 @@
 //! rules care about, and zero allocations once the caller's vectors have grown (a counting
 //! global allocator, counting only on the test's own thread).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::ops::Range;
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "common/counting.rs"]
+mod counting;
 
+use std::ops::Range;
+
+use counting::{count_this_thread, Counting};
 use mobilenmt::text::{
     assemble, assemble_from, segment, split_long, split_sentences, Lang, Segments, Sentences,
 };
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-fn note() {
-    if COUNTING.with(Cell::get) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: forwards every call unchanged to the system allocator; the counter only observes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, passed through as is.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: as for `alloc`.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        // SAFETY: `ptr` and `layout` come from this allocator, which is `System` underneath.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by `System` with `layout` (see `alloc`).
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -249,16 +213,13 @@ fn no_allocation_once_the_vectors_have_grown() {
         assert_eq!(out, doc);
     };
     run(&mut spans, &mut pieces, &mut out);
-    ALLOCATIONS.store(0, Ordering::Relaxed);
-    COUNTING.with(|c| c.set(true));
-    for _ in 0..10 {
-        run(&mut spans, &mut pieces, &mut out);
-    }
-    COUNTING.with(|c| c.set(false));
-    assert_eq!(ALLOCATIONS.load(Ordering::Relaxed), 0);
+    let ((), n) = count_this_thread(|| {
+        for _ in 0..10 {
+            run(&mut spans, &mut pieces, &mut out);
+        }
+    });
+    assert_eq!(n, 0);
     // The counter does see allocations: a vector that must grow is one.
-    COUNTING.with(|c| c.set(true));
-    split_sentences(doc, Lang::English, &mut Vec::new());
-    COUNTING.with(|c| c.set(false));
-    assert!(ALLOCATIONS.load(Ordering::Relaxed) > 0);
+    let ((), n) = count_this_thread(|| split_sentences(doc, Lang::English, &mut Vec::new()));
+    assert!(n > 0);
 }

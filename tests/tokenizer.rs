@@ -4,59 +4,21 @@
 //! tools/make_tokenizer_golden.py. Also: robustness on hostile input and the no-allocation
 //! guarantee of `encode`/`decode`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+#[path = "common/counting.rs"]
+mod counting;
+
 use std::path::{Path, PathBuf};
 
+use counting::Counting;
 use mobilenmt::tokenizer::{EncodeScratch, SentencePiece, Tokenizer};
 use mobilenmt::ErrorKind;
 
-// ---- allocation counting (only on threads that arm it) ----
-
-struct CountingAlloc;
-
-thread_local! {
-    static ARMED: Cell<bool> = const { Cell::new(false) };
-    static COUNT: Cell<usize> = const { Cell::new(0) };
-}
-
-fn note_alloc() {
-    // `try_with` because the allocator may run while thread-locals are being torn down.
-    let _ = ARMED.try_with(|armed| {
-        if armed.get() {
-            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
-        }
-    });
-}
-
-// SAFETY: every method forwards to the system allocator with the caller's arguments unchanged;
-// the counter only touches const-initialized thread-locals, which never allocate.
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note_alloc();
-        // SAFETY: forwarded with the caller's layout, which meets `GlobalAlloc::alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was returned by `System` for this `layout` (all allocations go there).
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note_alloc();
-        // SAFETY: `ptr`/`layout` come from `System` and the caller guarantees `new_size` is valid.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: CountingAlloc = CountingAlloc;
+static GLOBAL: Counting = Counting;
 
-fn count_allocs(f: impl FnOnce()) -> usize {
-    COUNT.with(|c| c.set(0));
-    ARMED.with(|a| a.set(true));
-    f();
-    ARMED.with(|a| a.set(false));
-    COUNT.with(|c| c.get())
+/// Allocations the calling thread makes in `f`.
+fn allocations(f: impl FnOnce()) -> usize {
+    counting::count_this_thread(f).1
 }
 
 // ---- fixtures ----
@@ -498,7 +460,7 @@ fn encode_and_decode_do_not_allocate_after_warm_up() {
         tok.encode(t, &mut scratch, &mut ids).unwrap();
         tok.decode(&ids, &mut out).unwrap();
     }
-    let n = count_allocs(|| {
+    let n = allocations(|| {
         for _ in 0..3 {
             for t in texts {
                 tok.encode(t, &mut scratch, &mut ids).unwrap();
@@ -509,5 +471,5 @@ fn encode_and_decode_do_not_allocate_after_warm_up() {
     assert_eq!(n, 0, "encode/decode allocated {n} times after warm-up");
     // The counter works: growing a buffer is seen.
     let mut v: Vec<u8> = Vec::new();
-    assert!(count_allocs(|| v.reserve(1000)) > 0);
+    assert!(allocations(|| v.reserve(1000)) > 0);
 }

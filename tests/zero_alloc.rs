@@ -8,15 +8,15 @@
 //! products), and the tests of this file take turns so that none counts another's allocations.
 
 mod common;
+#[path = "common/counting.rs"]
+mod counting;
 #[path = "common/gguf_builder.rs"]
 mod gguf_builder;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use common::{fixture, golden_sources, translator, FIXTURES};
+use counting::{count_every_thread, count_this_thread, Counting};
 use gguf_builder::{shortlist_metadata, with_metadata};
 use mobilenmt::model::Model;
 use mobilenmt::{Limits, LoadOptions, TranslateOptions, Translator};
@@ -39,47 +39,8 @@ fn shortlisted(name: &str, file: &str) -> Translator {
     Translator::new(model, Limits::default()).unwrap()
 }
 
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-/// Counts on every thread, not only the test's own.
-static EVERY_THREAD: AtomicBool = AtomicBool::new(false);
-/// Held by each test while it counts.
+/// Held by each test while it counts: the worker-thread test counts every thread.
 static SERIAL: Mutex<()> = Mutex::new(());
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-fn note() {
-    // `try_with`: a thread being torn down has no thread-locals left.
-    if EVERY_THREAD.load(Ordering::Relaxed) || COUNTING.try_with(Cell::get).unwrap_or(false) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: forwards every call unchanged to the system allocator; the counter only observes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, passed through as is.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: as for `alloc`.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        // SAFETY: `ptr` and `layout` come from this allocator, which is `System` underneath.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by `System` with `layout` (see `alloc`).
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -171,16 +132,9 @@ fn document(sources: &[&str]) -> String {
 fn translating_allocates_nothing_after_warm_up() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     // The counter itself must see allocations, or a zero below would prove nothing.
-    ALLOCATIONS.store(0, Ordering::Relaxed);
-    COUNTING.with(|c| c.set(true));
-    let probe = std::hint::black_box(vec![1u8; 3]);
-    COUNTING.with(|c| c.set(false));
+    let (probe, n) = count_this_thread(|| std::hint::black_box(vec![1u8; 3]));
     drop(probe);
-    assert_eq!(
-        ALLOCATIONS.load(Ordering::Relaxed),
-        1,
-        "the counting allocator is not counting"
-    );
+    assert_eq!(n, 1, "the counting allocator is not counting");
 
     let mut buf = vec![0u8; 1 << 16];
     for name in FIXTURES {
@@ -207,14 +161,13 @@ fn translating_allocates_nothing_after_warm_up() {
             let doc = document(&sources);
             let warm = run_all(&tr, &sources, &doc, &mut buf);
 
-            ALLOCATIONS.store(0, Ordering::Relaxed);
-            COUNTING.with(|c| c.set(true));
-            let mut again = 0;
-            for _ in 0..3 {
-                again = run_all(&tr, &sources, &doc, &mut buf);
-            }
-            COUNTING.with(|c| c.set(false));
-            let n = ALLOCATIONS.load(Ordering::Relaxed);
+            let (again, n) = count_this_thread(|| {
+                let mut again = 0;
+                for _ in 0..3 {
+                    again = run_all(&tr, &sources, &doc, &mut buf);
+                }
+                again
+            });
             assert_eq!(
                 warm, again,
                 "{name}/{file}: translations changed between runs"
@@ -255,25 +208,23 @@ fn translating_with_worker_threads_allocates_nothing_after_warm_up() {
         let warm = run_all(&tr, &sources, &doc, &mut buf);
 
         // The counter must see a worker's allocation, or a zero below would prove nothing.
-        ALLOCATIONS.store(0, Ordering::Relaxed);
-        EVERY_THREAD.store(true, Ordering::Relaxed);
-        std::thread::spawn(|| drop(std::hint::black_box(vec![1u8; 3])))
-            .join()
-            .unwrap();
-        EVERY_THREAD.store(false, Ordering::Relaxed);
+        let ((), n) = count_every_thread(|| {
+            std::thread::spawn(|| drop(std::hint::black_box(vec![1u8; 3])))
+                .join()
+                .unwrap();
+        });
         assert!(
-            ALLOCATIONS.load(Ordering::Relaxed) >= 1,
+            n >= 1,
             "the counting allocator does not count other threads"
         );
 
-        ALLOCATIONS.store(0, Ordering::Relaxed);
-        EVERY_THREAD.store(true, Ordering::Relaxed);
-        let mut again = 0;
-        for _ in 0..3 {
-            again = run_all(&tr, &sources, &doc, &mut buf);
-        }
-        EVERY_THREAD.store(false, Ordering::Relaxed);
-        let n = ALLOCATIONS.load(Ordering::Relaxed);
+        let (again, n) = count_every_thread(|| {
+            let mut again = 0;
+            for _ in 0..3 {
+                again = run_all(&tr, &sources, &doc, &mut buf);
+            }
+            again
+        });
         assert_eq!(warm, again, "{name}: translations changed between runs");
         assert_eq!(n, 0, "{name}, 2 threads: {n} allocations after warm-up");
         println!(
