@@ -1,6 +1,7 @@
 /*
- * The check counters and CHECK macro shared by the C tests (a header, so ctest/run.sh, which
- * builds every C file in ctest/, does not compile it alone). Each test prints "N passed, M failed".
+ * The check counters, the CHECK macro and small file/string helpers shared by the C tests (a
+ * header, so ctest/run.sh, which builds every C file in ctest/, does not compile it alone). Each
+ * test prints "N passed, M failed".
  */
 #ifndef MNMT_CTEST_CHECK_H
 #define MNMT_CTEST_CHECK_H
@@ -8,6 +9,8 @@
 #include <mobilenmt.h>
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static int passed, failed;
 
@@ -21,5 +24,30 @@ static int passed, failed;
                     __LINE__, #cond, mnmt_last_error());                             \
         }                                                                            \
     } while (0)
+
+/* Whether `haystack` (may be NULL) contains `needle`. */
+static inline int contains(const char *haystack, const char *needle) {
+    return haystack != NULL && strstr(haystack, needle) != NULL;
+}
+
+/* The whole file at `path`, malloc'd (the caller frees it), or NULL; `*len` gets its size. */
+static inline unsigned char *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    unsigned char *buf;
+    long n;
+    if (f == NULL) return NULL;
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return NULL;
+    }
+    buf = (unsigned char *)malloc((size_t)n + 1);
+    if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
 
 #endif
