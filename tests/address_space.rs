@@ -3,42 +3,17 @@
 //! (`harness = false`) because qemu-user hangs on threads; on 64-bit hosts it checks that
 //! nothing is lowered there and tests the fitting arithmetic with explicit budgets.
 
+#[path = "common/shipped.rs"]
+mod shipped;
+
 use mobilenmt::model::Model;
 use mobilenmt::translator::address_space::{
     fit_workspace, workspace_bytes, WORKSPACE_BUDGET_32BIT,
 };
 use mobilenmt::ErrorKind;
 use mobilenmt::{Limits, TranslateOptions, Translator};
+use shipped::{CASES, MODEL as SHIPPED};
 use std::process::ExitCode;
-
-const SHIPPED: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/models/mobilenmt-en-de/model-int8.gguf"
-);
-
-/// (source, greedy, beam 4), as in tests/shipped_model.rs.
-const CASES: [(&str, &str, &str); 4] = [
-    (
-        "A man is riding a bicycle down the street.",
-        "Ein Mann fährt mit einem Fahrrad die Straße entlang.",
-        "Ein Mann fährt auf einem Fahrrad die Straße entlang.",
-    ),
-    (
-        "Two dogs are playing in the snow.",
-        "Zwei Hunde spielen im Schnee.",
-        "Zwei Hunde spielen im Schnee.",
-    ),
-    (
-        "A woman is reading a book in the park.",
-        "Eine Frau liest im Park ein Buch.",
-        "Eine Frau liest im Park ein Buch.",
-    ),
-    (
-        "Children are playing football on the beach.",
-        "Kinder spielen Football am Strand.",
-        "Kinder spielen Football am Strand.",
-    ),
-];
 
 const IS_32BIT: bool = cfg!(target_pointer_width = "32");
 const MIB: u64 = 1 << 20;

@@ -1,37 +1,13 @@
 //! The model shipped in `models/` loads and translates the demo sentences to the expected German
 //! (the same text that Hugging Face `transformers` produces from the f32 weights, greedy and beam 4).
 
+#[path = "common/shipped.rs"]
+mod shipped;
+
 use mobilenmt::model::{DType, Model};
 use mobilenmt::{Limits, TranslateOptions, Translator};
 
-const MODEL: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/models/mobilenmt-en-de/model-int8.gguf"
-);
-
-/// (source, greedy, beam 4)
-const CASES: [(&str, &str, &str); 4] = [
-    (
-        "A man is riding a bicycle down the street.",
-        "Ein Mann fährt mit einem Fahrrad die Straße entlang.",
-        "Ein Mann fährt auf einem Fahrrad die Straße entlang.",
-    ),
-    (
-        "Two dogs are playing in the snow.",
-        "Zwei Hunde spielen im Schnee.",
-        "Zwei Hunde spielen im Schnee.",
-    ),
-    (
-        "A woman is reading a book in the park.",
-        "Eine Frau liest im Park ein Buch.",
-        "Eine Frau liest im Park ein Buch.",
-    ),
-    (
-        "Children are playing football on the beach.",
-        "Kinder spielen Football am Strand.",
-        "Kinder spielen Football am Strand.",
-    ),
-];
+use shipped::{CASES, MODEL};
 
 #[test]
 fn shipped_model_translates_the_demo_sentences() {

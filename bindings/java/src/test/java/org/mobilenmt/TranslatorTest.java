@@ -24,10 +24,10 @@ import java.util.regex.Pattern;
  *
  * <p>Arguments: the tiny fixture model ({@code tests/data/tiny-swish/model-int8.gguf}) and the
  * shipped English-German model ({@code models/mobilenmt-en-de/model-int8.gguf}), whose
- * translations are checked against the strings of {@code tests/shipped_model.rs}.
+ * translations are checked against the strings of {@code tests/common/shipped.rs}.
  */
 public final class TranslatorTest {
-    /** (source, greedy, beam 4), as in tests/shipped_model.rs. */
+    /** (source, greedy, beam 4), as in tests/common/shipped.rs. */
     private static final String[][] SHIPPED = {
         {"A man is riding a bicycle down the street.",
             "Ein Mann fährt mit einem Fahrrad die Straße entlang.",
@@ -153,7 +153,7 @@ public final class TranslatorTest {
             expectEq(new Options().toString(), Translator.nativeDefaults().toString(), "defaults");
         });
 
-        check("shipped model: greedy and beam 4 translations as in tests/shipped_model.rs", () -> {
+        check("shipped model: greedy and beam 4 translations as in tests/common/shipped.rs", () -> {
             try (Translator t = Translator.load(shipped)) {
                 for (String[] row : SHIPPED) {
                     expectEq(row[1], t.translate(row[0]), "greedy " + row[0]);
