@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write the golden translations that tests/common/shipped.rs holds (checked by tests/shipped_model.rs) the shipped model against.
+"""Write the golden translations of the shipped model that tests/common/shipped.rs holds.
 
 For every line of --sentences (default examples/demo.txt, the lines `make demo` translates) it runs
 Hugging Face `transformers` on CPU in float32 on the shipped weights (the f16 safetensors upcast,
