@@ -98,8 +98,11 @@ static uint32_t u32_arg(jint v) {
     return v < 0 ? UINT32_MAX : (uint32_t)v;
 }
 
+/* Bits of the `flags` argument; Translator.flags() in Java packs them. */
+enum { FLAG_TRUNCATE = 1, FLAG_SPLIT_SENTENCES = 2, FLAG_SHORTLIST = 4 };
+
 static mnmt_options options_of(jint beam, jint nhyp, jfloat lp, jint max_out, jfloat len_a,
-                               jint len_b, jboolean truncate) {
+                               jint len_b, jint flags) {
     mnmt_options o = mnmt_options_default();
     o.beam_size = u32_arg(beam);
     o.num_hypotheses = u32_arg(nhyp);
@@ -107,7 +110,9 @@ static mnmt_options options_of(jint beam, jint nhyp, jfloat lp, jint max_out, jf
     o.max_output_tokens = u32_arg(max_out);
     o.max_length_a = len_a;
     o.max_length_b = u32_arg(len_b);
-    o.truncate = truncate ? 1u : 0u;
+    o.truncate = (flags & FLAG_TRUNCATE) ? 1u : 0u;
+    o.split_sentences = (flags & FLAG_SPLIT_SENTENCES) ? 1u : 0u;
+    o.shortlist = (flags & FLAG_SHORTLIST) ? 1u : 0u;
     return o;
 }
 
@@ -218,8 +223,8 @@ static void on_nbest(void *user_data, size_t rank, const char *text, size_t len,
 
 JNIEXPORT jobjectArray JNICALL Java_org_mobilenmt_Translator_nativeTranslateBatch(
     JNIEnv *env, jclass cls, jlong handle, jbyteArray joined, jintArray offsets, jint beam,
-    jint nhyp, jfloat lp, jint max_out, jfloat len_a, jint len_b, jboolean truncate) {
-    mnmt_options opts = options_of(beam, nhyp, lp, max_out, len_a, len_b, truncate);
+    jint nhyp, jfloat lp, jint max_out, jfloat len_a, jint len_b, jint flags) {
+    mnmt_options opts = options_of(beam, nhyp, lp, max_out, len_a, len_b, flags);
     jsize n = (*env)->GetArrayLength(env, offsets) - 1;
     struct collect c;
     const char **texts;
@@ -265,8 +270,8 @@ JNIEXPORT jobjectArray JNICALL Java_org_mobilenmt_Translator_nativeTranslateBatc
 
 JNIEXPORT jobjectArray JNICALL Java_org_mobilenmt_Translator_nativeTranslateNBest(
     JNIEnv *env, jclass cls, jlong handle, jbyteArray text, jint beam, jint nhyp, jfloat lp,
-    jint max_out, jfloat len_a, jint len_b, jboolean truncate, jfloatArray scores) {
-    mnmt_options opts = options_of(beam, nhyp, lp, max_out, len_a, len_b, truncate);
+    jint max_out, jfloat len_a, jint len_b, jint flags, jfloatArray scores) {
+    mnmt_options opts = options_of(beam, nhyp, lp, max_out, len_a, len_b, flags);
     jsize n = (*env)->GetArrayLength(env, scores);
     jsize len = (*env)->GetArrayLength(env, text);
     struct collect c;
@@ -481,7 +486,7 @@ JNIEXPORT void JNICALL Java_org_mobilenmt_Translator_nativeDefaultOptions(JNIEnv
                                                                          jintArray ints,
                                                                          jfloatArray floats) {
     mnmt_options o = mnmt_options_default();
-    jint i[5];
+    jint i[7];
     jfloat f[2];
     (void)cls;
     i[0] = (jint)o.beam_size;
@@ -489,8 +494,10 @@ JNIEXPORT void JNICALL Java_org_mobilenmt_Translator_nativeDefaultOptions(JNIEnv
     i[2] = (jint)o.max_output_tokens;
     i[3] = (jint)o.max_length_b;
     i[4] = (jint)o.truncate;
+    i[5] = (jint)o.split_sentences;
+    i[6] = (jint)o.shortlist;
     f[0] = o.length_penalty;
     f[1] = o.max_length_a;
-    (*env)->SetIntArrayRegion(env, ints, 0, 5, i);
+    (*env)->SetIntArrayRegion(env, ints, 0, 7, i);
     (*env)->SetFloatArrayRegion(env, floats, 0, 2, f);
 }

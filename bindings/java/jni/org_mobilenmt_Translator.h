@@ -42,18 +42,18 @@ JNIEXPORT void JNICALL Java_org_mobilenmt_Translator_nativeFree
 /*
  * Class:     org_mobilenmt_Translator
  * Method:    nativeTranslateBatch
- * Signature: (J[B[IIIFIFIZ)[[B
+ * Signature: (J[B[IIIFIFII)[[B
  */
 JNIEXPORT jobjectArray JNICALL Java_org_mobilenmt_Translator_nativeTranslateBatch
-  (JNIEnv *, jclass, jlong, jbyteArray, jintArray, jint, jint, jfloat, jint, jfloat, jint, jboolean);
+  (JNIEnv *, jclass, jlong, jbyteArray, jintArray, jint, jint, jfloat, jint, jfloat, jint, jint);
 
 /*
  * Class:     org_mobilenmt_Translator
  * Method:    nativeTranslateNBest
- * Signature: (J[BIIFIFIZ[F)[[B
+ * Signature: (J[BIIFIFII[F)[[B
  */
 JNIEXPORT jobjectArray JNICALL Java_org_mobilenmt_Translator_nativeTranslateNBest
-  (JNIEnv *, jclass, jlong, jbyteArray, jint, jint, jfloat, jint, jfloat, jint, jboolean, jfloatArray);
+  (JNIEnv *, jclass, jlong, jbyteArray, jint, jint, jfloat, jint, jfloat, jint, jint, jfloatArray);
 
 /*
  * Class:     org_mobilenmt_Translator

@@ -23,6 +23,8 @@ public final class Options {
     private float maxLengthA = 1.5f;
     private int maxLengthB = 10;
     private boolean truncate = false;
+    private boolean splitSentences = true;
+    private boolean shortlist = true;
 
     /** The library defaults. */
     public Options() {}
@@ -36,6 +38,8 @@ public final class Options {
         maxLengthA = other.maxLengthA;
         maxLengthB = other.maxLengthB;
         truncate = other.truncate;
+        splitSentences = other.splitSentences;
+        shortlist = other.shortlist;
     }
 
     private static int atLeast(int min, int v, String name) {
@@ -139,7 +143,10 @@ public final class Options {
         return this;
     }
 
-    /** Truncate inputs longer than the limit (256 tokens) instead of failing (default false). */
+    /**
+     * Truncate inputs longer than the limit (256 tokens) instead of failing (default false).
+     * Only without {@link #getSplitSentences() document mode}, which accepts any length.
+     */
     public boolean getTruncate() {
         return truncate;
     }
@@ -153,11 +160,54 @@ public final class Options {
         return this;
     }
 
+    /**
+     * Document mode (default true): the text is cut into sentences, translated, and put back
+     * with its line breaks, blank lines and indentation; any length is accepted and blank text
+     * comes back as it is. False: the whole text is one sentence for the model
+     * ({@link Status#INPUT_TOO_LONG} or {@link #getTruncate() truncate} apply).
+     * {@link Translator#translateNBest} always translates one sentence.
+     */
+    public boolean getSplitSentences() {
+        return splitSentences;
+    }
+
+    public void setSplitSentences(boolean v) {
+        splitSentences = v;
+    }
+
+    public Options splitSentences(boolean v) {
+        setSplitSentences(v);
+        return this;
+    }
+
+    /**
+     * Use the model file's vocabulary shortlist when it has one (default true): faster, with
+     * the quality measured when the file was made; false: the whole vocabulary.
+     */
+    public boolean getShortlist() {
+        return shortlist;
+    }
+
+    public void setShortlist(boolean v) {
+        shortlist = v;
+    }
+
+    public Options shortlist(boolean v) {
+        setShortlist(v);
+        return this;
+    }
+
+    /** The boolean options as the bits the JNI shim unpacks (mobilenmt_jni.c, FLAG_*). */
+    int flags() {
+        return (truncate ? 1 : 0) | (splitSentences ? 2 : 0) | (shortlist ? 4 : 0);
+    }
+
     @Override
     public String toString() {
         return "Options(beamSize=" + beamSize + ", numHypotheses=" + numHypotheses
                 + ", lengthPenalty=" + lengthPenalty + ", maxOutputTokens=" + maxOutputTokens
                 + ", maxLengthA=" + maxLengthA + ", maxLengthB=" + maxLengthB
-                + ", truncate=" + truncate + ")";
+                + ", truncate=" + truncate + ", splitSentences=" + splitSentences
+                + ", shortlist=" + shortlist + ")";
     }
 }

@@ -166,7 +166,7 @@ public final class Translator implements Closeable {
         try {
             byte[][] out = nativeTranslateBatch(live(), src, offsets, o.getBeamSize(),
                     o.getNumHypotheses(), o.getLengthPenalty(), o.getMaxOutputTokens(),
-                    o.getMaxLengthA(), o.getMaxLengthB(), o.getTruncate());
+                    o.getMaxLengthA(), o.getMaxLengthB(), o.flags());
             return string(out[0]);
         } finally {
             lock.readLock().unlock();
@@ -209,7 +209,7 @@ public final class Translator implements Closeable {
         try {
             out = nativeTranslateBatch(live(), joined, offsets, o.getBeamSize(),
                     o.getNumHypotheses(), o.getLengthPenalty(), o.getMaxOutputTokens(),
-                    o.getMaxLengthA(), o.getMaxLengthB(), o.getTruncate());
+                    o.getMaxLengthA(), o.getMaxLengthB(), o.flags());
         } finally {
             lock.readLock().unlock();
         }
@@ -234,7 +234,7 @@ public final class Translator implements Closeable {
         try {
             out = nativeTranslateNBest(live(), src, o.getBeamSize(), o.getNumHypotheses(),
                     o.getLengthPenalty(), o.getMaxOutputTokens(), o.getMaxLengthA(),
-                    o.getMaxLengthB(), o.getTruncate(), scores);
+                    o.getMaxLengthB(), o.flags(), scores);
         } finally {
             lock.readLock().unlock();
         }
@@ -315,11 +315,12 @@ public final class Translator implements Closeable {
 
     /** The library's {@code mnmt_options_default()}, to check {@link Options}' defaults. */
     static Options nativeDefaults() {
-        int[] i = new int[5];
+        int[] i = new int[7];
         float[] f = new float[2];
         nativeDefaultOptions(i, f);
         return new Options().beamSize(i[0]).numHypotheses(i[1]).maxOutputTokens(i[2])
-                .maxLengthB(i[3]).truncate(i[4] != 0).lengthPenalty(f[0]).maxLengthA(f[1]);
+                .maxLengthB(i[3]).truncate(i[4] != 0).splitSentences(i[5] != 0).shortlist(i[6] != 0)
+                .lengthPenalty(f[0]).maxLengthA(f[1]);
     }
 
     @Override
@@ -339,11 +340,11 @@ public final class Translator implements Closeable {
 
     private static native byte[][] nativeTranslateBatch(long handle, byte[] joined, int[] offsets,
             int beamSize, int numHypotheses, float lengthPenalty, int maxOutputTokens,
-            float maxLengthA, int maxLengthB, boolean truncate);
+            float maxLengthA, int maxLengthB, int flags);
 
     private static native byte[][] nativeTranslateNBest(long handle, byte[] text, int beamSize,
             int numHypotheses, float lengthPenalty, int maxOutputTokens, float maxLengthA,
-            int maxLengthB, boolean truncate, float[] scores);
+            int maxLengthB, int flags, float[] scores);
 
     private static native int[] nativeTokenize(long handle, byte[] text);
 
