@@ -26,6 +26,7 @@ pub mod capi;
 mod decode;
 pub mod error;
 pub mod kernels;
+pub mod markup;
 pub mod math;
 pub mod model;
 pub mod nn;
