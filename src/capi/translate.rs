@@ -106,6 +106,7 @@ impl mnmt_options {
             truncate: self.truncate != 0,
             split_sentences: self.split_sentences != 0,
             shortlist: self.shortlist != 0,
+            html: false,
         }
     }
 }

@@ -850,15 +850,24 @@ pub fn render_in_place(page: &str, text: &str, anchors: &[Anchor], out: &mut Str
 }
 
 /// Renders a sentence's anchors around a translation made without them (too long for an
-/// aligned call, or no alignment): the pairs wrap the whole translation, in page order, points
-/// and closes after it. Nesting stays valid: the sentence's pairs are balanced.
-pub fn render_around(page: &str, translation: &str, anchors: &[Anchor], out: &mut String) {
-    for a in anchors.iter().filter(|a| a.kind == AnchorKind::Open) {
+/// aligned call): every pair wraps the whole translation (opened in page order, closed in the
+/// reverse order, so they nest), points follow it in page order.
+pub(crate) fn render_around(page: &str, translation: &str, anchors: &[Anchor], out: &mut String) {
+    let opens = || anchors.iter().filter(|a| a.kind == AnchorKind::Open);
+    for a in opens() {
         out.push_str(&page[a.src.clone()]);
     }
     escape_into(translation, out);
-    for a in anchors.iter().filter(|a| a.kind != AnchorKind::Open) {
-        out.push_str(&page[a.src.clone()]);
+    let opens: Vec<&Anchor> = opens().collect();
+    for a in opens.iter().rev() {
+        if let Some(p) = a.pair {
+            out.push_str(&page[anchors[p].src.clone()]);
+        }
+    }
+    for a in anchors {
+        if a.kind == AnchorKind::Verbatim || (a.kind == AnchorKind::Close && a.pair.is_none()) {
+            out.push_str(&page[a.src.clone()]);
+        }
     }
 }
 

@@ -19,6 +19,7 @@ use parking_lot::Mutex;
 pub mod address_space;
 mod alignment;
 mod document;
+mod html;
 mod workspace;
 
 pub use alignment::{Aligned, AlignmentLink};
@@ -131,6 +132,16 @@ pub struct TranslateOptions {
     /// sentence may translate differently in a batch than alone (rarely: only when a token
     /// outside its own candidates would win).
     pub shortlist: bool,
+    /// The text is an HTML or XML page or fragment (default false: plain text). Block elements
+    /// (`<p>`, `<li>`, `<td>`, `<h1>`, …) and `<br>` separate sentences; inline tags
+    /// (`<b>`, `<a href=…>`) are put back around the translation of the words they wrapped, by
+    /// the alignment; void tags, comments and unknown entities are kept; known entities are
+    /// decoded for the model and the output's text is escaped (`&amp;`, `&lt;`, `&gt;`);
+    /// `<script>`, `<style>`, `<code>`, `<pre>`, `<textarea>` and elements with
+    /// `translate="no"` are copied untranslated. Attributes come back byte for byte. Malformed
+    /// markup never fails (see `docs/html.md`). Pages are always cut into sentences
+    /// (`split_sentences` does not apply); n-best and aligned calls ignore this option.
+    pub html: bool,
 }
 
 impl Default for TranslateOptions {
@@ -145,6 +156,7 @@ impl Default for TranslateOptions {
             truncate: false,
             split_sentences: true,
             shortlist: true,
+            html: false,
         }
     }
 }
@@ -461,6 +473,12 @@ impl Translator {
         opts: &TranslateOptions,
         f: impl FnOnce(&str) -> R,
     ) -> Result<R> {
+        if opts.html {
+            opts.validate(&self.limits)?;
+            let mut out = String::new();
+            self.translate_html(text, opts, &mut out)?;
+            return Ok(f(&out));
+        }
         if !opts.split_sentences {
             let source = Source::Texts(&[text]);
             return self.nbest_with(source, opts, false, |h| f(h.first().map_or("", |h| h.text)));
@@ -493,6 +511,12 @@ impl Translator {
         mut sink: impl FnMut(&str),
     ) -> Result<()> {
         opts.validate(&self.limits)?;
+        if opts.html {
+            let mut out = String::new();
+            self.translate_html(text, opts, &mut out)?;
+            sink(&out);
+            return Ok(());
+        }
         self.with_workspace(|ws| {
             self.run_documents(ws, &[text], opts, &mut |e| {
                 if let DocEvent::Piece(s) = e {
@@ -558,6 +582,15 @@ impl Translator {
         mut f: impl FnMut(usize, &str),
     ) -> Result<()> {
         opts.validate(&self.limits)?;
+        if opts.html {
+            let mut out = String::new();
+            for (i, text) in texts.iter().enumerate() {
+                out.clear();
+                self.translate_html(text, opts, &mut out)?;
+                f(i, &out);
+            }
+            return Ok(());
+        }
         if opts.split_sentences {
             return self.with_workspace(|ws| {
                 let mut out = std::mem::take(&mut ws.doc.out);

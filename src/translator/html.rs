@@ -1,0 +1,61 @@
+//! HTML and XML input ([`TranslateOptions::html`]): the page is cut into blocks and sentences by
+//! [`crate::markup::html`]; sentences without inline markup are translated in length-sorted
+//! batches (document mode), those with markup one at a time with an alignment, which puts their
+//! tags back around the translated words; everything else of the page is copied.
+
+use super::{TranslateOptions, Translator};
+use crate::error::{ErrorKind, Result};
+use crate::markup::html::{self, escape_into, render_around};
+
+impl Translator {
+    /// Translates `page` as HTML/XML into `out` (appended). Never fails on malformed markup
+    /// (see [`crate::markup::html`]); errors are the translator's (options, limits).
+    pub(crate) fn translate_html(
+        &self,
+        page: &str,
+        opts: &TranslateOptions,
+        out: &mut String,
+    ) -> Result<()> {
+        let (_, plan) = html::plan(page, self.lang);
+        let sentences = &plan.sentences;
+        let mut rendered = vec![String::new(); sentences.len()];
+        let plain: Vec<usize> = (0..sentences.len())
+            .filter(|&i| sentences[i].marked.anchors.is_empty())
+            .collect();
+        let texts: Vec<&str> = plain
+            .iter()
+            .map(|&i| sentences[i].marked.text.as_str())
+            .collect();
+        let doc = TranslateOptions {
+            split_sentences: true,
+            html: false,
+            ..*opts
+        };
+        self.translate_batch_with(&texts, &doc, |k, t| escape_into(t, &mut rendered[plain[k]]))?;
+        let one = TranslateOptions {
+            split_sentences: false,
+            ..doc
+        };
+        for (i, s) in sentences.iter().enumerate() {
+            if s.marked.anchors.is_empty() {
+                continue;
+            }
+            let r = &mut rendered[i];
+            let aligned = self.translate_aligned_with(&s.marked.text, &one, |a| {
+                render_around(page, a.text, &s.marked.anchors, r)
+            });
+            match aligned {
+                Ok(()) => {}
+                // Too long for one aligned call: document mode cuts it, and the sentence's pairs
+                // wrap its whole translation.
+                Err(e) if e.kind() == ErrorKind::InputTooLong => {
+                    let t = self.translate(&s.marked.text, &doc)?;
+                    render_around(page, &t, &s.marked.anchors, r);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        html::render(page, &plan, |i| rendered[i].as_str(), out);
+        Ok(())
+    }
+}
