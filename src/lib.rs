@@ -20,13 +20,20 @@
 //!   detokenize.
 //! - [`pool`]: the persistent worker pool that splits one call's large GEMMs across cores.
 //! - [`text`]: sentence splitting, document structure and over-long sentences, around the model.
+//! - `markup` (internal): protected spans and markup taken out of the model's text and put back
+//!   into the translation through an alignment.
 //! - [`capi`]: the only `extern "C"` code.
 
 pub mod capi;
 mod decode;
 pub mod error;
 pub mod kernels;
-pub mod markup;
+// Used by the translator's protected spans and by markup input as they land.
+#[allow(dead_code)]
+pub(crate) mod markup;
+/// HTML/XML input's markup checker: every tag of a page once in its translation, nesting kept
+/// (`TranslateOptions::html`).
+pub use markup::html;
 pub mod math;
 pub mod model;
 pub mod nn;

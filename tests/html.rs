@@ -5,7 +5,7 @@
 #[path = "common/shipped.rs"]
 mod shipped;
 
-use mobilenmt::markup::html::{check, is_well_nested};
+use mobilenmt::html::{check, is_well_nested};
 use mobilenmt::model::Model;
 use mobilenmt::{Limits, TranslateOptions, Translator};
 

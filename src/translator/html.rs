@@ -5,7 +5,9 @@
 
 use super::{TranslateOptions, Translator};
 use crate::error::{ErrorKind, Result};
-use crate::markup::html::{self, escape_into, render_around};
+use crate::markup::html::{self, render_around};
+use crate::markup::project::{project, ProjectScratch};
+use crate::markup::push_text;
 
 impl Translator {
     /// Translates `page` as HTML/XML into `out` (appended). Never fails on malformed markup
@@ -31,18 +33,21 @@ impl Translator {
             html: false,
             ..*opts
         };
-        self.translate_batch_with(&texts, &doc, |k, t| escape_into(t, &mut rendered[plain[k]]))?;
+        self.translate_batch_with(&texts, &doc, |k, t| {
+            push_text(&mut rendered[plain[k]], t, true)
+        })?;
         let one = TranslateOptions {
             split_sentences: false,
             ..doc
         };
+        let mut scratch = ProjectScratch::default();
         for (i, s) in sentences.iter().enumerate() {
             if s.marked.anchors.is_empty() {
                 continue;
             }
             let r = &mut rendered[i];
             let aligned = self.translate_aligned_with(&s.marked.text, &one, |a| {
-                render_around(page, a.text, &s.marked.anchors, r)
+                project(page, &s.marked, a, true, &mut scratch, r)
             });
             match aligned {
                 Ok(()) => {}
