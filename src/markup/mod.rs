@@ -10,6 +10,7 @@
 use std::ops::Range;
 
 pub(crate) mod project;
+pub(crate) mod spans;
 
 /// What an anchor is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
