@@ -11,6 +11,7 @@ use std::ops::Range;
 
 pub mod html;
 pub(crate) mod project;
+pub(crate) mod spans;
 
 /// What an anchor is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
