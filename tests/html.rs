@@ -76,6 +76,47 @@ fn every_tag_kind_comes_back_once_and_well_nested() {
     }
 }
 
+/// An inline pair wraps the target words aligned to the source words it wrapped: checked against
+/// the alignment of the same sentence without tags (so whatever the model, the projection
+/// follows the alignment).
+#[test]
+fn a_pair_wraps_the_aligned_translation_of_its_words() {
+    let tr = shipped();
+    let one = TranslateOptions {
+        split_sentences: false,
+        ..TranslateOptions::default()
+    };
+    for (sentence, word) in [
+        ("Two dogs are playing in the snow.", "snow"),
+        ("A woman is reading a book in the park.", "book"),
+        ("A man is riding a bicycle down the street.", "man"),
+        ("Two dogs are playing in the snow.", "dogs"),
+    ] {
+        let page = sentence.replacen(word, &format!("<b>{word}</b>"), 1);
+        let out = translate(&tr, &page);
+        let w0 = sentence.find(word).unwrap() as u32;
+        let w1 = w0 + word.len() as u32;
+        let expected = tr
+            .translate_aligned_with(sentence, &one, |a| {
+                let (mut lo, mut hi) = (usize::MAX, 0);
+                for l in a.links {
+                    if l.source_start < w1 && l.source_end > w0 {
+                        lo = lo.min(l.target_start as usize);
+                        hi = hi.max(l.target_end as usize);
+                    }
+                }
+                assert!(
+                    lo < hi,
+                    "no target token aligned to {word:?} in {:?}",
+                    a.text
+                );
+                a.text[lo..hi].to_owned()
+            })
+            .unwrap();
+        assert_eq!(inside(&out, "<b>", "</b>"), expected, "{page} -> {out}");
+    }
+}
+
 #[test]
 fn attributes_are_kept_byte_for_byte() {
     let tr = shipped();

@@ -704,10 +704,15 @@ pub(crate) struct Plan {
 /// the sentence (the edge's element would overlap the pair's), and the edges that close
 /// elements all come before those that open them; so the pairs are balanced groups between
 /// edges, and the edges can move together, in order, to either end of the sentence.
-pub(crate) fn plan(page: &str, lang: Lang) -> (Vec<Block>, Plan) {
+///
+/// With `protect`, the protected spans of each sentence's text (URLs, e-mail addresses,
+/// placeholders, emoji: [`super::spans::find`]) that contain no tag become points too, their
+/// page bytes (entities and all) kept verbatim.
+pub(crate) fn plan(page: &str, lang: Lang, protect: bool) -> (Vec<Block>, Plan) {
     let blocks = scan(page);
     let mut plan = Plan::default();
     let mut cursor = 0;
+    let mut found = Vec::new();
     for (bi, block) in blocks.iter().enumerate() {
         let text = &block.marked.text;
         let anchors = &block.marked.anchors;
@@ -784,10 +789,77 @@ pub(crate) fn plan(page: &str, lang: Lang) -> (Vec<Block>, Plan) {
             for a in &mut sentence.marked.anchors {
                 a.pair = a.pair.map(|p| local[p - first]);
             }
+            if protect {
+                found.clear();
+                super::spans::find(&sentence.marked.text, &mut found);
+                // A span with a tag inside it stays text: its bytes are not one piece of the page.
+                found.retain(|r| {
+                    let (a, b) = (s + r.start, s + r.end);
+                    let i = anchors.partition_point(|x| x.at <= a);
+                    anchors.get(i).map_or(true, |x| x.at >= b)
+                });
+                if !found.is_empty() {
+                    let page_of = |r: &Range<usize>| {
+                        block.input_start(s + r.start)..block.input_end(s + r.end)
+                    };
+                    protect_spans(&mut sentence.marked, &found, page_of);
+                }
+            }
             plan.sentences.push(sentence);
         }
     }
     (blocks, plan)
+}
+
+/// Takes `spans` (sorted, disjoint, no anchor strictly inside) out of `marked.text`, each a
+/// `Verbatim` anchor standing for the page bytes `page_of(span)`; anchors stay in page order.
+fn protect_spans(
+    marked: &mut Marked,
+    spans: &[Range<usize>],
+    page_of: impl Fn(&Range<usize>) -> Range<usize>,
+) {
+    let old = std::mem::take(&mut marked.text);
+    let mut anchors = std::mem::take(&mut marked.anchors);
+    // Bytes removed before model offset `at` (an anchor at a span's start stays before it).
+    let removed_before = |at: usize| -> usize {
+        spans
+            .iter()
+            .take_while(|r| r.start < at)
+            .map(|r| r.end.min(at) - r.start)
+            .sum()
+    };
+    let mut from = 0;
+    for r in spans {
+        marked.text.push_str(&old[from..r.start]);
+        from = r.end;
+    }
+    marked.text.push_str(&old[from..]);
+    for a in &mut anchors {
+        a.at -= removed_before(a.at);
+    }
+    for r in spans {
+        anchors.push(Anchor {
+            kind: AnchorKind::Verbatim,
+            at: r.start - removed_before(r.start),
+            src: page_of(r),
+            pair: None,
+        });
+    }
+    // Page order; pairs follow their anchors to their new places.
+    let mut order: Vec<usize> = (0..anchors.len()).collect();
+    order.sort_by_key(|&i| anchors[i].src.start);
+    let mut new_index = vec![0; anchors.len()];
+    for (n, &i) in order.iter().enumerate() {
+        new_index[i] = n;
+    }
+    marked.anchors = order
+        .iter()
+        .map(|&i| {
+            let mut a = anchors[i].clone();
+            a.pair = a.pair.map(|p| new_index[p]);
+            a
+        })
+        .collect();
 }
 
 /// Writes `page` to `out` with each sentence of `plan` replaced by its rendering:
@@ -861,7 +933,7 @@ pub(crate) fn render_around(page: &str, translation: &str, anchors: &[Anchor], o
 /// target and tests of the markup without a model.
 #[doc(hidden)]
 pub fn identity(page: &str, lang: Lang) -> String {
-    let (_, plan) = plan(page, lang);
+    let (_, plan) = plan(page, lang, true);
     let mut rendered = Vec::with_capacity(plan.sentences.len());
     for s in &plan.sentences {
         let mut o = String::new();
@@ -966,7 +1038,7 @@ mod tests {
 
     /// Renders `page` with each sentence "translated" by `f` and its anchors kept in place.
     fn identity(page: &str, f: impl Fn(&str) -> String) -> String {
-        let (_, plan) = plan(page, Lang::English);
+        let (_, plan) = plan(page, Lang::English, true);
         let rendered: Vec<String> = plan
             .sentences
             .iter()
@@ -1057,7 +1129,7 @@ mod tests {
     #[test]
     fn cross_sentence_pairs_move_to_the_edges() {
         let page = "<p>One <b>two. Three</b> four.</p>";
-        let (_, plan) = plan(page, Lang::English);
+        let (_, plan) = plan(page, Lang::English, true);
         assert_eq!(plan.sentences.len(), 2);
         assert_eq!(plan.sentences[0].edges, [7..10]);
         assert!(!plan.sentences[0].edges_after);
@@ -1096,6 +1168,37 @@ mod tests {
             let out = identity(page, |s| s.to_uppercase());
             check(page, &out).unwrap_or_else(|e| panic!("{page:?} -> {out:?}: {e}"));
         }
+    }
+
+    #[test]
+    fn protected_spans_keep_their_page_bytes() {
+        let page =
+            "<p>Hi {name}, see <b>https://x.org/?a=1&amp;b=2</b> or <i>www.a.de/x</i>s now.</p>";
+        let (_, p) = plan(page, Lang::English, true);
+        let s = &p.sentences[0];
+        assert_eq!(s.marked.text, "Hi , see  or www.a.de/xs now.");
+        let srcs: Vec<&str> = s
+            .marked
+            .anchors
+            .iter()
+            .map(|a| &page[a.src.clone()])
+            .collect();
+        assert_eq!(
+            srcs,
+            [
+                "{name}",
+                "<b>",
+                "https://x.org/?a=1&amp;b=2",
+                "</b>",
+                "<i>",
+                "</i>"
+            ]
+        );
+        assert_eq!(s.marked.anchors[1].pair, Some(3));
+        assert_eq!(s.marked.anchors[4].pair, Some(5));
+        assert_eq!(super::identity(page, Lang::English), page);
+        let (_, p) = plan(page, Lang::English, false);
+        assert_eq!(p.sentences[0].marked.anchors.len(), 4);
     }
 
     #[test]

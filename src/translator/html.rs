@@ -18,7 +18,7 @@ impl Translator {
         opts: &TranslateOptions,
         out: &mut String,
     ) -> Result<()> {
-        let (_, plan) = html::plan(page, self.lang);
+        let (_, plan) = html::plan(page, self.lang, true);
         let sentences = &plan.sentences;
         let mut rendered = vec![String::new(); sentences.len()];
         let plain: Vec<usize> = (0..sentences.len())
