@@ -274,7 +274,7 @@ eval-splitter: build ## Sentence-boundary precision/recall on FLORES dev and new
 # ---- robustness (fuzzing, sanitizers, soak) ----
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= gguf spm tokenizer translate text tables
+FUZZ_TARGETS ?= gguf spm tokenizer translate text tables html
 # Slow and memory-hungry inputs are findings too: one input may take FUZZ_TIMEOUT seconds and the
 # process FUZZ_RSS_MB of memory (ASan's shadow included).
 FUZZ_TIMEOUT ?= 3

@@ -6,7 +6,8 @@ SentencePiece models; tokenizer/translate: the golden source sentences and the t
 cases, each behind the selector byte the target reads first; text: those sentences joined into
 paragraphs, and hand-written documents with abbreviations, lists and blank lines; tables: crafted
 normalization rules, pieces and vocabulary entries (the layout `fuzz_targets/tables.rs` reads)
-before a sentence. Existing corpus files are kept, so libFuzzer's own findings accumulate across
+before a sentence; html: hand-written pages with every tag kind and malformed markup, and
+golden sentences with tags. Existing corpus files are kept, so libFuzzer's own findings accumulate across
 runs.
 """
 import json
@@ -23,6 +24,18 @@ TEXT_SEEDS = [
     "1. Am 3. Oktober kam z. B. Hr. Müller bzw. Nr. 5. Die Zahl stieg auf 25. „Ja.“ Gut.\n- x",
     "Visit https://www.example.com/a.html?x=1. Mail info@example.org. 你好。再见！\r\n👍\n",
     "Er sagte […] danach (...) Ende. Der XXVIII. Bericht; und: aber, oder — so.\t\n\n  ",
+]
+
+
+HTML_SEEDS = [
+    "<!DOCTYPE html><html><head><title>Two dogs</title><style>p>b{}</style></head><body>\n"
+    "<p>Two <b>dogs</b> are <a href=\"/x?a=1&amp;b=2\" title='t'>playing</a> in the snow.</p>\n"
+    "<ul><li>A man.<li>A <i>woman</i> reads.</ul><br><img src=x alt=\"a>b\"><hr/>\n"
+    "<pre>keep <b>this</b></pre><code>x()</code><span translate=\"no\">Name</span>\n"
+    "<!-- c --><![CDATA[ a < b ]]><?pi x?><script>if (a<b) {}</script></body></html>",
+    "Tom &amp; Jerry &lt;3 &nbsp;&#169;&#xA9;&unknown;&#xD800;&#0; & < > </i> <b>open <i>mis</b> nest</i>",
+    "<?xml version=\"1.0\"?><doc><s id=\"1\">A man <x/>rides.</s><s>Two dogs.</s></doc>",
+    "<table><tr><td>One. <b>Two. Three</b> four.</td><th>Five</th></tr></table><p>x<br>y</p>",
 ]
 
 
@@ -74,6 +87,13 @@ def main():
     for i, doc in enumerate(TEXT_SEEDS):
         for sel in (0, 1, 2, 0x31, 0xF2):
             put("text", f"doc-{i}-{sel}", bytes([sel]) + doc.encode("utf-8"))
+    for i, page in enumerate(HTML_SEEDS):
+        for sel in (0, 1, 2, 3, 5, 7):
+            put("html", f"page-{i}-{sel}", bytes([sel]) + page.encode("utf-8"))
+    for i, t in enumerate(all_texts[:8]):
+        words = t.split(" ")
+        page = " ".join(f"<b>{w}</b>" if k % 3 == 1 else w for k, w in enumerate(words))
+        put("html", f"text-{i}", bytes([i % 4]) + f"<p>{page}</p>".encode("utf-8"))
     ids = b"".join(n.to_bytes(4, "little") for n in (8, 31, 6, 44, 0, 1, 2, 999, 70000))
     put("tokenizer", "ids-0", bytes([4]) + ids)
     put("tokenizer", "ids-1", bytes([5]) + ids)
