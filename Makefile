@@ -333,3 +333,9 @@ eval: examples ## BLEU/chrF of EVAL_MODEL (default: the shipped model), greedy a
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/python -c 'import sacrebleu' 2>/dev/null || $(VENV)/bin/pip install -q -r tools/requirements-eval.txt
 	$(VENV)/bin/python eval/evaluate.py --model $(EVAL_MODEL) --cli $(BUILD)/examples/mnmt-translate
+
+.PHONY: eval-markup
+eval-markup: build ## HTML input on 500 tagged FLORES dev sentences: well-formed %, spans kept, BLEU vs plain, 50 samples (build/eval-markup)
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/python -c 'import sacrebleu' 2>/dev/null || $(VENV)/bin/pip install -q -r tools/requirements-eval.txt
+	MNMT_LIBRARY=$(CURDIR)/$(RELEASE)/libmobilenmt.so $(VENV)/bin/python tools/eval_markup.py --model $(EVAL_MODEL) --out $(BUILD)/eval-markup
