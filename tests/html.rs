@@ -5,9 +5,60 @@
 #[path = "common/shipped.rs"]
 mod shipped;
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
 use mobilenmt::html::{check, is_well_nested};
 use mobilenmt::model::Model;
 use mobilenmt::{Limits, TranslateOptions, Translator};
+
+/// Counts the bytes the calling thread has allocated and not freed, and their peak: a page's
+/// translation runs on one thread (`Translator::new` starts no worker), so the peak is its own.
+struct PeakBytes;
+
+thread_local! {
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+    static PEAK: Cell<isize> = const { Cell::new(0) };
+}
+
+fn add_live(n: isize) {
+    // `try_with`: a thread being torn down has no thread-locals left.
+    let _ = LIVE.try_with(|l| {
+        l.set(l.get() + n);
+        let _ = PEAK.try_with(|p| p.set(p.get().max(l.get())));
+    });
+}
+
+// SAFETY: forwards every call unchanged to the system allocator; the counters only observe, and
+// touch only const-initialized thread-locals, which never allocate.
+unsafe impl GlobalAlloc for PeakBytes {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        add_live(layout.size() as isize);
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, passed through as is.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        add_live(-(layout.size() as isize));
+        // SAFETY: `ptr` was allocated by `System` with `layout` (see `alloc`).
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        add_live(new_size as isize - layout.size() as isize);
+        // SAFETY: `ptr` and `layout` come from this allocator, which is `System` underneath.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: PeakBytes = PeakBytes;
+
+/// The most bytes live at once while `f` runs, above those live when it starts.
+fn peak_during<R>(f: impl FnOnce() -> R) -> (R, usize) {
+    let start = LIVE.with(Cell::get);
+    PEAK.with(|p| p.set(start));
+    let r = f();
+    (r, (PEAK.with(Cell::get) - start).max(0) as usize)
+}
 
 fn shipped() -> Translator {
     Translator::new(Model::load(shipped::MODEL).unwrap(), Limits::default()).unwrap()
@@ -234,15 +285,37 @@ fn deep_nesting_does_not_recurse() {
     translate(&tr, &page);
 }
 
+/// A megabyte of tags: translated (a quadratic scan would not finish), and the memory of the
+/// call stays a small multiple of the page (the anchors and the output).
 #[test]
 fn a_megabyte_of_tags() {
     let tr = tiny();
     let unit = "<span class=\"a\"><b></b><img src=x><!--c--></span><br>";
     let page = unit.repeat((1 << 20) / unit.len() + 1) + "Two dogs.";
-    let out = translate(&tr, &page);
+    let (out, peak) = peak_during(|| tr.translate(&page, &html()).unwrap());
+    check(&page, &out).unwrap();
     assert!(out.starts_with(&page[..page.len() - "Two dogs.".len()]));
+    eprintln!(
+        "a megabyte of tags: peak {peak} bytes for a page of {}",
+        page.len()
+    );
+    assert!(
+        peak < 48 * page.len(),
+        "{peak} bytes for a page of {}",
+        page.len()
+    );
     let stray = "</i><b>".repeat((1 << 20) / 7) + "Two dogs.";
-    translate(&tr, &stray);
+    let (out, peak) = peak_during(|| tr.translate(&stray, &html()).unwrap());
+    check(&stray, &out).unwrap();
+    eprintln!(
+        "a megabyte of stray tags: peak {peak} bytes for a page of {}",
+        stray.len()
+    );
+    assert!(
+        peak < 48 * stray.len(),
+        "{peak} bytes for a page of {}",
+        stray.len()
+    );
 }
 
 #[test]
