@@ -2,7 +2,7 @@
 # Checks the example CLI's command line: --help, rejected arguments (with a message and exit 2),
 # files as arguments, "-" and no argument for stdin, a missing file (exit 1, the rest still
 # translated), the document's structure (as many lines, blank lines blank, indentation kept),
-# and --lines (one sentence per line, blank lines blank).
+# --lines (one sentence per line, blank lines blank), and --html (every tag of a page kept).
 # Usage: ctest/cli_test.sh MNMT_TRANSLATE MODEL.gguf
 set -uo pipefail
 cli=$1
@@ -59,6 +59,15 @@ check "--lines gives one line per line" test "$(wc -l <"$tmp/out")" -eq 5
 check "--lines keeps blank lines blank" test "$(sed -n 2,3p "$tmp/out" | tr -d '\n')" = ""
 printf 'No newline at the end.' | "$cli" -m "$model" >"$tmp/out"
 check "no newline added at the end of a document" test "$(wc -l <"$tmp/out")" -eq 0
+
+printf '<ul>\n  <li>Two <b class="x">dogs</b> play.</li>\n  <li>A man &amp; a <i>woman</i>.</li>\n</ul>\n' >"$tmp/page.html"
+"$cli" -m "$model" --html "$tmp/page.html" >"$tmp/out" 2>"$tmp/err"
+check "--html exits 0" test $? -eq 0
+check "--html keeps the page's lines" test "$(wc -l <"$tmp/out")" -eq 4
+for tag in '<ul>' '<li>' '</li>' '<b class="x">' '</b>' '<i>' '</i>' '</ul>'; do
+    want=$(grep -o -F "$tag" "$tmp/page.html" | wc -l)
+    check "--html keeps $tag" test "$(grep -o -F "$tag" "$tmp/out" | wc -l)" -eq "$want"
+done
 
 echo "cli_test: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -157,6 +157,20 @@ typedef struct mnmt_options {
      * rarely differ from the same sentence translated alone.
      */
     uint32_t shortlist;
+    /**
+     * Non-zero: the text is an HTML or XML page or fragment (default 0: plain text). Block
+     * elements (`<p>`, `<li>`, `<td>`, `<h1>`...) and `<br>` separate sentences; inline tags
+     * (`<b>`, `<a href=...>`) are put back around the translation of the words they wrapped,
+     * by the alignment; every tag comes back exactly once with its attributes byte for byte,
+     * and the output is well nested whenever the input is; known entities are decoded for the
+     * model and the output's text is escaped (`&amp;`, `&lt;`, `&gt;`); `<script>`, `<style>`,
+     * `<code>`, `<pre>`, `<textarea>` and elements with `translate="no"` are copied
+     * untranslated. Malformed markup is never an error (docs/html.md). Pages are always cut
+     * into sentences (`split_sentences` does not apply). A caller whose `struct_size` ends
+     * before this field gets 0. `mnmt_translate_nbest()` and `mnmt_translate_aligned()`
+     * ignore it.
+     */
+    uint32_t html;
 } mnmt_options;
 
 /**

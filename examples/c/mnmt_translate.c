@@ -2,7 +2,7 @@
  * mnmt-translate: translates text files (or stdin) to stdout as documents: sentences are found
  * by the library, and line breaks, blank lines and indentation come out as they went in.
  *
- *   mnmt-translate -m model.gguf [-b BEAM] [-n NBEST] [--lines] [--truncate] [--no-shortlist] [--info] [FILE...]
+ *   mnmt-translate -m model.gguf [-b BEAM] [-n NBEST] [--lines] [--truncate] [--no-shortlist] [--html] [--info] [FILE...]
  *
  * The input is handed over in blocks of whole lines (about 64 KiB), which changes nothing in the
  * result since a line break always ends a sentence, and keeps memory bounded for any file size.
@@ -22,7 +22,7 @@
 
 static const char USAGE[] =
     "usage: mnmt-translate -m MODEL.gguf [-b BEAM] [-n NBEST] [--lines] [--truncate] [--no-shortlist]\n"
-    "                      [--info] [FILE...]\n"
+    "                      [--html] [--info] [FILE...]\n"
     "Translates each FILE (stdin when none, or for \"-\") to stdout as a document: sentences\n"
     "are found and translated, line breaks, blank lines and indentation are kept.\n"
     "\n"
@@ -34,6 +34,8 @@ static const char USAGE[] =
     "                 (implies --lines)\n"
     "  --truncate     with --lines: cut over-long lines instead of failing them\n"
     "  --no-shortlist score the whole vocabulary even if the model has a shortlist\n"
+    "  --html         the input is HTML or XML: tags are kept and put back around the\n"
+    "                 translated words; each FILE is one page (with --lines: each line)\n"
     "  --info         print facts about the model and exit\n"
     "  -h, --help     print this help and exit\n";
 
@@ -145,7 +147,8 @@ static int translate_document(struct run *r, FILE *in, const char *name) {
             r->block_len += (size_t)n;
             r->block_lines++;
         }
-        if (r->block_len > 0 && (n < 0 || r->block_len >= BLOCK_BYTES)) {
+        /* A page is translated whole: cut between lines, an element could be split. */
+        if (r->block_len > 0 && (n < 0 || (r->block_len >= BLOCK_BYTES && !r->opts.html))) {
             rc |= translate_block(r, r->block, r->block_len, r->block_lines, name);
             r->count += r->block_lines;
             r->block_len = 0;
@@ -257,6 +260,8 @@ int main(int argc, char **argv) {
             r.opts.truncate = 1;
         } else if (strcmp(a, "--no-shortlist") == 0) {
             r.opts.shortlist = 0;
+        } else if (strcmp(a, "--html") == 0) {
+            r.opts.html = 1;
         } else if (strcmp(a, "--info") == 0) {
             info_only = 1;
         } else if (strcmp(a, "--") == 0) {

@@ -107,6 +107,7 @@ class _Options(ctypes.Structure):
         ("truncate", ctypes.c_uint32),
         ("split_sentences", ctypes.c_uint32),
         ("shortlist", ctypes.c_uint32),
+        ("html", ctypes.c_uint32),
     ]
 
 
@@ -590,6 +591,7 @@ class Translator:
         truncate: Optional[bool] = None,
         split_sentences: Optional[bool] = None,
         shortlist: Optional[bool] = None,
+        html: Optional[bool] = None,
     ) -> _Options:
         # Each value goes to the C struct as C would get it: integers must fit uint32_t (the
         # library checks the rest and answers INVALID_ARGUMENT), floats any C float.
@@ -613,6 +615,8 @@ class Translator:
             opts.split_sentences = int(bool(split_sentences))
         if shortlist is not None:
             opts.shortlist = int(bool(shortlist))
+        if html is not None:
+            opts.html = int(bool(html))
         return opts
 
     @overload
@@ -632,7 +636,9 @@ class Translator:
         (1 = greedy), ``length_penalty``, ``max_output_tokens`` (0 = the translator's limit),
         ``max_length_a``, ``max_length_b``, ``truncate`` (with ``split_sentences=False``:
         over-long input is cut instead of raising ``INPUT_TOO_LONG``), ``shortlist`` (default
-        True: use the model file's vocabulary shortlist when it has one).
+        True: use the model file's vocabulary shortlist when it has one), ``html`` (default
+        False: plain text; True: the text is an HTML/XML page or fragment, its tags come back
+        exactly once around the translated words, see docs/html.md).
         """
         opts = self._options(**options)
         if isinstance(text, str):

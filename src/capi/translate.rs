@@ -62,10 +62,22 @@ pub struct mnmt_options {
     /// `mnmt_translate_batch()` is decoded over the union of its chunk's candidates and may
     /// rarely differ from the same sentence translated alone.
     pub shortlist: u32,
+    /// Non-zero: the text is an HTML or XML page or fragment (default 0: plain text). Block
+    /// elements (`<p>`, `<li>`, `<td>`, `<h1>`...) and `<br>` separate sentences; inline tags
+    /// (`<b>`, `<a href=...>`) are put back around the translation of the words they wrapped,
+    /// by the alignment; every tag comes back exactly once with its attributes byte for byte,
+    /// and the output is well nested whenever the input is; known entities are decoded for the
+    /// model and the output's text is escaped (`&amp;`, `&lt;`, `&gt;`); `<script>`, `<style>`,
+    /// `<code>`, `<pre>`, `<textarea>` and elements with `translate="no"` are copied
+    /// untranslated. Malformed markup is never an error (docs/html.md). Pages are always cut
+    /// into sentences (`split_sentences` does not apply). A caller whose `struct_size` ends
+    /// before this field gets 0. `mnmt_translate_nbest()` and `mnmt_translate_aligned()`
+    /// ignore it.
+    pub html: u32,
 }
 
 // Every field is 4 bytes, so the struct has no padding and reads the same in every language.
-const_assert_eq!(size_of::<mnmt_options>(), 40);
+const_assert_eq!(size_of::<mnmt_options>(), 44);
 
 /// The `struct_size` of the options before `split_sentences` (its offset: eight 4-byte fields):
 /// callers compiled against it keep one-text-one-sentence translation.
@@ -92,6 +104,7 @@ impl mnmt_options {
             truncate: u32::from(d.truncate),
             split_sentences: u32::from(d.split_sentences),
             shortlist: u32::from(d.shortlist),
+            html: u32::from(d.html),
         }
     }
 
@@ -106,7 +119,7 @@ impl mnmt_options {
             truncate: self.truncate != 0,
             split_sentences: self.split_sentences != 0,
             shortlist: self.shortlist != 0,
-            html: false,
+            html: self.html != 0,
         }
     }
 }
@@ -423,7 +436,8 @@ mod tests {
     #[test]
     fn defaults_match_the_rust_defaults() {
         let d = mnmt_options_default();
-        assert_eq!(d.struct_size, 40);
+        assert_eq!(d.struct_size, 44);
+        assert_eq!(d.html, 0);
         assert_eq!(d.split_sentences, 1);
         assert_eq!(d.to_rust(), TranslateOptions::default());
     }
@@ -479,6 +493,19 @@ mod tests {
         o.shortlist = 0;
         // SAFETY: as above.
         assert!(!unsafe { read_options(&o) }.unwrap().shortlist);
+    }
+
+    #[test]
+    fn callers_from_before_html_get_plain_text() {
+        let mut o = mnmt_options_default();
+        o.html = 1;
+        let html_at = std::mem::offset_of!(mnmt_options, html);
+        for (size, html) in [(8, false), (html_at, false), (html_at + 4, true)] {
+            o.struct_size = size as u32;
+            // SAFETY: `o` is live, aligned and `size_of::<mnmt_options>()` bytes long.
+            let r = unsafe { read_options(&o) }.unwrap();
+            assert_eq!(r.html, html, "struct_size {size}");
+        }
     }
 
     #[test]

@@ -25,6 +25,7 @@ public final class Options {
     private boolean truncate = false;
     private boolean splitSentences = true;
     private boolean shortlist = true;
+    private boolean html = false;
 
     /** The library defaults. */
     public Options() {}
@@ -40,6 +41,7 @@ public final class Options {
         truncate = other.truncate;
         splitSentences = other.splitSentences;
         shortlist = other.shortlist;
+        html = other.html;
     }
 
     private static int atLeast(int min, int v, String name) {
@@ -197,9 +199,29 @@ public final class Options {
         return this;
     }
 
+    /**
+     * The text is an HTML or XML page or fragment (default false: plain text): every tag comes
+     * back exactly once, inline tags around the translation of the words they wrapped,
+     * attributes byte for byte; {@code <script>}, {@code <code>}, {@code <pre>} and elements
+     * with {@code translate="no"} are copied untranslated (docs/html.md).
+     */
+    public boolean getHtml() {
+        return html;
+    }
+
+    public void setHtml(boolean v) {
+        html = v;
+    }
+
+    public Options html(boolean v) {
+        setHtml(v);
+        return this;
+    }
+
     /** The boolean options as the bits the JNI shim unpacks (mobilenmt_jni.c, FLAG_*). */
     int flags() {
-        return (truncate ? 1 : 0) | (splitSentences ? 2 : 0) | (shortlist ? 4 : 0);
+        return (truncate ? 1 : 0) | (splitSentences ? 2 : 0) | (shortlist ? 4 : 0)
+                | (html ? 16 : 0);
     }
 
     @Override
@@ -208,6 +230,6 @@ public final class Options {
                 + ", lengthPenalty=" + lengthPenalty + ", maxOutputTokens=" + maxOutputTokens
                 + ", maxLengthA=" + maxLengthA + ", maxLengthB=" + maxLengthB
                 + ", truncate=" + truncate + ", splitSentences=" + splitSentences
-                + ", shortlist=" + shortlist + ")";
+                + ", shortlist=" + shortlist + ", html=" + html + ")";
     }
 }

@@ -226,6 +226,22 @@ public final class TranslatorTest {
             }
         });
 
+        check("html: every tag once, attributes kept, code untouched; plain text by default", () -> {
+            try (Translator t = Translator.load(shipped)) {
+                String page = "<p class=\"x\">Two <b>dogs</b> are playing in the "
+                        + "<a href=\"/s?a=1&amp;b=2\">snow</a>.<br><code>x &lt; y</code></p>";
+                String out = t.translate(page, new Options().html(true));
+                for (String tag : new String[] {"<p class=\"x\">", "<b>", "</b>",
+                        "<a href=\"/s?a=1&amp;b=2\">", "</a>", "<br>", "<code>x &lt; y</code>",
+                        "</p>"}) {
+                    expectEq(1, out.split(java.util.regex.Pattern.quote(tag), -1).length - 1,
+                            tag + " in " + out);
+                }
+                expect(out.startsWith("<p class=\"x\">") && out.endsWith("</p>"), out);
+                expect(!new Options().getHtml(), "html is off by default");
+            }
+        });
+
         check("n-best: best first, scores <= 0, first equals the beam translation", () -> {
             try (Translator t = Translator.load(shipped)) {
                 Options o = new Options().beamSize(4).numHypotheses(4);
