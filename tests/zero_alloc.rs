@@ -96,10 +96,10 @@ fn run_all(tr: &Translator, sources: &[&str], doc: &str, buf: &mut [u8]) -> usiz
             .unwrap();
     }
     for s in sources {
-        let caller = [0..s.len().min(3)];
+        let caller = 0..s.len().min(3);
         for opts in [&greedy, &one] {
             sum += tr
-                .translate_spans_with(s, &caller, opts, |t| copy_out(t, buf))
+                .translate_spans_with(s, std::slice::from_ref(&caller), opts, |t| copy_out(t, buf))
                 .unwrap();
         }
     }
