@@ -28,8 +28,6 @@ pub mod capi;
 mod decode;
 pub mod error;
 pub mod kernels;
-// Used by the translator's protected spans and by markup input as they land.
-#[allow(dead_code)]
 pub(crate) mod markup;
 /// HTML/XML input's markup checker: every tag of a page once in its translation, nesting kept
 /// (`TranslateOptions::html`).

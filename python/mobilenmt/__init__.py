@@ -107,6 +107,7 @@ class _Options(ctypes.Structure):
         ("truncate", ctypes.c_uint32),
         ("split_sentences", ctypes.c_uint32),
         ("shortlist", ctypes.c_uint32),
+        ("protect_spans", ctypes.c_uint32),
         ("html", ctypes.c_uint32),
     ]
 

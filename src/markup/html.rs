@@ -669,10 +669,6 @@ pub(crate) fn scan(page: &str) -> Vec<Block> {
 /// One sentence of a page to translate.
 #[derive(Clone, Debug)]
 pub(crate) struct Sentence {
-    /// The block it belongs to.
-    pub(crate) block: usize,
-    /// Its model text (a range of the block's model text).
-    pub(crate) model: Range<usize>,
     /// The page bytes its rendering replaces.
     pub(crate) input: Range<usize>,
     /// What the model translates and the anchors to re-insert into the translation by the
@@ -713,7 +709,7 @@ pub(crate) fn plan(page: &str, lang: Lang, protect: bool) -> (Vec<Block>, Plan) 
     let mut plan = Plan::default();
     let mut cursor = 0;
     let mut found = Vec::new();
-    for (bi, block) in blocks.iter().enumerate() {
+    for block in &blocks {
         let text = &block.marked.text;
         let anchors = &block.marked.anchors;
         for span in Segments::new(text, lang) {
@@ -744,8 +740,6 @@ pub(crate) fn plan(page: &str, lang: Lang, protect: bool) -> (Vec<Block>, Plan) 
             let to = to.max(from);
             cursor = to;
             let mut sentence = Sentence {
-                block: bi,
-                model: s..e,
                 input: from..to,
                 marked: Marked {
                     text: text[s..e].to_owned(),

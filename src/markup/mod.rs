@@ -18,7 +18,9 @@ pub(crate) mod spans;
 pub(crate) enum AnchorKind {
     /// A protected span or a void tag: a point between two words, written back verbatim.
     Verbatim,
-    /// The start of a wrapping pair (an opening tag); `Anchor::pair` is its `Close`.
+    /// The start of a wrapping pair (an opening tag); `Anchor::pair` is its `Close`. Only
+    /// markup input makes pairs.
+    #[cfg_attr(not(test), allow(dead_code))]
     Open,
     /// The end of a wrapping pair (a closing tag); `Anchor::pair` is its `Open`.
     Close,

@@ -20,6 +20,7 @@
 
 use super::{push_text, AnchorKind, Marked};
 use crate::translator::Aligned;
+use crate::AlignmentLink;
 
 /// The parent index of a top-level anchor.
 const ROOT: usize = usize::MAX;
@@ -182,29 +183,86 @@ fn relative(at: usize, src_len: usize, bounds: &[usize]) -> usize {
     }
 }
 
-fn has_source(l: &crate::AlignmentLink) -> bool {
+fn has_source(l: &AlignmentLink) -> bool {
     l.source_start < l.source_end
 }
 
+/// Whether link `l`'s target token is part of a word (not only punctuation or space): the
+/// final full stop often attends to the last content word, and must not pull anchors after it.
+fn wordy(text: &str, l: &AlignmentLink) -> bool {
+    let (s, e) = (l.target_start as usize, l.target_end as usize);
+    s < e
+        && text
+            .get(s..e)
+            .is_some_and(|t| t.chars().any(char::is_alphanumeric))
+}
+
+/// Moves `pos` forward to the end of the word it is in (alignments link subword tokens).
+fn word_end(text: &str, mut pos: usize) -> usize {
+    let inside = |p: usize| {
+        text[..p]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric)
+            && text[p..].chars().next().is_some_and(char::is_alphanumeric)
+    };
+    while pos < text.len() && inside(pos) {
+        pos += text[pos..].chars().next().map_or(1, char::len_utf8);
+    }
+    pos
+}
+
+/// Moves `pos` back to the start of the word it is in.
+fn word_start(text: &str, mut pos: usize) -> usize {
+    let inside = |p: usize| {
+        text[..p]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric)
+            && text[p..].chars().next().is_some_and(char::is_alphanumeric)
+    };
+    while pos > 0 && inside(pos) {
+        pos -= text[..pos].chars().next_back().map_or(1, char::len_utf8);
+    }
+    pos
+}
+
+/// A target position that is a character boundary of `text`, at most its length.
+fn on_text(text: &str, mut pos: usize) -> usize {
+    pos = pos.min(text.len());
+    while !text.is_char_boundary(pos) {
+        pos -= 1;
+    }
+    pos
+}
+
 fn point_position(at: usize, src_len: usize, aligned: &Aligned<'_>, bounds: &[usize]) -> usize {
-    let len = aligned.text.len();
-    // The closest aligned source token that ends at or before the point.
-    let before = aligned
-        .links
+    let text = aligned.text;
+    let links = aligned.links;
+    // The closest source token before the point that a word of the translation is aligned to.
+    let usable = |l: &AlignmentLink| has_source(l) && l.source_end as usize <= at && wordy(text, l);
+    let Some(end) = links
         .iter()
-        .filter(|l| has_source(l) && l.source_end as usize <= at)
+        .filter(|l| usable(l))
         .map(|l| l.source_end)
-        .max();
-    let Some(end) = before else {
+        .max()
+    else {
         return relative(at, src_len, bounds);
     };
-    aligned
-        .links
+    // The first target token aligned to it and the ones right after it that are too (the rest
+    // of the word): later ones are more often stray links than the word itself.
+    let first = links
         .iter()
-        .filter(|l| has_source(l) && l.source_end == end)
-        .map(|l| l.target_end as usize)
-        .max()
-        .map_or(0, |e| e.min(len))
+        .position(|l| usable(l) && l.source_end == end)
+        .unwrap_or(0);
+    let mut pos = links[first].target_end as usize;
+    for l in &links[first + 1..] {
+        if l.source_end != end {
+            break;
+        }
+        pos = pos.max(l.target_end as usize);
+    }
+    word_end(text, on_text(text, pos))
 }
 
 fn pair_range(
@@ -220,23 +278,30 @@ fn pair_range(
         let p = point_position(a, src_len, aligned, &sc.ends);
         return (p, p);
     }
-    let len = aligned.text.len();
-    let mut lo = usize::MAX;
-    let mut hi = 0;
-    for l in aligned.links {
+    let text = aligned.text;
+    let len = text.len();
+    let wrapped = |l: &AlignmentLink| {
         let (ss, se) = (l.source_start as usize, l.source_end as usize);
         let (ts, te) = (l.target_start as usize, l.target_end as usize);
-        if ss < se && ss < b && se > a && ts < te && te <= len {
-            lo = lo.min(ts);
-            hi = hi.max(te);
+        ss < se && ss < b && se > a && ts < te && te <= len
+    };
+    // Words first; punctuation only when the pair wrapped nothing else.
+    for words_only in [true, false] {
+        let mut lo = usize::MAX;
+        let mut hi = 0;
+        for l in aligned.links {
+            if wrapped(l) && (!words_only || wordy(text, l)) {
+                lo = lo.min(l.target_start as usize);
+                hi = hi.max(l.target_end as usize);
+            }
+        }
+        if lo < hi {
+            let lo = word_start(text, on_text(text, lo));
+            return (lo, word_end(text, on_text(text, hi)));
         }
     }
-    if lo < hi {
-        (lo, hi)
-    } else {
-        let lo = relative(a, src_len, &sc.starts);
-        (lo, relative(b, src_len, &sc.ends).max(lo))
-    }
+    let lo = relative(a, src_len, &sc.starts);
+    (lo, relative(b, src_len, &sc.ends).max(lo))
 }
 
 /// Groups node indices by parent: `kids_of[p]` (the root's at index `n`) is a range of `kids`,
@@ -372,7 +437,6 @@ fn write_point(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::AlignmentLink;
 
     /// A hand-made alignment: `(source word, target word)` pairs by their text, found in
     /// `src` and `tgt` (first occurrence after the previous one of the same side).
@@ -545,6 +609,80 @@ mod tests {
         let al = [("Hello", "Hallo")];
         // An empty pair is a point.
         assert_eq!(proj("Hello [] world", "Hallo Welt", &al), "Hallo[] Welt");
+    }
+
+    /// (source span, target span) of each target token.
+    type Spans = ((usize, usize), (usize, usize));
+
+    fn raw_run(input: &str, tgt: &str, l: &[Spans]) -> String {
+        let links: Vec<AlignmentLink> = l
+            .iter()
+            .enumerate()
+            .map(|(i, &((ss, se), (ts, te)))| AlignmentLink {
+                source_token: ss as u32,
+                target_token: i as u32,
+                source_start: ss as u32,
+                source_end: se as u32,
+                target_start: ts as u32,
+                target_end: te as u32,
+            })
+            .collect();
+        let aligned = Aligned {
+            text: tgt,
+            source_ids: &[],
+            target_ids: &[],
+            links: &links,
+        };
+        let mut out = String::new();
+        let m = mark(input);
+        project(
+            input,
+            &m,
+            &aligned,
+            false,
+            &mut ProjectScratch::default(),
+            &mut out,
+        );
+        out
+    }
+
+    #[test]
+    fn subword_tokens_and_stray_punctuation() {
+        // "dogs run" -> "Hund" "e" "laufen" "."; the full stop also attends to "dogs".
+        let l = [
+            ((0, 4), (0, 4)),
+            ((0, 4), (4, 5)),
+            ((5, 8), (6, 12)),
+            ((0, 4), (12, 13)),
+        ];
+        assert_eq!(
+            raw_run("dogs {x} run", "Hunde laufen.", &l),
+            "Hunde {x} laufen."
+        );
+        assert_eq!(
+            raw_run("[dogs] run", "Hunde laufen.", &l),
+            "[Hunde] laufen."
+        );
+        // Only the first piece aligned: the point still waits for the end of the word, the
+        // pair still wraps all of it.
+        let l = [((0, 4), (0, 4)), ((5, 8), (4, 12))];
+        assert_eq!(
+            raw_run("dogs {x} run", "Hundelaufen", &l),
+            "Hundelaufen {x}"
+        );
+        assert_eq!(
+            raw_run(
+                "dogs [run]",
+                "Hunde laufen",
+                &[((0, 4), (0, 4)), ((5, 8), (6, 9))]
+            ),
+            "Hunde [laufen]"
+        );
+        // A pair around punctuation only.
+        assert_eq!(
+            raw_run("Hi [!]", "Hallo!", &[((0, 2), (0, 5)), ((3, 4), (5, 6))]),
+            "Hallo[!]"
+        );
     }
 
     #[test]

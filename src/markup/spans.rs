@@ -57,19 +57,24 @@ pub(crate) fn find(text: &str, out: &mut Vec<Range<usize>>) {
     }
 }
 
-/// Adds the caller's spans of `text` to `spans` (sorted, disjoint) and merges overlaps. A span
-/// out of bounds, reversed or not on character boundaries is an `InvalidArgument`; empty spans
-/// are ignored.
+/// Adds the parts of the caller's spans that lie in `within` to `spans`, then sorts `spans` and
+/// merges overlapping ones. The caller's spans must have passed [`check_caller_spans`]; empty
+/// ones are ignored.
 pub(crate) fn add_caller_spans(
-    text: &str,
     caller: &[Range<usize>],
+    within: Range<usize>,
     spans: &mut Vec<Range<usize>>,
-) -> Result<()> {
-    check_caller_spans(text, caller)?;
-    if caller.is_empty() {
-        return Ok(());
+) {
+    let before = spans.len();
+    for r in caller {
+        let (s, e) = (r.start.max(within.start), r.end.min(within.end));
+        if s < e {
+            spans.push(s..e);
+        }
     }
-    spans.extend(caller.iter().filter(|r| r.start < r.end).cloned());
+    if spans.len() == before {
+        return;
+    }
     spans.sort_unstable_by_key(|r| (r.start, r.end));
     let mut w = 0;
     for k in 0..spans.len() {
@@ -81,10 +86,10 @@ pub(crate) fn add_caller_spans(
         }
     }
     spans.truncate(w);
-    Ok(())
 }
 
-/// Checks caller spans against `text` (see [`add_caller_spans`]).
+/// Checks the caller's spans of `text`: a span out of bounds, reversed or not on character
+/// boundaries is an `InvalidArgument`.
 pub(crate) fn check_caller_spans(text: &str, caller: &[Range<usize>]) -> Result<()> {
     for (k, r) in caller.iter().enumerate() {
         if r.start > r.end
@@ -534,14 +539,20 @@ mod tests {
     #[test]
     fn caller_spans_merge_and_are_checked() {
         let text = "Press Ctrl+S to save ü";
+        let caller = [6..12, 0..0, 8..10, 13..15, 20..23];
+        check_caller_spans(text, &caller).unwrap();
         let mut s = Vec::new();
         find(text, &mut s);
-        add_caller_spans(text, &[6..12, 0..0, 8..10, 13..15], &mut s).unwrap();
-        assert_eq!(s, [6..12, 13..15]);
+        add_caller_spans(&caller, 0..text.len(), &mut s);
+        assert_eq!(s, [6..12, 13..15, 20..23]);
+        // Only the parts inside the sentence.
+        s.clear();
+        add_caller_spans(&caller, 9..14, &mut s);
+        assert_eq!(s, [9..12, 13..14]);
         #[allow(clippy::reversed_empty_ranges)]
         let bad = [5..4, 0..99, 21..22];
         for bad in bad {
-            let e = add_caller_spans(text, std::slice::from_ref(&bad), &mut s).unwrap_err();
+            let e = check_caller_spans(text, std::slice::from_ref(&bad)).unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::InvalidArgument);
         }
     }

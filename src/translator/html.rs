@@ -3,22 +3,34 @@
 //! batches (document mode), those with markup one at a time with an alignment, which puts their
 //! tags back around the translated words; everything else of the page is copied.
 
+use std::ops::Range;
+
 use super::{TranslateOptions, Translator};
-use crate::error::{ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::markup::html::{self, render_around};
 use crate::markup::project::{project, ProjectScratch};
 use crate::markup::push_text;
 
 impl Translator {
     /// Translates `page` as HTML/XML into `out` (appended). Never fails on malformed markup
-    /// (see [`crate::markup::html`]); errors are the translator's (options, limits).
+    /// (see [`crate::markup::html`]); errors are the translator's (options, limits). Protected
+    /// spans (`opts.protect_spans`) are found in each sentence's text; spans the caller marks
+    /// are an [`ErrorKind::InvalidArgument`] here: a page marks what it keeps with
+    /// `translate="no"`.
     pub(crate) fn translate_html(
         &self,
         page: &str,
+        caller_spans: &[Range<usize>],
         opts: &TranslateOptions,
         out: &mut String,
     ) -> Result<()> {
-        let (_, plan) = html::plan(page, self.lang, true);
+        if !caller_spans.is_empty() {
+            return Err(Error::invalid_argument(
+                "caller spans are not supported with html input: mark the elements to keep \
+                 with translate=\"no\"",
+            ));
+        }
+        let (_, plan) = html::plan(page, self.lang, opts.protect_spans);
         let sentences = &plan.sentences;
         let mut rendered = vec![String::new(); sentences.len()];
         let plain: Vec<usize> = (0..sentences.len())
@@ -28,9 +40,11 @@ impl Translator {
             .iter()
             .map(|&i| sentences[i].marked.text.as_str())
             .collect();
+        // The plan took the protected spans out already: what is left is text.
         let doc = TranslateOptions {
             split_sentences: true,
             html: false,
+            protect_spans: false,
             ..*opts
         };
         self.translate_batch_with(&texts, &doc, |k, t| {
