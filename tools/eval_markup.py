@@ -151,7 +151,7 @@ def main():
     bleu_tagged = sacrebleu.corpus_bleu(stripped, [refs]).score
     n = len(cases)
     summary = {
-        "model": os.path.abspath(args.model),
+        "model": args.model,
         "sentences": n,
         "seed": args.seed,
         "tags": sum(len(c[1]) // 2 for c in cases),
