@@ -81,7 +81,9 @@ pub struct mnmt_options {
     /// untranslated. Malformed markup is never an error (docs/html.md). Pages are always cut
     /// into sentences (`split_sentences` does not apply). A caller whose `struct_size` ends
     /// before this field gets 0. `mnmt_translate_nbest()` and `mnmt_translate_aligned()`
-    /// ignore it.
+    /// ignore it; `mnmt_translate_spans()` with spans refuses it (`MNMT_INVALID_ARGUMENT`: a
+    /// page marks what it keeps with `translate="no"`). `protect_spans` applies to the page's
+    /// text.
     pub html: u32,
 }
 

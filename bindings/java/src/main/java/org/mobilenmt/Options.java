@@ -25,6 +25,7 @@ public final class Options {
     private boolean truncate = false;
     private boolean splitSentences = true;
     private boolean shortlist = true;
+    private boolean protectSpans = true;
     private boolean html = false;
 
     /** The library defaults. */
@@ -41,6 +42,7 @@ public final class Options {
         truncate = other.truncate;
         splitSentences = other.splitSentences;
         shortlist = other.shortlist;
+        protectSpans = other.protectSpans;
         html = other.html;
     }
 
@@ -200,6 +202,25 @@ public final class Options {
     }
 
     /**
+     * Protected spans (default true): URLs, e-mail addresses, placeholders ({@code {name}},
+     * {@code %s}, {@code %1$s}...) and emoji are kept out of the model's input and put back
+     * verbatim, each exactly once, where the alignment of the translation places them; false:
+     * the model sees the text as it is.
+     */
+    public boolean getProtectSpans() {
+        return protectSpans;
+    }
+
+    public void setProtectSpans(boolean v) {
+        protectSpans = v;
+    }
+
+    public Options protectSpans(boolean v) {
+        setProtectSpans(v);
+        return this;
+    }
+
+    /**
      * The text is an HTML or XML page or fragment (default false: plain text): every tag comes
      * back exactly once, inline tags around the translation of the words they wrapped,
      * attributes byte for byte; {@code <script>}, {@code <code>}, {@code <pre>} and elements
@@ -221,7 +242,7 @@ public final class Options {
     /** The boolean options as the bits the JNI shim unpacks (mobilenmt_jni.c, FLAG_*). */
     int flags() {
         return (truncate ? 1 : 0) | (splitSentences ? 2 : 0) | (shortlist ? 4 : 0)
-                | (html ? 16 : 0);
+                | (protectSpans ? 8 : 0) | (html ? 16 : 0);
     }
 
     @Override
@@ -230,6 +251,7 @@ public final class Options {
                 + ", lengthPenalty=" + lengthPenalty + ", maxOutputTokens=" + maxOutputTokens
                 + ", maxLengthA=" + maxLengthA + ", maxLengthB=" + maxLengthB
                 + ", truncate=" + truncate + ", splitSentences=" + splitSentences
-                + ", shortlist=" + shortlist + ", html=" + html + ")";
+                + ", shortlist=" + shortlist + ", protectSpans=" + protectSpans
+                + ", html=" + html + ")";
     }
 }
