@@ -289,7 +289,7 @@ fuzz: ## Fuzz each target for FUZZ_SECONDS (default 60) in turn: nightly + cargo
 	@for t in $(FUZZ_TARGETS); do \
 		echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
 		$(CARGO) +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -timeout=$(FUZZ_TIMEOUT) \
-			-rss_limit_mb=$(FUZZ_RSS_MB) -max_len=$$(case $$t in gguf|spm) echo 1200000;; tables) echo 65536;; *) echo 8192;; esac) \
+			-rss_limit_mb=$(FUZZ_RSS_MB) -max_len=$$(case $$t in gguf|spm) echo 1200000;; tables) echo 65536;; html) echo 2048;; *) echo 8192;; esac) \
 			> $(FUZZ_LOGS)/$$t.log 2>&1 || { tail -40 $(FUZZ_LOGS)/$$t.log; exit 1; }; \
 		grep -E '^(Done|#[0-9]+.*DONE)' $(FUZZ_LOGS)/$$t.log | tail -1; \
 	done
