@@ -13,6 +13,18 @@
 //! mapping, as `mnmt_tokenize` exposes them) and [`text`] (sentence splitting and document
 //! structure, as `mnmt_split_sentences` exposes them). The C entry points are in [`capi`].
 //!
+//! ```
+//! use mobilenmt::{Limits, Model, TranslateOptions, Translator};
+//!
+//! # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/tiny-swish/model-int8.gguf");
+//! let model = Model::load(path)?;
+//! let translator = Translator::new(model, Limits::default())?;
+//! let opts = TranslateOptions { beam_size: 4, ..TranslateOptions::default() };
+//! let text = translator.translate("Hello world.", &opts)?;
+//! println!("{text} (kernels: {})", mobilenmt::kernel_name()?);
+//! # Ok::<(), mobilenmt::Error>(())
+//! ```
+//!
 //! Modules, one per concern, each using only those listed before it (those without a link are
 //! internal to the crate):
 //! - `error`: the error type every layer returns; the C ABI maps it to `mnmt_status`.
