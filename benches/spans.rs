@@ -5,6 +5,7 @@
 //! - the same sentences with one span each (a placeholder, URL, e-mail address or emoji at a
 //!   word boundary), on (translated one by one with an alignment and projected) against the
 //!   plain sentences (what the model translates in both cases);
+//!
 //! each per sentence (median of one-sentence calls) and as one document of all of them (document
 //! mode batches sentences without spans; those with spans leave the batch).
 //!

@@ -242,7 +242,12 @@ fn point_position(at: usize, src_len: usize, aligned: &Aligned<'_>, bounds: &[us
     let links = aligned.links;
     // The closest source token before the point that a word of the translation is aligned to.
     let usable = |l: &AlignmentLink| has_source(l) && l.source_end as usize <= at && wordy(text, l);
-    let Some(end) = links.iter().filter(|l| usable(l)).map(|l| l.source_end).max() else {
+    let Some(end) = links
+        .iter()
+        .filter(|l| usable(l))
+        .map(|l| l.source_end)
+        .max()
+    else {
         return relative(at, src_len, bounds);
     };
     // Several target words may be aligned to it (a word and stray links): of the runs of
@@ -582,8 +587,14 @@ mod tests {
         // "with" has a stray link to "auf" early on and its real one, "mit", near the end,
         // where the point is.
         let al = [("go", "geh"), ("with", "auf"), ("with", "mit")];
-        assert_eq!(proj("go with {x}", "geh auf X mit", &al), "geh auf X mit {x}");
-        assert_eq!(proj("{y} with go", "auf geh mit", &al[1..]), "{y} auf geh mit");
+        assert_eq!(
+            proj("go with {x}", "geh auf X mit", &al),
+            "geh auf X mit {x}"
+        );
+        assert_eq!(
+            proj("{y} with go", "auf geh mit", &al[1..]),
+            "{y} auf geh mit"
+        );
     }
 
     #[test]
