@@ -18,6 +18,7 @@
 //! translation does not continue with one. Pairs are written as they are. Everything is
 //! deterministic: ties keep input order.
 
+use super::spans::closes;
 use super::{push_text, AnchorKind, Marked};
 use crate::translator::Aligned;
 use crate::AlignmentLink;
@@ -249,19 +250,31 @@ fn point_position(at: usize, src_len: usize, aligned: &Aligned<'_>, bounds: &[us
     else {
         return relative(at, src_len, bounds);
     };
-    // The first target token aligned to it and the ones right after it that are too (the rest
-    // of the word): later ones are more often stray links than the word itself.
-    let first = links
-        .iter()
-        .position(|l| usable(l) && l.source_end == end)
-        .unwrap_or(0);
-    let mut pos = links[first].target_end as usize;
-    for l in &links[first + 1..] {
-        if l.source_end != end {
-            break;
+    // Several target words may be aligned to it (a word and stray links): of the runs of
+    // consecutive target tokens aligned to it, the one whose start lies nearest to where the
+    // point lies in the source, relatively (the earlier one on a tie).
+    let want = at as f64 / src_len.max(1) as f64;
+    let tgt_len = text.len().max(1) as f64;
+    let mut best: Option<(f64, usize)> = None;
+    let mut k = 0;
+    while k < links.len() {
+        if !(usable(&links[k]) && links[k].source_end == end) {
+            k += 1;
+            continue;
         }
-        pos = pos.max(l.target_end as usize);
+        let start = links[k].target_start as usize;
+        let mut pos = links[k].target_end as usize;
+        k += 1;
+        while k < links.len() && links[k].source_end == end {
+            pos = pos.max(links[k].target_end as usize);
+            k += 1;
+        }
+        let dist = (start as f64 / tgt_len - want).abs();
+        if best.map_or(true, |(d, _)| dist < d) {
+            best = Some((dist, pos));
+        }
     }
+    let pos = best.map_or(0, |(_, p)| p);
     word_end(text, on_text(text, pos))
 }
 
@@ -429,7 +442,8 @@ fn write_point(
         out.push(' ');
     }
     out.push_str(&input[src]);
-    if space_after && rest.chars().next().is_some_and(|c| !c.is_whitespace()) {
+    let next = rest.chars().next();
+    if space_after && next.is_some_and(|c| !c.is_whitespace() && !closes(c)) {
         out.push(' ');
     }
 }
@@ -558,6 +572,28 @@ mod tests {
                 ]
             ),
             "Heute haben {n} Sie Nachrichten"
+        );
+    }
+
+    #[test]
+    fn no_space_is_added_before_closing_punctuation() {
+        let al = [("Thanks", "Danke")];
+        assert_eq!(proj("Thanks {x} they", "Danke.", &al), "Danke {x}.");
+        assert_eq!(proj("Thanks {x} they", "Danke (ja)", &al), "Danke {x} (ja)");
+    }
+
+    #[test]
+    fn of_several_aligned_words_the_one_at_the_points_relative_position() {
+        // "with" has a stray link to "auf" early on and its real one, "mit", near the end,
+        // where the point is.
+        let al = [("go", "geh"), ("with", "auf"), ("with", "mit")];
+        assert_eq!(
+            proj("go with {x}", "geh auf X mit", &al),
+            "geh auf X mit {x}"
+        );
+        assert_eq!(
+            proj("{y} with go", "auf geh mit", &al[1..]),
+            "{y} auf geh mit"
         );
     }
 

@@ -148,7 +148,7 @@ fn push_joined(marked: &mut Marked, piece: &str, after_span: bool) {
     let next = rest.chars().next();
     if ends_in_space && rest.len() < piece.len() {
         // "a {x} b": the space before the span stays, the one after goes.
-    } else if ends_in_space && next.is_some_and(|c| !c.is_alphanumeric() && !opens(c)) {
+    } else if ends_in_space && next.is_some_and(closes) {
         // "Go to {url}." / "Hi {name}, ...": no space before punctuation.
         let keep = marked.text.trim_end().len();
         trim_to(marked, keep);
@@ -169,10 +169,11 @@ fn trim_to(marked: &mut Marked, len: usize) {
     }
 }
 
-fn opens(c: char) -> bool {
+/// Punctuation that follows a word without a space: a space before it goes with the span.
+pub(crate) fn closes(c: char) -> bool {
     matches!(
         c,
-        '(' | '[' | '"' | '\'' | '«' | '„' | '“' | '‘' | '¿' | '¡'
+        '.' | ',' | ';' | ':' | '!' | '?' | ')' | ']' | '}' | '»' | '”' | '’' | '…' | '。' | '、'
     )
 }
 
@@ -598,6 +599,11 @@ mod tests {
             )
         );
         assert_eq!(marked("Plain text."), ("Plain text.".into(), vec![]));
+        // Only closing punctuation takes the space before it.
+        assert_eq!(
+            marked("Loading %s… %d%% done"),
+            ("Loading… %% done".into(), vec![(7, "%s"), (11, "%d")])
+        );
         assert_eq!(
             marked("{a}{b}"),
             (String::new(), vec![(0, "{a}"), (0, "{b}")])
