@@ -44,6 +44,7 @@ fn options(g: &Json, beam: usize, n: usize) -> TranslateOptions {
         shortlist: false,
         // and sees the text as it is.
         protect_spans: false,
+        html: false,
     }
 }
 

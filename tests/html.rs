@@ -3,6 +3,7 @@
 //! entities, malformed pages, NUL bytes, deep nesting and a megabyte of tags.
 
 #[path = "common/shipped.rs"]
+#[allow(dead_code)] // only the model path
 mod shipped;
 
 use std::alloc::{GlobalAlloc, Layout, System};
