@@ -15,7 +15,9 @@
 //!   whole untranslated inline element (`<code>…</code>`, `<script>…</script>`,
 //!   `<span translate="no">…</span>`) are [`AnchorKind::Verbatim`] points;
 //! - a tag whose partner is missing or lies in another block (`<b>` never closed, a stray
-//!   `</i>`, misnested tags) is an Open or Close without a pair.
+//!   `</i>`, misnested tags) is an Open or Close without a pair;
+//! - a tag that never ends (no `>`, an attribute quote never closed) runs to the end of the
+//!   page, kept verbatim, as a browser swallows it.
 //!
 //! Every anchor's `src` is its bytes in the page: tags and attributes come back byte for byte.
 //!
@@ -187,7 +189,10 @@ enum Markup {
 }
 
 /// Reads the markup starting at `s[at] == b'<'`: its kind and end, or `None` when the `<` is
-/// text (not followed by a name, `/name`, `!` or `?`, or a tag that never ends).
+/// text (not followed by a name, `/name`, `!` or `?`). Markup that never ends (no `>`, an
+/// attribute quote never closed, a comment never closed) runs to the end of the page, as a
+/// browser swallows it, and is `Other`: kept verbatim. That also keeps the scan linear: a page
+/// of unterminated tags is one piece, not one search to its end per `<`.
 fn markup_at(s: &[u8], at: usize) -> Option<(Markup, usize)> {
     let rest = &s[at..];
     let find = |from: usize, pat: &[u8]| -> Option<usize> {
@@ -205,31 +210,35 @@ fn markup_at(s: &[u8], at: usize) -> Option<(Markup, usize)> {
             } else if rest.starts_with(b"<![CDATA[") {
                 Some((Markup::Other, find(9, b"]]>").unwrap_or(until_eof)))
             } else {
-                find(2, b">").map(|e| (Markup::Other, e))
+                Some((Markup::Other, find(2, b">").unwrap_or(until_eof)))
             }
         }
-        b'?' => find(2, b">").map(|e| (Markup::Other, e)),
+        b'?' => Some((Markup::Other, find(2, b">").unwrap_or(until_eof))),
         b'/' => {
             let n0 = at + 2;
             if !s.get(n0)?.is_ascii_alphabetic() {
                 return None;
             }
             let n1 = n0 + s[n0..].iter().take_while(|&&b| is_name_byte(b)).count();
-            let end = find(n1 - at, b">")?;
-            Some((Markup::End { name: (n0, n1) }, end))
+            Some(match find(n1 - at, b">") {
+                Some(end) => (Markup::End { name: (n0, n1) }, end),
+                None => (Markup::Other, until_eof),
+            })
         }
         b if b.is_ascii_alphabetic() => {
             let n0 = at + 1;
             let n1 = n0 + s[n0..].iter().take_while(|&&b| is_name_byte(b)).count();
-            let (end, self_closing, no_translate) = attributes(s, n1)?;
-            Some((
-                Markup::Start {
-                    name: (n0, n1),
-                    self_closing,
-                    no_translate,
-                },
-                end,
-            ))
+            Some(match attributes(s, n1) {
+                Some((end, self_closing, no_translate)) => (
+                    Markup::Start {
+                        name: (n0, n1),
+                        self_closing,
+                        no_translate,
+                    },
+                    end,
+                ),
+                None => (Markup::Other, until_eof),
+            })
         }
         _ => None,
     }
@@ -814,30 +823,31 @@ fn protect_spans(
 ) {
     let old = std::mem::take(&mut marked.text);
     let mut anchors = std::mem::take(&mut marked.anchors);
-    // Bytes removed before model offset `at` (an anchor at a span's start stays before it).
-    let removed_before = |at: usize| -> usize {
-        spans
-            .iter()
-            .take_while(|r| r.start < at)
-            .map(|r| r.end.min(at) - r.start)
-            .sum()
-    };
     let mut from = 0;
     for r in spans {
         marked.text.push_str(&old[from..r.start]);
         from = r.end;
     }
     marked.text.push_str(&old[from..]);
+    // Anchors are in `at` order and none lies strictly inside a span: one pass moves each back
+    // by the bytes of the spans that end at or before it.
+    let (mut k, mut removed) = (0, 0);
     for a in &mut anchors {
-        a.at -= removed_before(a.at);
+        while k < spans.len() && spans[k].end <= a.at {
+            removed += spans[k].len();
+            k += 1;
+        }
+        a.at -= removed;
     }
+    let mut removed = 0;
     for r in spans {
         anchors.push(Anchor {
             kind: AnchorKind::Verbatim,
-            at: r.start - removed_before(r.start),
+            at: r.start - removed,
             src: page_of(r),
             pair: None,
         });
+        removed += r.len();
     }
     // Page order; pairs follow their anchors to their new places.
     let mut order: Vec<usize> = (0..anchors.len()).collect();
@@ -1212,6 +1222,23 @@ mod tests {
         let stray = "</i>".repeat(100_000) + &"<b>".repeat(100_000);
         let out = identity(&stray, str::to_owned);
         check(&stray, &out).unwrap();
+    }
+
+    /// Pages that would make a naive scanner quadratic: unterminated tags and declarations by
+    /// the hundred thousand, and one sentence of thousands of tags and protected spans. A
+    /// quadratic step would not finish here.
+    #[test]
+    fn pathological_pages_stay_linear() {
+        for unit in ["<a ", "<a x=\"", "</x", "<!", "<?", "<!--", "&amp"] {
+            let page = unit.repeat((1 << 20) / unit.len());
+            let out = super::identity(&page, Lang::English);
+            check(&page, &out).unwrap();
+        }
+        let page = "a{x}<b>b</b> ".repeat(100_000);
+        let (_, p) = plan(&page, Lang::English, true);
+        assert_eq!(p.sentences.len(), 1);
+        assert_eq!(p.sentences[0].marked.anchors.len(), 300_000);
+        assert_eq!(super::identity(&page, Lang::English), page);
     }
 
     #[test]
