@@ -72,7 +72,7 @@ fn main() {
             }
         }
     }
-    if let Ok(k) = mobilenmt::kernels::active() {
-        println!("INT8 kernel: {}", k.name);
+    if let Ok(name) = mobilenmt::kernel_name() {
+        println!("INT8 kernel: {name}");
     }
 }

@@ -342,8 +342,6 @@ typedef struct mnmt_load_options {
     uint32_t max_target_tokens;
 } mnmt_load_options;
 
-
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus

@@ -309,7 +309,7 @@ impl Activation {
 
     /// Applies the activation in place: [`Activation::apply`] per element, one straight loop
     /// per activation so that swish's `exp` vectorises (the kernel tables compile it for their
-    /// ISA: [`crate::kernels::Kernels::activate`]).
+    /// ISA: `crate::kernels::Kernels::activate`).
     #[inline(always)]
     pub fn apply_slice(self, xs: &mut [f32]) {
         match self {

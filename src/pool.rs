@@ -297,6 +297,7 @@ impl Pool {
 
     /// Splits `0..n` into at most [`threads`](Self::threads) contiguous chunks whose boundaries
     /// are multiples of `align` (see [`Split`]) and runs `task(range)` on each, in parallel.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))] // for the tests
     pub fn for_chunks<F: Fn(Range<usize>) + Sync>(&self, n: usize, align: usize, task: F) {
         let split = Split::new(n, self.threads(), align);
         self.run(split.len(), |i| task(split.range(i)));
@@ -453,6 +454,7 @@ impl Split {
     }
 
     /// True when there is nothing to split.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))] // for the tests
     pub fn is_empty(&self) -> bool {
         self.parts == 0
     }

@@ -1,6 +1,6 @@
 //! The one place where C pointers become Rust values, and where Rust failures become statuses.
 //!
-//! Every `extern "C"` function body runs inside [`ffi_guard`]: the body returns a
+//! Every `extern "C"` function body runs inside `ffi_guard`: the body returns a
 //! [`crate::Result`], a panic is caught instead of unwinding into C, and the detailed message
 //! of a failure lands in the calling thread's last-error slot ([`mnmt_last_error`]).
 //! Keeping the boundary a plain function around the body (not a macro around the whole

@@ -92,6 +92,7 @@ impl Isa {
 #[derive(Debug)]
 pub struct Kernels {
     /// The instruction set.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))] // for the tests
     pub isa: Isa,
     /// A name for logs and `mnmt_kernel_name()`, e.g. "x86_64-avx2", "aarch64-dotprod", "scalar".
     pub name: &'static str,

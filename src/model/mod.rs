@@ -9,7 +9,7 @@
 
 mod config;
 mod gguf;
-pub mod schema;
+internal_mod!(schema);
 mod shortlist;
 mod weights;
 
@@ -19,6 +19,7 @@ use std::path::Path;
 
 use crate::error::{Error, ErrorKind, Result};
 
+pub use crate::math::Activation;
 pub use config::{Config, DType, NormPosition, FORMAT_VERSION, MAX_POSITIONS, MAX_POSITION_TABLE};
 pub use shortlist::{CandidateSet, Shortlist, SHORTLIST_VERSION};
 pub use weights::ROW_ALIGN;
@@ -77,7 +78,7 @@ pub struct LayerNorm<'a> {
     pub bias: &'a [f32],
 }
 
-/// The weights of one attention block ([`schema::ATTENTION`]).
+/// The weights of one attention block (`schema::ATTENTION`).
 #[derive(Clone, Copy, Debug)]
 pub struct Attention<'a> {
     pub q: Linear<'a>,
@@ -87,7 +88,7 @@ pub struct Attention<'a> {
     pub norm: LayerNorm<'a>,
 }
 
-/// The weights of one feed-forward block ([`schema::FEED_FORWARD`]).
+/// The weights of one feed-forward block (`schema::FEED_FORWARD`).
 #[derive(Clone, Copy, Debug)]
 pub struct FeedForward<'a> {
     pub up: Linear<'a>,
@@ -95,8 +96,8 @@ pub struct FeedForward<'a> {
     pub norm: LayerNorm<'a>,
 }
 
-/// One block of a layer with its weights, as [`schema::ENCODER_LAYER`] and
-/// [`schema::DECODER_LAYER`] list them.
+/// One block of a layer with its weights, as `schema::ENCODER_LAYER` and
+/// `schema::DECODER_LAYER` list them.
 #[derive(Clone, Copy, Debug)]
 pub enum LayerBlock<'a> {
     SelfAttention(Attention<'a>),

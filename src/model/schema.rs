@@ -1,7 +1,7 @@
 //! The one table of a model file's tensors: names, shapes and kinds. The loader resolves the file
 //! against it, the weight views are built from what it resolved, the test model builder writes
 //! from it, and `tools/convert.py` reads the same table from `tools/weight_schema.json`, which a
-//! test holds equal to [`to_json`].
+//! test holds equal to `to_json`.
 //!
 //! Names in the file: a layer tensor is `{side}.{layer}.{block}_{tensor}` (`enc.3.attn_q`); a
 //! [`Kind::Matrix`] is stored as `{name}.weight` (f32 `[out, in]`, or INT8 `[out, in padded to
@@ -26,6 +26,7 @@ pub enum Kind {
 
 /// A dimension, named after the configuration value it takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)] // `FfnDim` is the configuration key's name (`*_ffn_dim`)
 pub enum Dim {
     /// `marian.d_model`.
     DModel,
@@ -165,6 +166,7 @@ pub const GLOBAL: [Tensor; 4] = [
 
 impl Dim {
     /// The name used in `tools/weight_schema.json` (the configuration key's last part).
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))] // for the tests
     pub fn name(self) -> &'static str {
         match self {
             Dim::DModel => "d_model",
@@ -195,6 +197,7 @@ impl Presence {
         }
     }
 
+    #[cfg(test)]
     fn name(self) -> &'static str {
         match self {
             Presence::Always => "always",
@@ -205,6 +208,7 @@ impl Presence {
 }
 
 impl Kind {
+    #[cfg(test)]
     fn name(self) -> &'static str {
         match self {
             Kind::Matrix => "matrix",
@@ -216,6 +220,7 @@ impl Kind {
 }
 
 /// The table as JSON, exactly as committed in `tools/weight_schema.json`.
+#[cfg(test)]
 pub fn to_json() -> String {
     fn tensor(out: &mut String, t: &Tensor, name: &str, indent: &str) {
         let shape: Vec<String> = t

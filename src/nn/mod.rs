@@ -16,7 +16,7 @@ mod blocks;
 mod parallel;
 mod workspace;
 
-pub use parallel::{Parallel, Tiles, COL_ALIGN, PAR_MIN_MACS};
+pub use parallel::{Parallel, PAR_MIN_MACS};
 pub use workspace::{Dims, NnWorkspace};
 
 use crate::kernels::Kernels;
@@ -59,6 +59,7 @@ pub fn matrix_cols(m: &Matrix<'_>) -> usize {
 }
 
 /// Row stride in elements (the padded width for INT8, `cols` for f32).
+#[cfg(test)]
 pub fn matrix_stride(m: &Matrix<'_>) -> usize {
     match *m {
         Matrix::F32 { cols, .. } => cols,

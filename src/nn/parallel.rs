@@ -43,6 +43,7 @@ pub struct Parallel<'a> {
 
 impl<'a> Parallel<'a> {
     /// `pool` with the measured threshold [`PAR_MIN_MACS`].
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))] // for the tests
     pub fn new(pool: &'a Pool) -> Self {
         Parallel {
             pool,
@@ -77,11 +78,6 @@ impl Tiles {
     /// Number of tiles (0 for an empty product).
     pub fn len(&self) -> usize {
         self.rows.len() * self.cols.len()
-    }
-
-    /// True for an empty product.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Rows and columns of tile `t`.

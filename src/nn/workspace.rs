@@ -255,6 +255,7 @@ impl NnWorkspace {
     }
 
     /// The sizes this workspace was built for.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))] // for the tests
     pub fn dims(&self) -> Dims {
         self.dims
     }

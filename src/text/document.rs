@@ -110,7 +110,7 @@ fn marker_len(s: &str) -> usize {
 }
 
 /// Whether a span has anything to translate: a letter of any script, outside a lone URL or
-/// e-mail address. Numbers, punctuation, symbols, emoji, "https://example.com/a" and
+/// e-mail address. Numbers, punctuation, symbols, emoji, "`https://example.com/a`" and
 /// "info@example.org" alone are copied as they are.
 pub fn is_translatable(span: &str) -> bool {
     span.chars().any(char::is_alphabetic) && !is_address(span)

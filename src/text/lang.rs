@@ -5,7 +5,7 @@
 //! Every list is sorted (byte order) so that lookups are binary searches; a test checks it.
 
 /// The language of the source text. Languages without their own data get the
-/// language-independent rules and the [`COMMON_PREFIXES`].
+/// language-independent rules and the `COMMON_PREFIXES`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Lang {
     /// English.
@@ -34,7 +34,7 @@ impl Lang {
     }
 
     /// Words that, followed by ".", never end a sentence in this language (besides
-    /// [`COMMON_PREFIXES`]).
+    /// `COMMON_PREFIXES`).
     pub(crate) fn prefixes(self) -> &'static [&'static str] {
         match self {
             Lang::English => EN_PREFIXES,

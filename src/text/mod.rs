@@ -5,12 +5,12 @@
 //! translations back with everything else unchanged. All of it is pure, allocation-conscious
 //! code over byte ranges of the caller's text:
 //!
-//! - [`sentences`]: rule-based sentence boundaries ([`Sentences`], [`split_sentences`]).
-//! - [`lang`]: per-language data (non-breaking prefixes, conjunctions), chosen by [`Lang`].
-//! - [`document`]: [`segment`] a document into translatable spans (the rest is glue: line
+//! - `sentences`: rule-based sentence boundaries ([`Sentences`], [`split_sentences`]).
+//! - `lang`: per-language data (non-breaking prefixes, conjunctions), chosen by [`Lang`].
+//! - `document`: [`segment`] a document into translatable spans (the rest is glue: line
 //!   breaks, indentation, list markers, lines without letters, lone URLs) and [`assemble`] the
 //!   output; [`Segments`] and [`assemble_from`] do the same window by window.
-//! - [`clauses`]: [`split_long`] cuts a sentence over the token budget at clause boundaries.
+//! - `clauses`: [`split_long`] cuts a sentence over the token budget at clause boundaries.
 //!
 //! A translator uses them in three steps: segment, translate the spans in length-sorted
 //! batches, reassemble in order.
@@ -44,10 +44,10 @@
 //! assert_eq!(out, "  TITLE\n\n1. IT RAINS. DOGS BARK!\n👍\n");
 //! ```
 
-pub mod clauses;
-pub mod document;
-pub mod lang;
-pub mod sentences;
+mod clauses;
+mod document;
+mod lang;
+mod sentences;
 
 pub use clauses::split_long;
 pub use document::{

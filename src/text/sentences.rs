@@ -164,7 +164,7 @@ enum Next {
 /// An iterator over the sentences of a text, as byte ranges without surrounding whitespace.
 ///
 /// It never allocates. Every byte of the text is in at most one range; what lies between
-/// ranges is whitespace (see [`super::document`] for what else a translator should skip).
+/// ranges is whitespace (see `super::document` for what else a translator should skip).
 #[derive(Debug, Clone)]
 pub struct Sentences<'a> {
     text: &'a str,

@@ -1,7 +1,7 @@
 //! SentencePiece in Rust, with Marian's vocabulary mapping on top.
 //!
 //! The layers, bottom up:
-//! - [`proto`]: a small protobuf reader for the `.model` file.
+//! - `proto`: a small protobuf reader for the `.model` file.
 //! - `normalizer`: the precompiled charsmap (darts-clone double array + replacement strings) and
 //!   the whitespace rules.
 //! - `trie`: a byte trie over the pieces, walked by the Viterbi segmenter.
@@ -13,7 +13,7 @@
 //! The results are identical to Python `sentencepiece` 0.2 and `MarianTokenizer` (without
 //! sacremoses); the golden test in `tests/tokenizer.rs` checks every line of Multi30k.
 
-pub mod proto;
+internal_mod!(proto);
 
 mod normalizer;
 mod sentencepiece;

@@ -16,7 +16,7 @@
 
 use parking_lot::Mutex;
 
-pub mod address_space;
+internal_mod!(address_space);
 mod alignment;
 mod document;
 mod workspace;
@@ -81,13 +81,13 @@ pub struct LoadOptions {
     /// Workspace sizes (default [`Limits::default`]).
     pub limits: Limits,
     /// Threads that work on one call, the caller's included: 1 = no worker thread at all;
-    /// 0 = the library picks ([`auto_threads`]: the cores available, at most
-    /// [`AUTO_THREADS_MAX`]); at most [`pool::MAX_THREADS`] (default 0).
+    /// 0 = the library picks (`auto_threads`: the cores available, at most
+    /// `AUTO_THREADS_MAX`); at most `pool::MAX_THREADS` (default 0).
     pub num_threads: usize,
 }
 
 /// The thread count `num_threads` 0 stands for: the cores available to this process, at most
-/// [`AUTO_THREADS_MAX`].
+/// `AUTO_THREADS_MAX`.
 pub fn auto_threads() -> usize {
     std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -244,9 +244,9 @@ impl Translator {
     /// Builds a translator for `model`, its first workspace and its worker threads. Source and
     /// target limits above the model's position table are lowered to it; a zero limit,
     /// `max_beam` above [`MAX_BEAM_LIMIT`], `max_batch` above [`MAX_BATCH_LIMIT`] or
-    /// `num_threads` above [`pool::MAX_THREADS`] is an [`ErrorKind::InvalidArgument`]; a thread
+    /// `num_threads` above `pool::MAX_THREADS` is an [`ErrorKind::InvalidArgument`]; a thread
     /// the system cannot start is an [`ErrorKind::OutOfMemory`]. On 32-bit targets `max_batch`
-    /// is lowered until a workspace fits the address space ([`address_space`]). The kernels are
+    /// is lowered until a workspace fits the address space (`translator::address_space`). The kernels are
     /// selected here.
     pub fn with_options(model: Model, opts: &LoadOptions) -> Result<Translator> {
         let limits = opts.limits;
