@@ -71,7 +71,10 @@ fn calls_of_more_tasks_than_one_round_run_each_once() {
         pool.run(tasks, |i| {
             hits[i].fetch_add(1, Ordering::Relaxed);
         });
-        assert!(hits.iter().all(|h| h.load(Ordering::Relaxed) == 1), "{tasks}");
+        assert!(
+            hits.iter().all(|h| h.load(Ordering::Relaxed) == 1),
+            "{tasks}"
+        );
     }
 }
 
