@@ -23,6 +23,17 @@ pub(crate) const WINDOW_PIECES: usize = 512;
 /// saves tokenizing megabytes of one "sentence" over and over while looking for cut points.
 const MAX_BYTES_PER_TOKEN: usize = 16;
 
+/// Normalized bytes of the longest piece the fit probe encodes for a translator of `max_src`
+/// source tokens: its input cap, every byte a space that the normalizer turns into the
+/// three-byte `▁` (other normalizations of text seldom grow it). The workspace's encode buffers
+/// keep that much, so that probing the same over-long sentence at every call does not give the
+/// buffers back and grow them again (an allocation per call).
+pub(crate) fn probe_text_bytes(max_src: usize) -> usize {
+    max_src
+        .saturating_mul(MAX_BYTES_PER_TOKEN)
+        .saturating_mul(3)
+}
+
 /// Output of the document driver, in order: the pieces of input 0's translation, `End(0)`, then
 /// those of input 1, and so on.
 pub(crate) enum DocEvent<'a> {
