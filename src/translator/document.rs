@@ -21,7 +21,7 @@ pub(crate) const WINDOW_PIECES: usize = 512;
 /// Bytes per source token above which a piece is not even tokenized to check whether it fits:
 /// it is cut first. No SentencePiece token of a text model is that long on average, so this only
 /// saves tokenizing megabytes of one "sentence" over and over while looking for cut points.
-const MAX_BYTES_PER_TOKEN: usize = 16;
+pub(super) const MAX_BYTES_PER_TOKEN: usize = 16;
 
 /// Normalized bytes of the longest piece the fit probe encodes for a translator of `max_src`
 /// source tokens: its input cap, every byte a space that the normalizer turns into the
