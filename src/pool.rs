@@ -4,8 +4,14 @@
 //! calls [`Pool::run`], which works too, so `N = 1` starts no thread at all and runs every task
 //! inline. A call hands the workers a *borrowed* closure and returns when every task has
 //! finished, so tasks may borrow the caller's stack (weights, activations, output slices) and the
-//! call allocates nothing: the closure is never boxed, tasks are claimed from an atomic counter,
+//! call allocates nothing: the closure is never boxed, tasks are claimed from an atomic word,
 //! and the only allocations are the ones made once by [`Pool::new`].
+//!
+//! A call is over when its *tasks* are done, not when every worker has seen it: a worker that
+//! is descheduled (a busy machine, more threads than cores) costs the call nothing, because the
+//! caller and the running workers take its share. Each claim is tagged with the call's number
+//! (the high half of the claim word), so a worker that wakes up late for an old call cannot
+//! take a task of the next one: its compare-and-swap expects the old number and fails.
 //!
 //! Determinism is the caller's side of the contract, and [`Split`] makes it easy to keep: split
 //! the *outputs* into contiguous chunks, so that each output element is computed by exactly one
@@ -16,7 +22,7 @@
 //! Waiting: after a call, workers spin for a short while (see [`Pool::with_spin`]) before they
 //! sleep on a condition variable, because a decoder issues many small calls in quick succession
 //! and a futex wake-up costs several microseconds. The caller waits the same way for the last
-//! worker.
+//! task.
 //!
 //! Panics: a panicking task does not kill its worker or hang the call; the first payload is kept
 //! and re-raised on the calling thread once every task of the call has finished (the closure's
@@ -43,22 +49,44 @@ pub const DEFAULT_SPIN: Duration = Duration::from_micros(50);
 /// Most threads a pool may have; far above any phone or laptop, it bounds a caller's mistake.
 pub const MAX_THREADS: usize = 256;
 
+/// Tasks one round of a call may have: the claim word holds the next index and the count in
+/// 16 bits each (larger calls run in rounds).
+const ROUND_TASKS: usize = 0xffff;
+
 /// The task of the current call with its lifetime erased (see [`Pool::run`]).
 type TaskFn = dyn Fn(usize) + Sync;
 
+/// The claim word: call number (32 bits), next unclaimed task (16), tasks in the call (16).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Claim(u64);
+
+impl Claim {
+    fn new(call: u32, next: usize, tasks: usize) -> Claim {
+        debug_assert!(next <= ROUND_TASKS && tasks <= ROUND_TASKS);
+        Claim((u64::from(call) << 32) | ((next as u64) << 16) | tasks as u64)
+    }
+    fn call(self) -> u32 {
+        (self.0 >> 32) as u32
+    }
+    fn next(self) -> usize {
+        ((self.0 >> 16) & 0xffff) as usize
+    }
+    fn tasks(self) -> usize {
+        (self.0 & 0xffff) as usize
+    }
+}
+
 /// State shared by the caller and the workers. One allocation, made by [`Pool::new`].
 struct Shared {
-    /// Bumped once per parallel call; a worker runs a call when it sees a new value.
-    generation: AtomicU64,
-    /// The next unclaimed task index of the current call.
-    next: AtomicUsize,
-    /// Tasks in the current call.
-    tasks: AtomicUsize,
-    /// Workers that have not yet finished the current call.
-    pending: AtomicUsize,
-    /// The current call's task. Written only by the caller while every worker is idle
-    /// (`pending == 0`, under `run_lock`), read by workers only between seeing the new
-    /// `generation` and decrementing `pending`.
+    /// The current call's [`Claim`] word; a new call number wakes the workers.
+    claim: AtomicU64,
+    /// Tasks of the current call that have finished.
+    finished: AtomicUsize,
+    /// Workers asleep (or about to sleep) on `wake`: the caller notifies only when some are.
+    sleepers: AtomicUsize,
+    /// The current call's task. Written only by the caller between calls (every task of the
+    /// previous call finished, under `run_lock`); read by a worker only after a successful claim
+    /// of one of its tasks, which the call cannot finish without.
     task: UnsafeCell<Option<*const TaskFn>>,
     shutdown: AtomicBool,
     /// How long to spin before sleeping.
@@ -66,7 +94,7 @@ struct Shared {
     ctl: Mutex<Ctl>,
     /// Workers sleep here between calls.
     wake: Condvar,
-    /// The caller sleeps here until the last worker finishes.
+    /// The caller sleeps here until the last task finishes.
     done: Condvar,
 }
 
@@ -75,12 +103,13 @@ struct Ctl {
     panic: Option<Box<dyn Any + Send + 'static>>,
 }
 
-// SAFETY: `task` is the only field that is not Sync by itself. It is written only by the thread
-// holding `Pool::run_lock` while no worker reads it (every worker has decremented `pending` for
-// the previous call and waits for a new `generation`), and read only by workers after an Acquire
-// load of the `generation` the writer published with Release, before their Release decrement of
-// `pending`, which the writer observes with Acquire before it writes again. The pointee is
-// `Sync`, so calling it from several threads at once is allowed.
+// SAFETY: `task` is the only field that is not Sync by itself. The caller writes it (holding
+// `Pool::run_lock`) only before publishing a call's claim word with Release, and after every task
+// of the previous call has finished (its Acquire load of `finished`). A worker reads it only
+// after its compare-and-swap has claimed a task of the call (Acquire, synchronising with that
+// publication); the claimed task cannot finish, so neither can the call, before the worker's
+// Release increment of `finished` after its last use of the closure. The pointee is `Sync`, so
+// calling it from several threads at once is allowed.
 unsafe impl Sync for Shared {}
 // SAFETY: the raw pointer in `task` points to a `Sync` closure (shareable across threads); the
 // rest of the fields are `Send`.
@@ -133,10 +162,9 @@ impl Pool {
             )));
         }
         let shared = Arc::new(Shared {
-            generation: AtomicU64::new(0),
-            next: AtomicUsize::new(0),
-            tasks: AtomicUsize::new(0),
-            pending: AtomicUsize::new(0),
+            claim: AtomicU64::new(Claim::new(0, 0, 0).0),
+            finished: AtomicUsize::new(0),
+            sleepers: AtomicUsize::new(0),
             task: UnsafeCell::new(None),
             shutdown: AtomicBool::new(false),
             spin,
@@ -200,50 +228,71 @@ impl Pool {
             return;
         }
         let _serial = self.run_lock.lock();
+        let mut first_panic = None;
+        let mut base = 0;
+        while base < tasks {
+            let round = (tasks - base).min(ROUND_TASKS);
+            let shifted = |i: usize| task(base + i);
+            if let Some(p) = self.run_round(me, round, &shifted) {
+                first_panic.get_or_insert(p);
+            }
+            base += round;
+        }
+        if let Some(p) = first_panic {
+            panic::resume_unwind(p);
+        }
+    }
+
+    /// One call of at most [`ROUND_TASKS`] tasks; the caller holds `run_lock`. Returns the
+    /// first panic of its tasks.
+    fn run_round(
+        &self,
+        me: usize,
+        tasks: usize,
+        task_ref: &(dyn Fn(usize) + Sync + '_),
+    ) -> Option<Box<dyn Any + Send + 'static>> {
         let s = &*self.shared;
-        let task_ref: &(dyn Fn(usize) + Sync + '_) = &task;
         // SAFETY: only the lifetime is erased (same fat-pointer layout). The pointer is used by
-        // workers strictly before this function returns or unwinds: we wait below until every
-        // worker has decremented `pending`, after which none touches `task` until the next
-        // call overwrites it, and the caller's own share runs inside `catch_unwind` so the wait
-        // happens on every path.
+        // workers strictly before this function returns: a worker dereferences it only after
+        // claiming a task, and we wait below until every task has finished (the caller's own
+        // share runs inside `catch_unwind`, so the wait happens on every path).
         let erased: *const TaskFn = unsafe {
             std::mem::transmute::<*const (dyn Fn(usize) + Sync + '_), *const TaskFn>(task_ref)
         };
-        // SAFETY: we hold `run_lock` and the previous call waited for `pending == 0`, so no
+        // SAFETY: we hold `run_lock` and every task of the previous call has finished, so no
         // worker reads `task` now (see the `Sync` impl of `Shared`).
         unsafe { *s.task.get() = Some(erased) };
-        s.tasks.store(tasks, Ordering::Relaxed);
-        s.next.store(0, Ordering::Relaxed);
-        s.pending.store(self.workers.len(), Ordering::Relaxed);
-        // Publishes the stores above to every worker that Acquire-loads the new generation.
-        s.generation.fetch_add(1, Ordering::Release);
-        {
-            // Workers check `generation` under this lock before sleeping, so none can miss it.
+        s.finished.store(0, Ordering::Relaxed);
+        let call = Claim(s.claim.load(Ordering::Relaxed))
+            .call()
+            .wrapping_add(1);
+        // Publishes `task` and `finished` to every worker whose claim reads this word. SeqCst
+        // pairs with the workers' SeqCst `sleepers` increment: either we see a sleeper and
+        // notify it, or it sees the new call before it sleeps.
+        s.claim
+            .store(Claim::new(call, 0, tasks).0, Ordering::SeqCst);
+        if s.sleepers.load(Ordering::SeqCst) != 0 {
+            // A sleeper checks the claim word under this lock before waiting, so none misses it.
             let _ctl = s.ctl.lock();
             s.wake.notify_all();
         }
 
         let outer = RUNNING.with(|r| r.replace(me));
-        let mine = panic::catch_unwind(AssertUnwindSafe(|| claim_tasks(s, task_ref)));
+        claim_tasks(s, call, task_ref);
         RUNNING.with(|r| r.set(outer));
 
-        if !spin_until(s.spin, || s.pending.load(Ordering::Acquire) == 0) {
+        let all_done = || s.finished.load(Ordering::Acquire) == tasks;
+        if !spin_until(s.spin, all_done) {
             let mut ctl = s.ctl.lock();
-            while s.pending.load(Ordering::Acquire) != 0 {
+            while !all_done() {
                 s.done.wait(&mut ctl);
             }
         }
-        // SAFETY: every worker has finished the call (pending == 0, Acquire above); clearing
-        // the pointer keeps a dangling one from outliving the closure.
+        // SAFETY: every task has finished (Acquire above) and no worker dereferences the pointer
+        // without first claiming a task of this call, of which none is left; clearing it keeps a
+        // dangling one from outliving the closure.
         unsafe { *s.task.get() = None };
-        let worker_panic = s.ctl.lock().panic.take();
-        if let Err(p) = mine {
-            panic::resume_unwind(p);
-        }
-        if let Some(p) = worker_panic {
-            panic::resume_unwind(p);
-        }
+        s.ctl.lock().panic.take()
     }
 
     /// Splits `0..n` into at most [`threads`](Self::threads) contiguous chunks whose boundaries
@@ -257,7 +306,7 @@ impl Pool {
 
 impl Drop for Pool {
     fn drop(&mut self) {
-        self.shared.shutdown.store(true, Ordering::Release);
+        self.shared.shutdown.store(true, Ordering::SeqCst);
         {
             let _ctl = self.shared.ctl.lock();
             self.shared.wake.notify_all();
@@ -270,18 +319,34 @@ impl Drop for Pool {
     }
 }
 
-/// Runs tasks of the current call until none is left; panics are recorded, not propagated.
-fn claim_tasks(s: &Shared, task: &(dyn Fn(usize) + Sync + '_)) {
-    let tasks = s.tasks.load(Ordering::Relaxed);
+/// Claims and runs tasks of call `call` until none is left or another call has begun; panics
+/// are recorded, not propagated. Each finished task is counted, and the one that finishes the
+/// call wakes the caller.
+fn claim_tasks(s: &Shared, call: u32, task: &(dyn Fn(usize) + Sync + '_)) {
+    let mut word = Claim(s.claim.load(Ordering::Acquire));
     loop {
-        let i = s.next.fetch_add(1, Ordering::Relaxed);
-        if i >= tasks {
+        if word.call() != call || word.next() >= word.tasks() {
             return;
         }
-        if let Err(p) = panic::catch_unwind(AssertUnwindSafe(|| task(i))) {
-            let mut ctl = s.ctl.lock();
-            if ctl.panic.is_none() {
-                ctl.panic = Some(p);
+        let claimed = Claim::new(call, word.next() + 1, word.tasks());
+        match s
+            .claim
+            .compare_exchange_weak(word.0, claimed.0, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Err(now) => word = Claim(now),
+            Ok(_) => {
+                if let Err(p) = panic::catch_unwind(AssertUnwindSafe(|| task(word.next()))) {
+                    let mut ctl = s.ctl.lock();
+                    if ctl.panic.is_none() {
+                        ctl.panic = Some(p);
+                    }
+                }
+                if s.finished.fetch_add(1, Ordering::AcqRel) + 1 == word.tasks() {
+                    // The caller checks `finished` under this lock before it sleeps.
+                    let _ctl = s.ctl.lock();
+                    s.done.notify_one();
+                }
+                word = claimed;
             }
         }
     }
@@ -316,35 +381,42 @@ fn spin_until(limit: Duration, ready: impl Fn() -> bool) -> bool {
 fn worker(s: &Shared) {
     let me = s as *const Shared as usize;
     RUNNING.with(|r| r.set(me));
-    let mut seen = 0u64;
+    let mut seen = Claim(s.claim.load(Ordering::Acquire)).call();
     loop {
-        let changed =
-            || s.generation.load(Ordering::Acquire) != seen || s.shutdown.load(Ordering::Acquire);
+        let changed = || {
+            Claim(s.claim.load(Ordering::SeqCst)).call() != seen
+                || s.shutdown.load(Ordering::SeqCst)
+        };
         if !spin_until(s.spin, changed) {
             let mut ctl = s.ctl.lock();
+            s.sleepers.fetch_add(1, Ordering::SeqCst);
             while !changed() {
                 s.wake.wait(&mut ctl);
             }
+            s.sleepers.fetch_sub(1, Ordering::SeqCst);
         }
         if s.shutdown.load(Ordering::Acquire) {
             return;
         }
-        seen = s.generation.load(Ordering::Acquire);
-        // SAFETY: the Acquire load of the new generation makes the caller's write of `task`
-        // visible, and the caller does not write it again before this worker's decrement of
-        // `pending` below (see the `Sync` impl of `Shared`).
-        let task = unsafe { *s.task.get() };
-        if let Some(task) = task {
-            // SAFETY: the caller keeps the closure alive until `pending` reaches 0, which
-            // cannot happen before this worker's decrement after the call.
-            claim_tasks(s, unsafe { &*task });
-        }
-        if s.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
-            // The caller checks `pending` under this lock before it sleeps.
-            let _ctl = s.ctl.lock();
-            s.done.notify_one();
-        }
+        seen = Claim(s.claim.load(Ordering::Acquire)).call();
+        // SAFETY (of the read inside): see `claim_tasks` and the `Sync` impl of `Shared`; the
+        // pointer is read only after a task of call `seen` is claimed.
+        claim_with_task(s, seen);
     }
+}
+
+/// A worker's share of call `call`: the task pointer is read once a task is claimed.
+fn claim_with_task(s: &Shared, call: u32) {
+    let task = |i: usize| {
+        // SAFETY: this closure runs only for a task of `call` that this thread has claimed
+        // (inside `claim_tasks`), so the caller has published the pointer (the claim's Acquire)
+        // and keeps the closure alive and the pointer unchanged until that task finishes.
+        if let Some(f) = unsafe { *s.task.get() } {
+            // SAFETY: as above: the closure outlives every claimed task of its call.
+            unsafe { (*f)(i) }
+        }
+    };
+    claim_tasks(s, call, &task);
 }
 
 /// `0..n` cut into at most `parts` contiguous chunks whose boundaries are multiples of `align`

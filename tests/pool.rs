@@ -1,4 +1,5 @@
-//! The worker pool: every task runs exactly once per call for any thread count, results are
+//! The worker pool: every task runs exactly once per call for any thread count (never a task
+//! of an earlier call after it returned, which a late worker could otherwise claim), results are
 //! bit-identical across thread counts, panics reach the caller (and the pool stays usable),
 //! dropping an idle pool joins its workers, and two threads may share one pool.
 
@@ -58,6 +59,22 @@ fn every_task_runs_once_for_1_to_8_threads_over_many_calls() {
                 }
             }
         }
+    }
+}
+
+#[test]
+fn calls_of_more_tasks_than_one_round_run_each_once() {
+    // The claim word counts tasks in 16 bits; larger calls run in rounds.
+    let pool = Pool::with_spin(3, Duration::ZERO).unwrap();
+    for tasks in [65_534, 65_535, 65_536, 140_000] {
+        let hits: Vec<AtomicU32> = (0..tasks).map(|_| AtomicU32::new(0)).collect();
+        pool.run(tasks, |i| {
+            hits[i].fetch_add(1, Ordering::Relaxed);
+        });
+        assert!(
+            hits.iter().all(|h| h.load(Ordering::Relaxed) == 1),
+            "{tasks}"
+        );
     }
 }
 

@@ -58,6 +58,9 @@ pub struct EncodeScratch {
     best: Vec<BestNode>,
     path: Vec<(u32, u32, u32)>,
     spans: Vec<Span>,
+    /// Normalized bytes whose buffers [`Self::release_excess`] always keeps (see
+    /// [`Self::keeping`]).
+    keep_text: usize,
 }
 
 /// Bytes each [`EncodeScratch`] buffer keeps between calls: a huge input grows the buffers for
@@ -71,6 +74,18 @@ impl EncodeScratch {
         Self::default()
     }
 
+    /// Empty buffers that, once grown, keep room for a normalized text of `text_bytes` bytes
+    /// (and at least [`SCRATCH_KEEP_BYTES`] per buffer) across [`Self::release_excess`].
+    /// A caller that encodes inputs up to a known size again and again (a translator probing
+    /// whether pieces fit its limits) passes that size, so that the buffers are not given back
+    /// and grown again at every call.
+    pub fn keeping(text_bytes: usize) -> Self {
+        EncodeScratch {
+            keep_text: text_bytes,
+            ..Self::default()
+        }
+    }
+
     /// Heap bytes held by the buffers.
     pub fn capacity_bytes(&self) -> usize {
         fn bytes<T>(v: &Vec<T>) -> usize {
@@ -79,20 +94,23 @@ impl EncodeScratch {
         bytes(&self.normalized) + bytes(&self.best) + bytes(&self.path) + bytes(&self.spans)
     }
 
-    /// Shrinks every buffer holding more than [`SCRATCH_KEEP_BYTES`] to that size (what it held
-    /// beyond is dropped).
+    /// Shrinks every buffer holding more than [`SCRATCH_KEEP_BYTES`], or than the text size
+    /// given to [`Self::keeping`] needs if that is more, to that size (what it held beyond is
+    /// dropped).
     pub fn release_excess(&mut self) {
-        fn shrink<T>(v: &mut Vec<T>) {
-            let keep = SCRATCH_KEEP_BYTES / size_of::<T>().max(1);
+        // Every buffer has at most one element per normalized byte, `best` one more.
+        fn shrink<T>(v: &mut Vec<T>, text: usize) {
+            let keep = (SCRATCH_KEEP_BYTES / size_of::<T>().max(1)).max(text);
             if v.capacity() > keep {
                 v.truncate(keep);
                 v.shrink_to(keep);
             }
         }
-        shrink(&mut self.normalized);
-        shrink(&mut self.best);
-        shrink(&mut self.path);
-        shrink(&mut self.spans);
+        let text = self.keep_text;
+        shrink(&mut self.normalized, text);
+        shrink(&mut self.best, text.saturating_add(1));
+        shrink(&mut self.path, text);
+        shrink(&mut self.spans, text);
     }
 
     /// The normalized text of the last encode.
@@ -330,6 +348,7 @@ impl SentencePiece {
             best,
             path,
             spans,
+            ..
         } = scratch;
         spans.clear();
         self.normalizer

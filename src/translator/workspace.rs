@@ -2,7 +2,7 @@
 //! once per workspace from the limits.
 
 use super::alignment::{self, Aligned, AlignmentLink};
-use super::document::DocScratch;
+use super::document::{probe_text_bytes, DocScratch};
 use super::protect::ProtectScratch;
 use super::{Hypothesis, Limits};
 use crate::decode::SearchState;
@@ -56,7 +56,7 @@ impl Workspace {
         let text_cap = t * 24;
         Workspace {
             nn: NnWorkspace::new(model, dims),
-            enc: EncodeScratch::new(),
+            enc: EncodeScratch::keeping(probe_text_bytes(dims.max_src)),
             src: Vec::with_capacity(dims.max_src * 4 + 16),
             search: SearchState::new(rows, t, b, k, c.decoder_vocab_size),
             candidates: CandidateSet::new(if model.shortlist().is_some() {
