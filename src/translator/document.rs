@@ -21,7 +21,14 @@ pub(crate) const WINDOW_PIECES: usize = 512;
 /// Bytes per source token above which a piece is not even tokenized to check whether it fits:
 /// it is cut first. No SentencePiece token of a text model is that long on average, so this only
 /// saves tokenizing megabytes of one "sentence" over and over while looking for cut points.
-pub(super) const MAX_BYTES_PER_TOKEN: usize = 16;
+const MAX_BYTES_PER_TOKEN: usize = 16;
+
+/// Longest piece, in bytes, that document mode hands to the model for a translator of
+/// `max_src` source tokens (longer ones are cut first); also how far protected-span detection
+/// looks into a one-sentence text.
+pub(super) fn max_piece_bytes(max_src: usize) -> usize {
+    max_src.saturating_mul(MAX_BYTES_PER_TOKEN)
+}
 
 /// Normalized bytes of the longest piece the fit probe encodes for a translator of `max_src`
 /// source tokens: its input cap, every byte a space that the normalizer turns into the
@@ -115,7 +122,7 @@ impl Translator {
                 // would allocate its message at every probe. A piece of exactly the limit
                 // counts as too long (a truncated one looks the same).
                 let fits = |s: &str| {
-                    s.len() <= max_src * MAX_BYTES_PER_TOKEN
+                    s.len() <= max_piece_bytes(max_src)
                         && tok.encode_limited(s, max_src, true, enc, src).is_ok()
                         && src.len() < max_src
                 };

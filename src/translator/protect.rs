@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use super::document::MAX_BYTES_PER_TOKEN;
+use super::document::max_piece_bytes;
 use super::{Source, TranslateOptions, Translator, Workspace};
 use crate::error::Result;
 use crate::markup::project::{project, ProjectScratch};
@@ -41,7 +41,7 @@ impl Translator {
         if opts.protect_spans {
             let mut end = sentence
                 .end
-                .min(sentence.start + self.limits.max_source_tokens * MAX_BYTES_PER_TOKEN);
+                .min(sentence.start.saturating_add(max_piece_bytes(self.limits.max_source_tokens)));
             while !input.is_char_boundary(end) {
                 end -= 1;
             }
