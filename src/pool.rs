@@ -89,6 +89,8 @@ struct Shared {
     /// of one of its tasks, which the call cannot finish without.
     task: UnsafeCell<Option<*const TaskFn>>,
     shutdown: AtomicBool,
+    /// Workers that have started running (see `Pool::with_spin`).
+    started: AtomicUsize,
     /// How long to spin before sleeping.
     spin: Duration,
     ctl: Mutex<Ctl>,
@@ -119,6 +121,20 @@ thread_local! {
     /// The `Shared` of the pool whose task this thread is running (0: none), to refuse a nested
     /// `run` on the same pool instead of deadlocking.
     static RUNNING: Cell<usize> = const { Cell::new(0) };
+    /// Whether this thread has parked once (see [`prime_parking`]).
+    static PARKED_ONCE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// parking_lot allocates a thread's parking record (and may grow its global table) the first
+/// time that thread parks, which for a worker or a caller can be any later call: whether a
+/// warm-up call happened to sleep depends on timing. Parking once, with no wait, on each
+/// thread's first contact with a pool moves that allocation to a point every warm-up passes.
+fn prime_parking() {
+    if !PARKED_ONCE.with(|p| p.replace(true)) {
+        let lock = Mutex::new(());
+        let mut guard = lock.lock();
+        let _ = Condvar::new().wait_for(&mut guard, Duration::ZERO);
+    }
 }
 
 /// A fixed set of worker threads. See the module documentation.
@@ -167,6 +183,7 @@ impl Pool {
             sleepers: AtomicUsize::new(0),
             task: UnsafeCell::new(None),
             shutdown: AtomicBool::new(false),
+            started: AtomicUsize::new(0),
             spin,
             ctl: Mutex::new(Ctl { panic: None }),
             wake: Condvar::new(),
@@ -190,6 +207,16 @@ impl Pool {
                 })?; // `pool` drops here on error, joining the workers already started.
             pool.workers.push(handle);
         }
+        // A new thread runs its start-up (the standard library's per-thread state, which
+        // allocates) whenever the scheduler first gives it a core, which on a busy machine can
+        // be during some later call. Waiting here keeps that out of every call: the pool is
+        // ready when its workers are.
+        let s = &*pool.shared;
+        let mut ctl = s.ctl.lock();
+        while s.started.load(Ordering::Acquire) < threads - 1 {
+            s.done.wait(&mut ctl);
+        }
+        drop(ctl);
         Ok(pool)
     }
 
@@ -251,6 +278,7 @@ impl Pool {
         tasks: usize,
         task_ref: &(dyn Fn(usize) + Sync + '_),
     ) -> Option<Box<dyn Any + Send + 'static>> {
+        prime_parking();
         let s = &*self.shared;
         // SAFETY: only the lifetime is erased (same fat-pointer layout). The pointer is used by
         // workers strictly before this function returns: a worker dereferences it only after
@@ -379,6 +407,12 @@ fn spin_until(limit: Duration, ready: impl Fn() -> bool) -> bool {
 }
 
 fn worker(s: &Shared) {
+    prime_parking();
+    {
+        let _ctl = s.ctl.lock();
+        s.started.fetch_add(1, Ordering::Release);
+        s.done.notify_all();
+    }
     let me = s as *const Shared as usize;
     RUNNING.with(|r| r.set(me));
     let mut seen = Claim(s.claim.load(Ordering::Acquire)).call();
