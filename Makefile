@@ -335,3 +335,7 @@ eval: examples ## BLEU/chrF of EVAL_MODEL (default: the shipped model), greedy a
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/python -c 'import sacrebleu' 2>/dev/null || $(VENV)/bin/pip install -q -r tools/requirements-eval.txt
 	$(VENV)/bin/python eval/evaluate.py --model $(EVAL_MODEL) --cli $(BUILD)/examples/mnmt-translate
+
+.PHONY: eval-spans
+eval-spans: build $(VENV_STAMP) ## Protected spans on eval/ui-strings.en (on/off, greedy/beam 4); rewrites eval/ui-strings*.de
+	MNMT_LIBRARY=$(CURDIR)/$(RELEASE)/libmobilenmt.so $(VENV)/bin/python tools/eval_spans.py --model $(EVAL_MODEL)

@@ -2,7 +2,8 @@
 # Checks the example CLI's command line: --help, rejected arguments (with a message and exit 2),
 # files as arguments, "-" and no argument for stdin, a missing file (exit 1, the rest still
 # translated), the document's structure (as many lines, blank lines blank, indentation kept),
-# and --lines (one sentence per line, blank lines blank).
+# --lines (one sentence per line, blank lines blank), and protected spans (kept verbatim once,
+# --no-protect accepted).
 # Usage: ctest/cli_test.sh MNMT_TRANSLATE MODEL.gguf
 set -uo pipefail
 cli=$1
@@ -30,6 +31,19 @@ for args in "-b abc" "-b 0" "-b -3" "-n 2x" "-n 0" "-b" "--bogus" "no-model"; do
     check "'$args' exits 2" test $? -eq 2
     check "'$args' says why" grep -q "mnmt-translate: .*" "$tmp/err"
     check "'$args' prints nothing on stdout" test ! -s "$tmp/out"
+done
+
+printf 'Hello {name}, see https://example.com/x now.\n' >"$tmp/spans.txt"
+for mode in "" "--lines"; do
+    # shellcheck disable=SC2086
+    "$cli" -m "$model" $mode "$tmp/spans.txt" >"$tmp/out" 2>"$tmp/err"
+    check "spans $mode exit 0" test $? -eq 0
+    check "spans $mode: {name} once" test "$(grep -o '{name}' "$tmp/out" | wc -l)" -eq 1
+    check "spans $mode: the URL once" test "$(grep -o 'https://example.com/x' "$tmp/out" | wc -l)" -eq 1
+    # shellcheck disable=SC2086
+    "$cli" -m "$model" $mode --no-protect "$tmp/spans.txt" >"$tmp/out" 2>"$tmp/err"
+    check "--no-protect $mode exit 0" test $? -eq 0
+    check "--no-protect $mode: one line" test "$(wc -l <"$tmp/out")" -eq 1
 done
 
 printf 'Two dogs play.\n\nA man rides a bike.\n' >"$tmp/a.txt"

@@ -157,6 +157,16 @@ typedef struct mnmt_options {
      * rarely differ from the same sentence translated alone.
      */
     uint32_t shortlist;
+    /**
+     * Non-zero (default 1): protected spans. URLs, e-mail addresses, i18n placeholders
+     * (`{name}`, `{0}`, `{{var}}`, `${var}`, `%s`, `%d`, `%1$s`, `%@`...) and emoji are taken
+     * out of each sentence before the model sees it and put back verbatim, each exactly once,
+     * where the alignment of the translation places them (docs/markup.md). 0: the model sees
+     * the text as it is; spans given to `mnmt_translate_spans()` are protected either way. A
+     * caller whose `struct_size` ends before this field gets 0. `mnmt_translate_nbest()` and
+     * `mnmt_translate_aligned()` always see the text as it is.
+     */
+    uint32_t protect_spans;
 } mnmt_options;
 
 /**
@@ -265,15 +275,16 @@ typedef struct mnmt_model_info {
 } mnmt_model_info;
 
 /**
- * One sentence of a text: `len` bytes starting `offset` bytes into the text.
+ * A span of a text: `len` bytes starting `offset` bytes into the text (a sentence of
+ * `mnmt_split_sentences()`, a protected span of `mnmt_translate_spans()`).
  */
 typedef struct mnmt_span {
     /**
-     * Byte offset of the sentence's first byte in the text.
+     * Byte offset of the span's first byte in the text.
      */
     size_t offset;
     /**
-     * Length of the sentence in bytes.
+     * Length of the span in bytes.
      */
     size_t len;
 } mnmt_span;
@@ -571,6 +582,39 @@ enum mnmt_status mnmt_translate(struct mnmt_translator *t,
                                 char *out,
                                 size_t cap,
                                 size_t *out_len);
+
+/**
+ * Translates one text like `mnmt_translate()`, and gives back the caller's spans of it
+ * verbatim, each exactly once, where the alignment of the translation places them (e.g.
+ * product names, code, markup the caller handles itself; docs/markup.md). They are protected
+ * whatever `opts->protect_spans` says; that option only switches the automatic detection of
+ * URLs, e-mail addresses, placeholders and emoji.
+ *
+ * Parameters: as for `mnmt_translate()`, plus
+ * - `spans`, `n_spans`: byte ranges of `text` (`offset`, `len`), on UTF-8 character
+ *   boundaries, in any order; overlapping ones are merged; NULL with `n_spans` 0 is none. The
+ *   array is read during the call only.
+ *
+ * Errors: as for `mnmt_translate()`; `MNMT_INVALID_ARGUMENT` also for a span that ends beyond
+ * the text or starts or ends inside a character. In document mode a span that runs across a
+ * sentence boundary is protected in each sentence's part.
+ *
+ * Memory: the call copies the span array (one allocation when `n_spans` > 0).
+ *
+ * Thread safety: as for `mnmt_translate()`.
+ *
+ * # Safety
+ * As for `mnmt_translate()`; `spans` is NULL or points to `n_spans` readable `mnmt_span`s.
+ */
+enum mnmt_status mnmt_translate_spans(struct mnmt_translator *t,
+                                      const char *text,
+                                      size_t text_len,
+                                      const struct mnmt_span *spans,
+                                      size_t n_spans,
+                                      const struct mnmt_options *opts,
+                                      char *out,
+                                      size_t cap,
+                                      size_t *out_len);
 
 /**
  * Translates many texts, decoding up to 32 sentences together per encoder/decoder pass (fewer

@@ -39,6 +39,8 @@
 //!   detokenize.
 //! - `pool`: the persistent worker pool that splits one call's large GEMMs across cores.
 //! - [`text`]: sentence splitting, document structure and over-long sentences, around the model.
+//! - `markup` (internal): protected spans and markup taken out of the model's text and put back
+//!   into the translation through an alignment.
 //! - [`capi`]: the only `extern "C"` code.
 
 /// Declares a module that is internal to the crate: `pub(crate)`, or `pub` and `#[doc(hidden)]`
@@ -61,6 +63,7 @@ pub mod capi;
 mod decode;
 mod error;
 internal_mod!(kernels);
+mod markup;
 internal_mod!(math);
 pub mod model;
 internal_mod!(nn);

@@ -42,6 +42,8 @@ fn options(g: &Json, beam: usize, n: usize) -> TranslateOptions {
         split_sentences: false,
         // `transformers` scores the whole vocabulary.
         shortlist: false,
+        // and sees the text as it is.
+        protect_spans: false,
     }
 }
 

@@ -1,8 +1,9 @@
 //! After warm-up, translating allocates nothing: a counting global allocator (counting only on
 //! the test's own thread, so the harness's threads do not interfere) sees zero allocations across
-//! repeated greedy, beam-4, aligned, n-best and batch translations of sentences of different lengths, and
-//! of a whole document (paragraphs, blank lines, indentation, an over-long sentence; collected
-//! and streamed), one sentence per call and in document mode, on the f32 and the INT8 fixture
+//! repeated greedy, beam-4, aligned, n-best and batch translations of sentences of different
+//! lengths, of sentences with protected spans (detected, and given by the caller), and of a
+//! whole document (paragraphs, blank lines, indentation, an over-long sentence; collected and
+//! streamed), one sentence per call and in document mode, on the f32 and the INT8 fixture
 //! models, with and without a vocabulary shortlist, with the output copied into a caller buffer.
 //! With worker threads, every thread of the process is counted (the workers run the split
 //! products), and the tests of this file take turns so that none counts another's allocations.
@@ -94,6 +95,14 @@ fn run_all(tr: &Translator, sources: &[&str], doc: &str, buf: &mut [u8]) -> usiz
         tr.translate_batch_with(sources, opts, |_, t| sum += copy_out(t, buf))
             .unwrap();
     }
+    for s in sources {
+        let caller = 0..s.len().min(3);
+        for opts in [&greedy, &one] {
+            sum += tr
+                .translate_spans_with(s, std::slice::from_ref(&caller), opts, |t| copy_out(t, buf))
+                .unwrap();
+        }
+    }
     for opts in [&greedy, &beam] {
         sum += tr.translate_with(doc, opts, |t| copy_out(t, buf)).unwrap();
         let mut at = 0;
@@ -106,6 +115,12 @@ fn run_all(tr: &Translator, sources: &[&str], doc: &str, buf: &mut [u8]) -> usiz
     }
     sum
 }
+
+/// Sentences with protected spans (translated one by one with an alignment, then projected).
+const WITH_SPANS: [&str; 2] = [
+    "Hello {name}, see https://example.com/a?b=1 or mail info@example.org 😀.",
+    "%1$s has 👍🏽 {{count}} new ${items}",
+];
 
 /// A document of every source: paragraphs of two or three sentences, blank lines, indentation,
 /// a line of digits and a sentence too long for the model, cut at its commas.
@@ -156,6 +171,7 @@ fn translating_allocates_nothing_after_warm_up() {
             };
             let owned = golden_sources(name);
             let mut sources: Vec<&str> = owned.iter().map(String::as_str).collect();
+            sources.extend(WITH_SPANS);
             sources.sort_by_key(|s| s.len());
             assert!(sources.first().map(|s| s.len()) < sources.last().map(|s| s.len()));
             let doc = document(&sources);

@@ -2,7 +2,8 @@
  * mnmt-translate: translates text files (or stdin) to stdout as documents: sentences are found
  * by the library, and line breaks, blank lines and indentation come out as they went in.
  *
- *   mnmt-translate -m model.gguf [-b BEAM] [-n NBEST] [--lines] [--truncate] [--no-shortlist] [--info] [FILE...]
+ *   mnmt-translate -m model.gguf [-b BEAM] [-n NBEST] [--lines] [--truncate] [--no-shortlist]
+ *                  [--no-protect] [--info] [FILE...]
  *
  * The input is handed over in blocks of whole lines (about 64 KiB), which changes nothing in the
  * result since a line break always ends a sentence, and keeps memory bounded for any file size.
@@ -22,7 +23,7 @@
 
 static const char USAGE[] =
     "usage: mnmt-translate -m MODEL.gguf [-b BEAM] [-n NBEST] [--lines] [--truncate] [--no-shortlist]\n"
-    "                      [--info] [FILE...]\n"
+    "                      [--no-protect] [--info] [FILE...]\n"
     "Translates each FILE (stdin when none, or for \"-\") to stdout as a document: sentences\n"
     "are found and translated, line breaks, blank lines and indentation are kept.\n"
     "\n"
@@ -34,6 +35,8 @@ static const char USAGE[] =
     "                 (implies --lines)\n"
     "  --truncate     with --lines: cut over-long lines instead of failing them\n"
     "  --no-shortlist score the whole vocabulary even if the model has a shortlist\n"
+    "  --no-protect   let the model see URLs, e-mail addresses, placeholders ({name}, %s)\n"
+    "                 and emoji instead of keeping them verbatim\n"
     "  --info         print facts about the model and exit\n"
     "  -h, --help     print this help and exit\n";
 
@@ -252,6 +255,8 @@ int main(int argc, char **argv) {
             r.opts.truncate = 1;
         } else if (strcmp(a, "--no-shortlist") == 0) {
             r.opts.shortlist = 0;
+        } else if (strcmp(a, "--no-protect") == 0) {
+            r.opts.protect_spans = 0;
         } else if (strcmp(a, "--info") == 0) {
             info_only = 1;
         } else if (strcmp(a, "--") == 0) {

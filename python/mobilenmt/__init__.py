@@ -107,6 +107,7 @@ class _Options(ctypes.Structure):
         ("truncate", ctypes.c_uint32),
         ("split_sentences", ctypes.c_uint32),
         ("shortlist", ctypes.c_uint32),
+        ("protect_spans", ctypes.c_uint32),
     ]
 
 
@@ -212,6 +213,12 @@ _SIGNATURES = {
         ctypes.c_int,
         [_P, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(_Options), ctypes.c_char_p,
          ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)],
+    ),
+    "mnmt_translate_spans": (
+        ctypes.c_int,
+        [_P, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(_Span), ctypes.c_size_t,
+         ctypes.POINTER(_Options), ctypes.c_char_p, ctypes.c_size_t,
+         ctypes.POINTER(ctypes.c_size_t)],
     ),
     "mnmt_translate_aligned": (
         ctypes.c_int,
@@ -363,6 +370,21 @@ def _encode(text: str) -> bytes:
 
 
 _U32_MAX = 2**32 - 1
+
+
+def _byte_spans(text: str, protect: Sequence[Tuple[int, int]]) -> "ctypes.Array[_Span]":
+    """Character ranges of ``text`` as the C call's byte spans."""
+    spans = (_Span * len(protect))()
+    for i, r in enumerate(protect):
+        start, end = r
+        start = _int_in("protect start", start, 0, len(text))
+        end = _int_in("protect end", end, 0, len(text))
+        if start > end:
+            raise ValueError(f"protect range {i} is reversed: ({start}, {end})")
+        offset = len(text[:start].encode("utf-8"))
+        spans[i].offset = offset
+        spans[i].len = len(text[start:end].encode("utf-8"))
+    return spans
 
 
 def _int_in(name: str, value: object, lo: int, hi: int) -> int:
@@ -590,6 +612,7 @@ class Translator:
         truncate: Optional[bool] = None,
         split_sentences: Optional[bool] = None,
         shortlist: Optional[bool] = None,
+        protect_spans: Optional[bool] = None,
     ) -> _Options:
         # Each value goes to the C struct as C would get it: integers must fit uint32_t (the
         # library checks the rest and answers INVALID_ARGUMENT), floats any C float.
@@ -613,15 +636,25 @@ class Translator:
             opts.split_sentences = int(bool(split_sentences))
         if shortlist is not None:
             opts.shortlist = int(bool(shortlist))
+        if protect_spans is not None:
+            opts.protect_spans = int(bool(protect_spans))
         return opts
 
     @overload
-    def translate(self, text: str, **options: Any) -> str: ...
+    def translate(
+        self, text: str, *, protect: Optional[Sequence[Tuple[int, int]]] = None, **options: Any
+    ) -> str: ...
 
     @overload
     def translate(self, text: Sequence[str], **options: Any) -> List[str]: ...
 
-    def translate(self, text: Union[str, Sequence[str]], **options: Any) -> Union[str, List[str]]:
+    def translate(
+        self,
+        text: Union[str, Sequence[str]],
+        *,
+        protect: Optional[Sequence[Tuple[int, int]]] = None,
+        **options: Any,
+    ) -> Union[str, List[str]]:
         """Translates one text (returns ``str``) or a list of texts (returns ``list[str]``,
         in one batched pass).
 
@@ -632,17 +665,33 @@ class Translator:
         (1 = greedy), ``length_penalty``, ``max_output_tokens`` (0 = the translator's limit),
         ``max_length_a``, ``max_length_b``, ``truncate`` (with ``split_sentences=False``:
         over-long input is cut instead of raising ``INPUT_TOO_LONG``), ``shortlist`` (default
-        True: use the model file's vocabulary shortlist when it has one).
+        True: use the model file's vocabulary shortlist when it has one), ``protect_spans``
+        (default True: URLs, e-mail addresses, placeholders such as ``{name}`` or ``%s`` and
+        emoji come back verbatim, each exactly once, where the alignment puts them).
+
+        ``protect`` (one text only): ``(start, end)`` character ranges of ``text`` that come
+        back verbatim, each exactly once, whatever ``protect_spans`` says (overlaps are
+        merged). A range outside the text or reversed raises ``ValueError``.
         """
         opts = self._options(**options)
         if isinstance(text, str):
             data = _encode(text)
+            if protect is None:
+                return self._text_call(
+                    lambda h, buf, cap, n: self._lib.mnmt_translate(
+                        h, data, len(data), ctypes.byref(opts), buf, cap, n
+                    ),
+                    4 * len(data) + 64,
+                )
+            spans = _byte_spans(text, protect)
             return self._text_call(
-                lambda h, buf, cap, n: self._lib.mnmt_translate(
-                    h, data, len(data), ctypes.byref(opts), buf, cap, n
+                lambda h, buf, cap, n: self._lib.mnmt_translate_spans(
+                    h, data, len(data), spans, len(spans), ctypes.byref(opts), buf, cap, n
                 ),
                 4 * len(data) + 64,
             )
+        if protect is not None:
+            raise TypeError("protect is for one text, not a list")
         texts = [_encode(t) for t in text]
         results: List[Optional[str]] = [None] * len(texts)
 

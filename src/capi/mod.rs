@@ -26,7 +26,7 @@ pub use text::{mnmt_span, mnmt_split_sentences};
 pub use tokens::{mnmt_detokenize, mnmt_tokenize};
 pub use translate::{
     mnmt_batch_callback, mnmt_nbest_callback, mnmt_options, mnmt_options_default, mnmt_translate,
-    mnmt_translate_batch, mnmt_translate_nbest,
+    mnmt_translate_batch, mnmt_translate_nbest, mnmt_translate_spans,
 };
 pub use translator::{
     mnmt_free, mnmt_load, mnmt_load_ex, mnmt_load_from_memory, mnmt_load_from_memory_ex,

@@ -7,14 +7,15 @@ use super::status::mnmt_status;
 use crate::text::{Lang, Sentences};
 use crate::{Error, ErrorKind};
 
-/// One sentence of a text: `len` bytes starting `offset` bytes into the text.
+/// A span of a text: `len` bytes starting `offset` bytes into the text (a sentence of
+/// `mnmt_split_sentences()`, a protected span of `mnmt_translate_spans()`).
 #[repr(C)]
 #[allow(non_camel_case_types)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct mnmt_span {
-    /// Byte offset of the sentence's first byte in the text.
+    /// Byte offset of the span's first byte in the text.
     pub offset: usize,
-    /// Length of the sentence in bytes.
+    /// Length of the span in bytes.
     pub len: usize,
 }
 

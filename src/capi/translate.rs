@@ -9,6 +9,7 @@ use super::boundary::{
     check_buffer, check_out, copy_text, ffi_guard, read_extensible, try_ref, try_slice, try_text,
 };
 use super::status::mnmt_status;
+use super::text::mnmt_span;
 use super::translator::mnmt_translator;
 use crate::TranslateOptions;
 use crate::{Error, ErrorKind, Result};
@@ -62,10 +63,18 @@ pub struct mnmt_options {
     /// `mnmt_translate_batch()` is decoded over the union of its chunk's candidates and may
     /// rarely differ from the same sentence translated alone.
     pub shortlist: u32,
+    /// Non-zero (default 1): protected spans. URLs, e-mail addresses, i18n placeholders
+    /// (`{name}`, `{0}`, `{{var}}`, `${var}`, `%s`, `%d`, `%1$s`, `%@`...) and emoji are taken
+    /// out of each sentence before the model sees it and put back verbatim, each exactly once,
+    /// where the alignment of the translation places them (docs/markup.md). 0: the model sees
+    /// the text as it is; spans given to `mnmt_translate_spans()` are protected either way. A
+    /// caller whose `struct_size` ends before this field gets 0. `mnmt_translate_nbest()` and
+    /// `mnmt_translate_aligned()` always see the text as it is.
+    pub protect_spans: u32,
 }
 
 // Every field is 4 bytes, so the struct has no padding and reads the same in every language.
-const_assert_eq!(size_of::<mnmt_options>(), 40);
+const_assert_eq!(size_of::<mnmt_options>(), 44);
 
 /// The `struct_size` of the options before `split_sentences` (its offset: eight 4-byte fields):
 /// callers compiled against it keep one-text-one-sentence translation.
@@ -73,6 +82,9 @@ const SIZE_BEFORE_SPLIT: usize = 32;
 /// The `struct_size` of the options before `shortlist` (after `split_sentences`): callers
 /// compiled against it keep scoring the whole vocabulary.
 const SIZE_BEFORE_SHORTLIST: usize = 36;
+/// The `struct_size` of the options before `protect_spans` (after `shortlist`): callers
+/// compiled against it get the text translated as it is.
+const SIZE_BEFORE_PROTECT: usize = 40;
 
 fn u32_of(v: usize) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
@@ -92,6 +104,7 @@ impl mnmt_options {
             truncate: u32::from(d.truncate),
             split_sentences: u32::from(d.split_sentences),
             shortlist: u32::from(d.shortlist),
+            protect_spans: u32::from(d.protect_spans),
         }
     }
 
@@ -106,6 +119,7 @@ impl mnmt_options {
             truncate: self.truncate != 0,
             split_sentences: self.split_sentences != 0,
             shortlist: self.shortlist != 0,
+            protect_spans: self.protect_spans != 0,
         }
     }
 }
@@ -128,6 +142,10 @@ pub(super) unsafe fn read_options(opts: *const mnmt_options) -> Result<Translate
         if size < SIZE_BEFORE_SHORTLIST + 4 {
             // Written before the shortlist existed: keep the exact decoding it was tested with.
             merged.shortlist = 0;
+        }
+        if size < SIZE_BEFORE_PROTECT + 4 {
+            // Written before protected spans: the model sees its text as it is.
+            merged.protect_spans = 0;
         }
     }
     Ok(merged.to_rust())
@@ -183,37 +201,104 @@ pub unsafe extern "C" fn mnmt_translate(
 ) -> mnmt_status {
     ffi_guard("mnmt_translate", || {
         // SAFETY: per this function's contract.
-        let t = unsafe { try_ref(t, "translator") }?;
-        // SAFETY: per this function's contract.
-        let text = unsafe { try_text(text, text_len, "text") }?;
-        // SAFETY: per this function's contract.
-        let opts = unsafe { read_options(opts) }?;
-        check_buffer(out, cap)?;
-        check_out(out_len, "out_len")?;
-        if !opts.split_sentences {
-            return t
-                .translator()
-                // SAFETY: `out`/`cap` and `out_len` were checked above and are valid per the
-                // contract.
-                .translate_with(text, &opts, |s| unsafe { copy_text(s, out, cap, out_len) })?;
-        }
-        // A document goes straight into the caller's buffer as it is translated, so the library
-        // holds no copy of it however long it is.
-        let buf: &mut [u8] = if cap == 0 {
-            &mut []
-        } else {
-            // SAFETY: `out` is not NULL (`check_buffer` rejected NULL with a capacity) and is
-            // valid for `cap` byte writes per the contract; the library holds no other reference
-            // to the caller's buffer.
-            unsafe { std::slice::from_raw_parts_mut(out.cast::<u8>(), cap) }
-        };
-        let mut sink = StreamOut { buf, len: 0 };
-        t.translator()
-            .translate_document_with(text, &opts, |s| sink.push(s))?;
-        // SAFETY: `out_len` was checked above and is valid for a write per the contract.
-        unsafe { out_len.write(sink.len) };
-        sink.finish()
+        unsafe { translate_into(t, text, text_len, &[], opts, out, cap, out_len) }
     })
+}
+
+/// Translates one text like `mnmt_translate()`, and gives back the caller's spans of it
+/// verbatim, each exactly once, where the alignment of the translation places them (e.g.
+/// product names, code, markup the caller handles itself; docs/markup.md). They are protected
+/// whatever `opts->protect_spans` says; that option only switches the automatic detection of
+/// URLs, e-mail addresses, placeholders and emoji.
+///
+/// Parameters: as for `mnmt_translate()`, plus
+/// - `spans`, `n_spans`: byte ranges of `text` (`offset`, `len`), on UTF-8 character
+///   boundaries, in any order; overlapping ones are merged; NULL with `n_spans` 0 is none. The
+///   array is read during the call only.
+///
+/// Errors: as for `mnmt_translate()`; `MNMT_INVALID_ARGUMENT` also for a span that ends beyond
+/// the text or starts or ends inside a character. In document mode a span that runs across a
+/// sentence boundary is protected in each sentence's part.
+///
+/// Memory: the call copies the span array (one allocation when `n_spans` > 0).
+///
+/// Thread safety: as for `mnmt_translate()`.
+///
+/// # Safety
+/// As for `mnmt_translate()`; `spans` is NULL or points to `n_spans` readable `mnmt_span`s.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn mnmt_translate_spans(
+    t: *mut mnmt_translator,
+    text: *const c_char,
+    text_len: usize,
+    spans: *const mnmt_span,
+    n_spans: usize,
+    opts: *const mnmt_options,
+    out: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> mnmt_status {
+    ffi_guard("mnmt_translate_spans", || {
+        // SAFETY: per this function's contract.
+        let spans = unsafe { try_slice(spans, n_spans, "spans") }?;
+        let protect: Vec<std::ops::Range<usize>> = spans
+            .iter()
+            .map(|s| s.offset..s.offset.saturating_add(s.len))
+            .collect();
+        // SAFETY: per this function's contract.
+        unsafe { translate_into(t, text, text_len, &protect, opts, out, cap, out_len) }
+    })
+}
+
+/// The body of `mnmt_translate()` and `mnmt_translate_spans()`.
+///
+/// # Safety
+/// As for `mnmt_translate()`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn translate_into(
+    t: *mut mnmt_translator,
+    text: *const c_char,
+    text_len: usize,
+    protect: &[std::ops::Range<usize>],
+    opts: *const mnmt_options,
+    out: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> Result<()> {
+    // SAFETY: per this function's contract.
+    let t = unsafe { try_ref(t, "translator") }?;
+    // SAFETY: per this function's contract.
+    let text = unsafe { try_text(text, text_len, "text") }?;
+    // SAFETY: per this function's contract.
+    let opts = unsafe { read_options(opts) }?;
+    check_buffer(out, cap)?;
+    check_out(out_len, "out_len")?;
+    if !opts.split_sentences {
+        return t
+            .translator()
+            // SAFETY: `out`/`cap` and `out_len` were checked above and are valid per the
+            // contract.
+            .translate_spans_with(text, protect, &opts, |s| unsafe {
+                copy_text(s, out, cap, out_len)
+            })?;
+    }
+    // A document goes straight into the caller's buffer as it is translated, so the library
+    // holds no copy of it however long it is.
+    let buf: &mut [u8] = if cap == 0 {
+        &mut []
+    } else {
+        // SAFETY: `out` is not NULL (`check_buffer` rejected NULL with a capacity) and is
+        // valid for `cap` byte writes per the contract; the library holds no other reference
+        // to the caller's buffer.
+        unsafe { std::slice::from_raw_parts_mut(out.cast::<u8>(), cap) }
+    };
+    let mut sink = StreamOut { buf, len: 0 };
+    t.translator()
+        .translate_document_spans_with(text, protect, &opts, |s| sink.push(s))?;
+    // SAFETY: `out_len` was checked above and is valid for a write per the contract.
+    unsafe { out_len.write(sink.len) };
+    sink.finish()
 }
 
 /// The caller's output buffer, filled piece by piece: bytes are written while they and the NUL
@@ -422,7 +507,8 @@ mod tests {
     #[test]
     fn defaults_match_the_rust_defaults() {
         let d = mnmt_options_default();
-        assert_eq!(d.struct_size, 40);
+        assert_eq!(d.struct_size, 44);
+        assert_eq!(d.protect_spans, 1);
         assert_eq!(d.split_sentences, 1);
         assert_eq!(d.to_rust(), TranslateOptions::default());
     }
@@ -455,7 +541,7 @@ mod tests {
         let mut o = mnmt_options_default();
         for (size, split) in [(8, false), (32, false), (36, true), (40, true)] {
             o.struct_size = size;
-            // SAFETY: `o` is live, aligned and 40 bytes long.
+            // SAFETY: `o` is live, aligned and 44 bytes long.
             let r = unsafe { read_options(&o) }.unwrap();
             assert_eq!(r.split_sentences, split, "struct_size {size}");
         }
@@ -471,13 +557,110 @@ mod tests {
         let mut o = mnmt_options_default();
         for (size, shortlist) in [(8, false), (32, false), (36, false), (40, true)] {
             o.struct_size = size;
-            // SAFETY: `o` is live, aligned and 40 bytes long.
+            // SAFETY: `o` is live, aligned and 44 bytes long.
             let r = unsafe { read_options(&o) }.unwrap();
             assert_eq!(r.shortlist, shortlist, "struct_size {size}");
         }
         o.shortlist = 0;
         // SAFETY: as above.
         assert!(!unsafe { read_options(&o) }.unwrap().shortlist);
+    }
+
+    #[test]
+    fn callers_from_before_protected_spans_see_their_text_as_it_is() {
+        // SAFETY: NULL means defaults.
+        let null = unsafe { read_options(std::ptr::null()) }.unwrap();
+        assert!(null.protect_spans);
+        let mut o = mnmt_options_default();
+        for (size, protect) in [(8, false), (36, false), (40, false), (44, true)] {
+            o.struct_size = size;
+            // SAFETY: `o` is live, aligned and 44 bytes long.
+            let r = unsafe { read_options(&o) }.unwrap();
+            assert_eq!(r.protect_spans, protect, "struct_size {size}");
+        }
+        o.protect_spans = 0;
+        // SAFETY: as above.
+        assert!(!unsafe { read_options(&o) }.unwrap().protect_spans);
+    }
+
+    /// Translates through `mnmt_translate_spans` with the shipped model.
+    fn with_spans(text: &str, spans: &[mnmt_span], opts: &mnmt_options) -> (mnmt_status, String) {
+        use super::super::translator::{mnmt_free, mnmt_load};
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/models/mobilenmt-en-de/model-int8.gguf\0"
+        );
+        let mut t = std::ptr::null_mut();
+        // SAFETY: a NUL-terminated path and a valid out-pointer.
+        let s = unsafe { mnmt_load(path.as_ptr().cast(), &mut t) };
+        assert_eq!(s, mnmt_status::MNMT_OK);
+        let mut out = vec![0u8; 4096];
+        let mut len = 0;
+        // SAFETY: live translator, readable text and spans, a buffer of the size given.
+        let s = unsafe {
+            mnmt_translate_spans(
+                t,
+                text.as_ptr().cast(),
+                text.len(),
+                if spans.is_empty() {
+                    std::ptr::null()
+                } else {
+                    spans.as_ptr()
+                },
+                spans.len(),
+                opts,
+                out.as_mut_ptr().cast(),
+                out.len(),
+                &mut len,
+            )
+        };
+        // SAFETY: `t` came from mnmt_load and is freed once.
+        unsafe { mnmt_free(t) };
+        out.truncate(if s == mnmt_status::MNMT_OK { len } else { 0 });
+        (s, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn caller_spans_come_back_once_and_bad_ones_are_refused() {
+        let text = "Two dogs are playing with a FooBarWidget in the snow.";
+        let at = text.find("FooBarWidget").unwrap();
+        let span = mnmt_span {
+            offset: at,
+            len: "FooBarWidget".len(),
+        };
+        for split in [0, 1] {
+            let opts = mnmt_options {
+                split_sentences: split,
+                protect_spans: 0,
+                ..mnmt_options_default()
+            };
+            let (s, out) = with_spans(text, &[span], &opts);
+            assert_eq!(s, mnmt_status::MNMT_OK);
+            assert_eq!(out.matches("FooBarWidget").count(), 1, "{out}");
+            assert!(out.contains("Hunde"), "{out}");
+        }
+        let opts = mnmt_options_default();
+        for bad in [
+            mnmt_span {
+                offset: text.len(),
+                len: 1,
+            },
+            mnmt_span {
+                offset: 1,
+                len: usize::MAX,
+            },
+        ] {
+            assert_eq!(
+                with_spans(text, &[bad], &opts).0,
+                mnmt_status::MNMT_INVALID_ARGUMENT
+            );
+        }
+        assert_eq!(
+            with_spans("ü", &[mnmt_span { offset: 1, len: 1 }], &opts).0,
+            mnmt_status::MNMT_INVALID_ARGUMENT
+        );
+        // No spans at all is `mnmt_translate`.
+        assert_eq!(with_spans(text, &[], &opts).0, mnmt_status::MNMT_OK);
     }
 
     #[test]

@@ -23,6 +23,13 @@ pub(crate) const WINDOW_PIECES: usize = 512;
 /// saves tokenizing megabytes of one "sentence" over and over while looking for cut points.
 const MAX_BYTES_PER_TOKEN: usize = 16;
 
+/// Longest piece, in bytes, that document mode hands to the model for a translator of
+/// `max_src` source tokens (longer ones are cut first); also how far protected-span detection
+/// looks into a one-sentence text.
+pub(super) fn max_piece_bytes(max_src: usize) -> usize {
+    max_src.saturating_mul(MAX_BYTES_PER_TOKEN)
+}
+
 /// Normalized bytes of the longest piece the fit probe encodes for a translator of `max_src`
 /// source tokens: its input cap, every byte a space that the normalizer turns into the
 /// three-byte `▁` (other normalizations of text seldom grow it). The workspace's encode buffers
@@ -54,6 +61,8 @@ pub(crate) struct DocScratch {
     arena: String,
     /// Where piece `i`'s translation lies in `arena`.
     results: Vec<Range<usize>>,
+    /// The pieces with protected spans, translated one by one.
+    protected: Vec<usize>,
     /// A whole output text, for the calls that hand out one `&str` per input.
     pub(crate) out: String,
 }
@@ -74,15 +83,17 @@ impl Translator {
     /// Translates `texts` as documents, emitting every output piece of input 0, then
     /// `DocEvent::End(0)`, then input 1, and so on. Sentences of consecutive inputs share
     /// windows and batches, so many short inputs batch as well as one long one.
+    /// `caller` are protected byte ranges of `texts[0]` (only for a single text).
     pub(crate) fn run_documents(
         &self,
         ws: &mut Workspace,
         texts: &[&str],
+        caller: &[Range<usize>],
         opts: &TranslateOptions,
         emit: &mut dyn FnMut(DocEvent<'_>),
     ) -> Result<()> {
         let mut doc = std::mem::take(&mut ws.doc);
-        let r = self.documents_in(ws, &mut doc, texts, opts, emit);
+        let r = self.documents_in(ws, &mut doc, texts, caller, opts, emit);
         ws.doc = doc;
         r
     }
@@ -92,6 +103,7 @@ impl Translator {
         ws: &mut Workspace,
         doc: &mut DocScratch,
         texts: &[&str],
+        caller: &[Range<usize>],
         opts: &TranslateOptions,
         emit: &mut dyn FnMut(DocEvent<'_>),
     ) -> Result<()> {
@@ -110,21 +122,21 @@ impl Translator {
                 // would allocate its message at every probe. A piece of exactly the limit
                 // counts as too long (a truncated one looks the same).
                 let fits = |s: &str| {
-                    s.len() <= max_src * MAX_BYTES_PER_TOKEN
+                    s.len() <= max_piece_bytes(max_src)
                         && tok.encode_limited(s, max_src, true, enc, src).is_ok()
                         && src.len() < max_src
                 };
                 split_long(text, span, lang, fits, &mut doc.pieces);
                 doc.owner.resize(doc.pieces.len(), k);
                 if doc.pieces.len() >= WINDOW_PIECES {
-                    self.translate_window(ws, doc, texts, opts)?;
+                    self.translate_window(ws, doc, texts, caller, opts)?;
                     prev_end = flush(doc, texts, first, k, false, prev_end, emit);
                     first = k;
                 }
             }
         }
         if first < texts.len() {
-            self.translate_window(ws, doc, texts, opts)?;
+            self.translate_window(ws, doc, texts, caller, opts)?;
             flush(doc, texts, first, texts.len() - 1, true, prev_end, emit);
         }
         Ok(())
@@ -136,13 +148,44 @@ impl Translator {
         ws: &mut Workspace,
         doc: &mut DocScratch,
         texts: &[&str],
+        caller: &[Range<usize>],
         opts: &TranslateOptions,
     ) -> Result<()> {
         let n = doc.pieces.len();
         length_order(n, |i| doc.pieces[i].len(), &mut doc.order);
+        self.translate_pieces(ws, doc, texts, caller, opts)
+    }
+
+    /// Translates the pieces of `doc.order`, in that order, into `doc.arena` and
+    /// `doc.results`: those with protected spans one by one with an alignment, the others in
+    /// batches of the workspace's chunk size.
+    fn translate_pieces(
+        &self,
+        ws: &mut Workspace,
+        doc: &mut DocScratch,
+        texts: &[&str],
+        caller: &[Range<usize>],
+        opts: &TranslateOptions,
+    ) -> Result<()> {
         doc.arena.clear();
         doc.results.clear();
-        doc.results.resize(n, 0..0);
+        doc.results.resize(doc.pieces.len(), 0..0);
+        doc.protected.clear();
+        if opts.protect_spans || !caller.is_empty() {
+            let mut kept = 0;
+            for k in 0..doc.order.len() {
+                let i = doc.order[k];
+                let mine = if doc.owner[i] == 0 { caller } else { &[] };
+                let text = texts[doc.owner[i]];
+                if self.find_protected(ws, text, doc.pieces[i].clone(), mine, opts) {
+                    doc.protected.push(i);
+                } else {
+                    doc.order[kept] = i;
+                    kept += 1;
+                }
+            }
+            doc.order.truncate(kept);
+        }
         let chunk = ws.sentences_per_chunk(opts.beam_size);
         for part in doc.order.chunks(chunk) {
             let source = Source::Pieces {
@@ -160,7 +203,44 @@ impl Translator {
                 doc.results[i] = start..doc.arena.len();
             }
         }
+        for &i in &doc.protected {
+            let mine = if doc.owner[i] == 0 { caller } else { &[] };
+            let (text, piece) = (texts[doc.owner[i]], doc.pieces[i].clone());
+            self.find_protected(ws, text, piece.clone(), mine, opts);
+            let start = doc.arena.len();
+            self.translate_protected(ws, text, piece, opts, &mut doc.arena)?;
+            doc.results[i] = start..doc.arena.len();
+        }
         Ok(())
+    }
+
+    /// One chunk of a batch translated one text per sentence, when some of its texts have
+    /// protected spans: `f(i, translation)` for each text of `part`, in order.
+    pub(crate) fn batch_protected(
+        &self,
+        ws: &mut Workspace,
+        doc: &mut DocScratch,
+        part: &[&str],
+        opts: &TranslateOptions,
+        mut f: impl FnMut(usize, &str),
+    ) -> Result<()> {
+        doc.pieces.clear();
+        doc.owner.clear();
+        doc.order.clear();
+        for (i, t) in part.iter().enumerate() {
+            doc.pieces.push(0..t.len());
+            doc.owner.push(i);
+            doc.order.push(i);
+        }
+        let r = self.translate_pieces(ws, doc, part, &[], opts);
+        if r.is_ok() {
+            for (i, piece) in doc.results.iter().enumerate() {
+                f(i, &doc.arena[piece.clone()]);
+            }
+        }
+        doc.pieces.clear();
+        doc.owner.clear();
+        r
     }
 }
 

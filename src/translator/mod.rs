@@ -19,6 +19,7 @@ use parking_lot::Mutex;
 internal_mod!(address_space);
 mod alignment;
 mod document;
+mod protect;
 mod workspace;
 
 pub use alignment::{Aligned, AlignmentLink};
@@ -131,6 +132,14 @@ pub struct TranslateOptions {
     /// sentence may translate differently in a batch than alone (rarely: only when a token
     /// outside its own candidates would win).
     pub shortlist: bool,
+    /// Protected spans (default true): URLs, e-mail addresses, i18n placeholders (`{name}`,
+    /// `{0}`, `{{var}}`, `${var}`, `%s`, `%d`, `%1$s`, `%@`...) and emoji are taken out of each
+    /// sentence before the model sees it and put back verbatim, each exactly once, where the
+    /// alignment of the translation places them (see `docs/markup.md`). A sentence with such a
+    /// span is translated on its own with an alignment; the others as before. False: the model
+    /// sees the text as it is (spans the caller marks, [`Translator::translate_spans_with`],
+    /// are protected either way). N-best and aligned calls always see the text as it is.
+    pub protect_spans: bool,
 }
 
 impl Default for TranslateOptions {
@@ -145,6 +154,7 @@ impl Default for TranslateOptions {
             truncate: false,
             split_sentences: true,
             shortlist: true,
+            protect_spans: true,
         }
     }
 }
@@ -461,19 +471,43 @@ impl Translator {
         opts: &TranslateOptions,
         f: impl FnOnce(&str) -> R,
     ) -> Result<R> {
-        if !opts.split_sentences {
-            let source = Source::Texts(&[text]);
-            return self.nbest_with(source, opts, false, |h| f(h.first().map_or("", |h| h.text)));
-        }
+        self.translate_spans_with(text, &[], opts, f)
+    }
+
+    /// [`Translator::translate_with`] with spans the caller protects: byte ranges of `text`
+    /// (on character boundaries, in any order, overlaps merged) that come back verbatim, each
+    /// exactly once, whatever `opts.protect_spans` says. A range out of bounds, reversed or
+    /// inside a character is an [`ErrorKind::InvalidArgument`]. In document mode a span that
+    /// runs across a sentence boundary is protected in each sentence's part.
+    pub fn translate_spans_with<R>(
+        &self,
+        text: &str,
+        protect: &[std::ops::Range<usize>],
+        opts: &TranslateOptions,
+        f: impl FnOnce(&str) -> R,
+    ) -> Result<R> {
         opts.validate(&self.limits)?;
+        crate::markup::spans::check_caller_spans(text, protect)?;
         self.with_workspace(|ws| {
             let mut out = std::mem::take(&mut ws.doc.out);
             out.clear();
-            let r = self.run_documents(ws, &[text], opts, &mut |e| {
-                if let DocEvent::Piece(s) = e {
-                    out.push_str(s);
-                }
-            });
+            let r = if opts.split_sentences {
+                self.run_documents(ws, &[text], protect, opts, &mut |e| {
+                    if let DocEvent::Piece(s) = e {
+                        out.push_str(s);
+                    }
+                })
+            } else if self.find_protected(ws, text, 0..text.len(), protect, opts) {
+                self.translate_protected(ws, text, 0..text.len(), opts, &mut out)
+            } else {
+                self.run_chunk(ws, Source::Texts(&[text]), opts, false, false)
+                    .and_then(|()| {
+                        if ws.finish_nbest(&self.tokenizer, 0, 1)? > 0 {
+                            out.push_str(ws.hypothesis(0, 0).text);
+                        }
+                        Ok(())
+                    })
+            };
             let r = r.map(|()| f(&out));
             ws.doc.out = out;
             ws.doc.trim();
@@ -490,11 +524,24 @@ impl Translator {
         &self,
         text: &str,
         opts: &TranslateOptions,
+        sink: impl FnMut(&str),
+    ) -> Result<()> {
+        self.translate_document_spans_with(text, &[], opts, sink)
+    }
+
+    /// [`Translator::translate_document_with`] with spans the caller protects (see
+    /// [`Translator::translate_spans_with`]).
+    pub fn translate_document_spans_with(
+        &self,
+        text: &str,
+        protect: &[std::ops::Range<usize>],
+        opts: &TranslateOptions,
         mut sink: impl FnMut(&str),
     ) -> Result<()> {
         opts.validate(&self.limits)?;
+        crate::markup::spans::check_caller_spans(text, protect)?;
         self.with_workspace(|ws| {
-            self.run_documents(ws, &[text], opts, &mut |e| {
+            self.run_documents(ws, &[text], protect, opts, &mut |e| {
                 if let DocEvent::Piece(s) = e {
                     sink(s);
                 }
@@ -562,7 +609,7 @@ impl Translator {
             return self.with_workspace(|ws| {
                 let mut out = std::mem::take(&mut ws.doc.out);
                 out.clear();
-                let r = self.run_documents(ws, texts, opts, &mut |e| match e {
+                let r = self.run_documents(ws, texts, &[], opts, &mut |e| match e {
                     DocEvent::Piece(s) => out.push_str(s),
                     DocEvent::End(i) => {
                         f(i, &out);
@@ -577,12 +624,24 @@ impl Translator {
         self.with_workspace(|ws| {
             let chunk = ws.sentences_per_chunk(opts.beam_size);
             for (c, part) in texts.chunks(chunk).enumerate() {
+                let first = c * chunk;
+                if opts.protect_spans
+                    && part
+                        .iter()
+                        .any(|t| self.find_protected(ws, t, 0..t.len(), &[], opts))
+                {
+                    let mut doc = std::mem::take(&mut ws.doc);
+                    let r = self.batch_protected(ws, &mut doc, part, opts, |i, t| f(first + i, t));
+                    ws.doc = doc;
+                    r?;
+                    continue;
+                }
                 self.run_chunk(ws, Source::Texts(part), opts, false, false)?;
                 for i in 0..part.len() {
                     if ws.finish_nbest(&self.tokenizer, i, 1)? == 0 {
-                        f(c * chunk + i, "");
+                        f(first + i, "");
                     } else {
-                        f(c * chunk + i, ws.hypothesis(i, 0).text);
+                        f(first + i, ws.hypothesis(i, 0).text);
                     }
                 }
             }

@@ -3,6 +3,7 @@
 
 use super::alignment::{self, Aligned, AlignmentLink};
 use super::document::{probe_text_bytes, DocScratch};
+use super::protect::ProtectScratch;
 use super::{Hypothesis, Limits};
 use crate::decode::SearchState;
 use crate::error::Result;
@@ -33,6 +34,8 @@ pub(crate) struct Workspace {
     tgt_spans: Vec<(u32, u32)>,
     /// Document mode's pieces, their translations and the assembled output.
     pub(crate) doc: DocScratch,
+    /// Protected spans of the sentence at hand and their projection.
+    pub(crate) protect: ProtectScratch,
 }
 
 impl Workspace {
@@ -70,6 +73,7 @@ impl Workspace {
             src_spans: Vec::with_capacity(dims.max_src),
             tgt_spans: Vec::with_capacity(t),
             doc: DocScratch::default(),
+            protect: ProtectScratch::default(),
         }
     }
 

@@ -186,6 +186,45 @@ def test_translate_aligned_links_words_on_the_shipped_model():
         assert pairs["Hunde"] == "dogs" and pairs["Schnee"] == "snow", pairs
 
 
+SPAN_TEXTS = [
+    ("Hello {name}, see https://example.com/a?b=1 😀.", ["{name}", "https://example.com/a?b=1", "😀"]),
+    ("Grüße an Zoë: %1$s hat %d 👍🏽 von info@example.org", ["%1$s", "%d", "👍🏽", "info@example.org"]),
+]
+
+
+def test_protected_spans_come_back_once(translator):
+    for split in (True, False):
+        for beam in (1, 4):
+            outs = translator.translate([t for t, _ in SPAN_TEXTS], beam_size=beam, split_sentences=split)
+            for (text, spans), batched in zip(SPAN_TEXTS, outs):
+                single = translator.translate(text, beam_size=beam, split_sentences=split)
+                for out in (single, batched):
+                    for span in spans:
+                        assert out.count(span) == 1, (span, out)
+
+
+def test_protect_spans_off_is_the_raw_text(translator):
+    for text, _ in SPAN_TEXTS:
+        raw = translator.translate_nbest(text, 1, split_sentences=False)[0][0]
+        assert translator.translate(text, split_sentences=False, protect_spans=False) == raw
+
+
+def test_caller_protected_ranges_are_character_offsets(translator):
+    text = "Grüße an Zoë und FooBar, tschüß!"
+    start = text.index("FooBar")
+    for protect_spans in (True, False):
+        out = translator.translate(
+            text, protect=[(start, start + 6), (start + 2, start + 4)], protect_spans=protect_spans
+        )
+        assert out.count("FooBar") == 1, out
+    assert translator.translate(text, protect=[]) == translator.translate(text)
+    for bad in [(5, 3), (0, len(text) + 1), (-1, 2)]:
+        with pytest.raises(ValueError):
+            translator.translate(text, protect=[bad])
+    with pytest.raises(TypeError):
+        translator.translate([text], protect=[(0, 1)])
+
+
 @needs_models
 def test_nbest(translator):
     best = translator.translate(SENTENCES[2], beam_size=4)

@@ -99,7 +99,7 @@ static uint32_t u32_arg(jint v) {
 }
 
 /* Bits of the `flags` argument; Translator.flags() in Java packs them. */
-enum { FLAG_TRUNCATE = 1, FLAG_SPLIT_SENTENCES = 2, FLAG_SHORTLIST = 4 };
+enum { FLAG_TRUNCATE = 1, FLAG_SPLIT_SENTENCES = 2, FLAG_SHORTLIST = 4, FLAG_PROTECT_SPANS = 8 };
 
 static mnmt_options options_of(jint beam, jint nhyp, jfloat lp, jint max_out, jfloat len_a,
                                jint len_b, jint flags) {
@@ -113,6 +113,7 @@ static mnmt_options options_of(jint beam, jint nhyp, jfloat lp, jint max_out, jf
     o.truncate = (flags & FLAG_TRUNCATE) ? 1u : 0u;
     o.split_sentences = (flags & FLAG_SPLIT_SENTENCES) ? 1u : 0u;
     o.shortlist = (flags & FLAG_SHORTLIST) ? 1u : 0u;
+    o.protect_spans = (flags & FLAG_PROTECT_SPANS) ? 1u : 0u;
     return o;
 }
 
@@ -486,7 +487,7 @@ JNIEXPORT void JNICALL Java_org_mobilenmt_Translator_nativeDefaultOptions(JNIEnv
                                                                          jintArray ints,
                                                                          jfloatArray floats) {
     mnmt_options o = mnmt_options_default();
-    jint i[7];
+    jint i[8];
     jfloat f[2];
     (void)cls;
     i[0] = (jint)o.beam_size;
@@ -496,8 +497,9 @@ JNIEXPORT void JNICALL Java_org_mobilenmt_Translator_nativeDefaultOptions(JNIEnv
     i[4] = (jint)o.truncate;
     i[5] = (jint)o.split_sentences;
     i[6] = (jint)o.shortlist;
+    i[7] = (jint)o.protect_spans;
     f[0] = o.length_penalty;
     f[1] = o.max_length_a;
-    (*env)->SetIntArrayRegion(env, ints, 0, 7, i);
+    (*env)->SetIntArrayRegion(env, ints, 0, 8, i);
     (*env)->SetFloatArrayRegion(env, floats, 0, 2, f);
 }

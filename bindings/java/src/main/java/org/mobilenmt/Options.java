@@ -25,6 +25,7 @@ public final class Options {
     private boolean truncate = false;
     private boolean splitSentences = true;
     private boolean shortlist = true;
+    private boolean protectSpans = true;
 
     /** The library defaults. */
     public Options() {}
@@ -40,6 +41,7 @@ public final class Options {
         truncate = other.truncate;
         splitSentences = other.splitSentences;
         shortlist = other.shortlist;
+        protectSpans = other.protectSpans;
     }
 
     private static int atLeast(int min, int v, String name) {
@@ -197,9 +199,29 @@ public final class Options {
         return this;
     }
 
+    /**
+     * Protected spans (default true): URLs, e-mail addresses, placeholders ({@code {name}},
+     * {@code %s}, {@code %1$s}...) and emoji are kept out of the model's input and put back
+     * verbatim, each exactly once, where the alignment of the translation places them; false:
+     * the model sees the text as it is.
+     */
+    public boolean getProtectSpans() {
+        return protectSpans;
+    }
+
+    public void setProtectSpans(boolean v) {
+        protectSpans = v;
+    }
+
+    public Options protectSpans(boolean v) {
+        setProtectSpans(v);
+        return this;
+    }
+
     /** The boolean options as the bits the JNI shim unpacks (mobilenmt_jni.c, FLAG_*). */
     int flags() {
-        return (truncate ? 1 : 0) | (splitSentences ? 2 : 0) | (shortlist ? 4 : 0);
+        return (truncate ? 1 : 0) | (splitSentences ? 2 : 0) | (shortlist ? 4 : 0)
+                | (protectSpans ? 8 : 0);
     }
 
     @Override
@@ -208,6 +230,6 @@ public final class Options {
                 + ", lengthPenalty=" + lengthPenalty + ", maxOutputTokens=" + maxOutputTokens
                 + ", maxLengthA=" + maxLengthA + ", maxLengthB=" + maxLengthB
                 + ", truncate=" + truncate + ", splitSentences=" + splitSentences
-                + ", shortlist=" + shortlist + ")";
+                + ", shortlist=" + shortlist + ", protectSpans=" + protectSpans + ")";
     }
 }

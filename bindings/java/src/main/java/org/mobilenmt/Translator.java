@@ -315,12 +315,12 @@ public final class Translator implements Closeable {
 
     /** The library's {@code mnmt_options_default()}, to check {@link Options}' defaults. */
     static Options nativeDefaults() {
-        int[] i = new int[7];
+        int[] i = new int[8];
         float[] f = new float[2];
         nativeDefaultOptions(i, f);
         return new Options().beamSize(i[0]).numHypotheses(i[1]).maxOutputTokens(i[2])
                 .maxLengthB(i[3]).truncate(i[4] != 0).splitSentences(i[5] != 0).shortlist(i[6] != 0)
-                .lengthPenalty(f[0]).maxLengthA(f[1]);
+                .protectSpans(i[7] != 0).lengthPenalty(f[0]).maxLengthA(f[1]);
     }
 
     @Override

@@ -163,6 +163,23 @@ public final class TranslatorTest {
             }
         });
 
+        check("protected spans: each placeholder, URL and emoji once; protectSpans(false) accepted", () -> {
+            String src = "Two dogs {name} are playing at https://example.com/a?b=1 in the snow \uD83D\uDE00.";
+            String[] spans = {"{name}", "https://example.com/a?b=1", "\uD83D\uDE00"};
+            try (Translator t = Translator.load(shipped)) {
+                for (Options o : new Options[] {new Options(), new Options().beamSize(4),
+                        new Options().splitSentences(false)}) {
+                    String out = t.translate(src, o);
+                    for (String span : spans) {
+                        expect(out.split(java.util.regex.Pattern.quote(span), -1).length == 2,
+                                span + " once in " + out);
+                    }
+                }
+                expect(!new Options().protectSpans(false).getProtectSpans(), "setter");
+                t.translate(src, new Options().protectSpans(false));
+            }
+        });
+
         check("tiny fixture: INT8 translations and ids as tests/data/tiny-swish/int8-expected.txt", () -> {
             File dir = tiny.getParentFile();
             List<String> src = goldenSources(new File(dir, "golden.json"));
