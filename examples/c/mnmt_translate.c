@@ -100,26 +100,21 @@ static void print_hypothesis(void *user, size_t rank, const char *text, size_t l
     printf("%.4f\t%.*s\n", score, (int)len, text);
 }
 
+static void print_block(void *user, size_t index, const char *text, size_t len) {
+    (void)user;
+    (void)index;
+    fwrite(text, 1, len, stdout);
+}
+
 /* Translates `text` (a block of whole lines) as a document and prints it; returns 0, or 1 on
- * failure (then one empty line per line of the block keeps the output aligned). */
+ * failure (then one empty line per line of the block keeps the output aligned). A batch of one
+ * text hands the translation over through a callback: with mnmt_translate() a block whose
+ * translation outgrew the buffer would be translated a second time. */
 static int translate_block(struct run *r, const char *text, size_t len, size_t lines,
                            const char *name) {
-    size_t out_len = 0, i;
-    mnmt_status s = mnmt_translate(r->t, text, len, &r->opts, r->out, r->out_cap, &out_len);
-    if (s == MNMT_BUFFER_TOO_SMALL) {
-        char *bigger = (char *)realloc(r->out, out_len + 1);
-        if (bigger == NULL) {
-            fprintf(stderr, "mnmt-translate: out of memory\n");
-            return 1;
-        }
-        r->out = bigger;
-        r->out_cap = out_len + 1;
-        s = mnmt_translate(r->t, text, len, &r->opts, r->out, r->out_cap, &out_len);
-    }
-    if (s == MNMT_OK) {
-        fwrite(r->out, 1, out_len, stdout);
-        return 0;
-    }
+    size_t i;
+    mnmt_status s = mnmt_translate_batch(r->t, &text, &len, 1, &r->opts, print_block, NULL);
+    if (s == MNMT_OK) return 0;
     fprintf(stderr, "%smnmt-translate: %s: %s: %s\n", r->progress ? "\r" : "", name,
             mnmt_status_string((int)s), mnmt_last_error());
     for (i = 0; i < lines; i++) printf("\n");
