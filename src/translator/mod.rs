@@ -693,13 +693,22 @@ impl Translator {
         f: impl FnOnce(&Aligned<'_>) -> R,
     ) -> Result<R> {
         opts.validate(&self.limits)?;
-        self.with_workspace(|ws| {
-            self.run_chunk(ws, Source::Texts(&[text]), opts, false, true)?;
-            ws.finish_nbest(&self.tokenizer, 0, 1)?;
-            let eos = self.model.config().eos_id;
-            let aligned = ws.aligned(&self.tokenizer, text, eos)?;
-            Ok(f(&aligned))
-        })
+        self.with_workspace(|ws| self.aligned_in(ws, text, opts, f))
+    }
+
+    /// The body of [`Translator::translate_aligned_with`] on a workspace already held (options
+    /// validated): translates `text` as one sentence with the alignment recorded.
+    fn aligned_in<R>(
+        &self,
+        ws: &mut Workspace,
+        text: &str,
+        opts: &TranslateOptions,
+        f: impl FnOnce(&Aligned<'_>) -> R,
+    ) -> Result<R> {
+        self.run_chunk(ws, Source::Texts(&[text]), opts, false, true)?;
+        ws.finish_nbest(&self.tokenizer, 0, 1)?;
+        let aligned = ws.aligned(&self.tokenizer, text, self.model.config().eos_id)?;
+        Ok(f(&aligned))
     }
 
     /// Convenience: translates `text` into a new `String` (allocates).

@@ -6,7 +6,7 @@
 use std::ops::Range;
 
 use super::document::max_piece_bytes;
-use super::{Source, TranslateOptions, Translator, Workspace};
+use super::{TranslateOptions, Translator, Workspace};
 use crate::error::Result;
 use crate::markup::project::{project, ProjectScratch};
 use crate::markup::{spans, Marked};
@@ -93,11 +93,8 @@ impl Translator {
         opts: &TranslateOptions,
         out: &mut String,
     ) -> Result<()> {
-        let text = marked.text.as_str();
-        self.run_chunk(ws, Source::Texts(&[text]), opts, false, true)?;
-        ws.finish_nbest(&self.tokenizer, 0, 1)?;
-        let aligned = ws.aligned(&self.tokenizer, text, self.model.config().eos_id)?;
-        project(input, marked, &aligned, escape, project_scratch, out);
-        Ok(())
+        self.aligned_in(ws, &marked.text, opts, |aligned| {
+            project(input, marked, aligned, escape, project_scratch, out)
+        })
     }
 }
