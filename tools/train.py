@@ -17,8 +17,8 @@ The result is a Hugging Face Marian directory (config.json, model.safetensors, s
 target.spm, vocab.json[, target_vocab.json], tokenizer_config.json, generation_config.json) that
 `tools/convert.py` turns into a mobilenmt model file.
 
-Example (the shipped model; docs/training.md has the full recipe):
-    python tools/train.py --data ../shared/data/multi30k --vocab models/mobilenmt-en-de \
+Example (the captions model; docs/training.md has the full recipe):
+    python tools/train.py --data ../shared/data/multi30k --vocab models/mobilenmt-en-de-captions \
         --out build/train-demo --preset demo
 """
 import argparse

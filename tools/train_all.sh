@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Trains the two test fixtures and the shipped demo model in one go (used on a GPU machine; works on
+# Trains the two test fixtures and the captions model in one go (used on a GPU machine; works on
 # CPU too, slowly). Writes results as archives under $OUT (default build/train-out).
 # Usage: tools/train_all.sh DATA_DIR [DEMO_MINUTES] [FIXTURE_MINUTES]
 set -euo pipefail
@@ -17,7 +17,7 @@ for fx in tiny-swish tiny-relu-untied; do
 done
 rm -f "$work"/*/last.pt
 tar -C "$work" -czf "$out/fixtures.tgz" tiny-swish tiny-relu-untied
-$py tools/train.py --data "$data" --vocab models/mobilenmt-en-de --out "$work/demo" --preset demo \
+$py tools/train.py --data "$data" --vocab models/mobilenmt-en-de-captions --out "$work/demo" --preset demo \
   --max-minutes "$demo_min" --checkpoint-every 0 --threads 4 --bleu test_2016_flickr 2>&1 | grep -v -i warn
 rm -f "$work"/demo/last.pt
 tar -C "$work" -czf - demo | split -b 15M - "$out/demo.tgz.part-"

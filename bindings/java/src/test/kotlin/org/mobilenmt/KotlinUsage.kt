@@ -1,6 +1,7 @@
 // The binding as Kotlin code sees it: `use {}` through Closeable, options through their
 // bean properties, getters as properties, exceptions with their status. `make test-kotlin`
-// compiles and runs it (Debian's kotlinc; not part of CI: the package is about 290 MB).
+// compiles and runs it (Debian's kotlinc; not part of CI: the package is about 290 MB) on the
+// captions model, models/mobilenmt-en-de-captions, whose translations these are.
 package org.mobilenmt
 
 import kotlin.system.exitProcess
