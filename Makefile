@@ -178,7 +178,9 @@ bench-kernels: ## INT8 GEMM GMAC/s per ISA and shape, with bandwidth and peak (s
 # ---- mobile: Java/JNI binding on the host JVM, 32-bit ARM under qemu-arm (docs/mobile.md) ----
 
 JAVA_BUILD  := $(BUILD)/java
-JAVA_MODELS := tests/data/tiny-swish/model-int8.gguf models/mobilenmt-en-de/model-int8.gguf
+# The Java test's arguments: the tiny fixture, the shipped model and its golden translations.
+JAVA_MODELS := tests/data/tiny-swish/model-int8.gguf models/mobilenmt-en-de/model-int8.gguf \
+	tests/common/shipped.rs
 # armv7 as aarch64 above: Debian's rustc and armhf std, cross gcc, qemu-arm (single-threaded tests).
 ARMV7_ENV = RUSTC=/usr/bin/rustc CARGO_TARGET_DIR=target/armv7 \
 	CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_LINKER=arm-linux-gnueabihf-gcc \
@@ -193,10 +195,10 @@ test-java: build java-prereqs ## Java binding (JNI shim + org.mobilenmt.Translat
 	STATIC_LIBS="$(STATIC_LIBS)" bindings/java/build.sh $(JAVA_BUILD) $(RELEASE)/libmobilenmt.a test $(JAVA_MODELS)
 
 KOTLIN_CP := $(JAVA_BUILD)/classes:/usr/share/java/kotlin-stdlib.jar
-test-kotlin: test-java ## The binding from Kotlin (use {}, bean options); needs Debian's kotlin package, not run by CI
+test-kotlin: test-java ## The binding from Kotlin (use {}, bean options) on the captions model; needs Debian's kotlin package, not run by CI
 	kotlinc bindings/java/src/test/kotlin/org/mobilenmt/KotlinUsage.kt -cp $(KOTLIN_CP) -d $(JAVA_BUILD)/kotlin
 	java -Djava.library.path=$(JAVA_BUILD) -cp $(JAVA_BUILD)/kotlin:$(KOTLIN_CP) org.mobilenmt.KotlinUsageKt \
-		models/mobilenmt-en-de/model-int8.gguf
+		models/mobilenmt-en-de-captions/model-int8.gguf
 
 armv7-prereqs: ## install Debian's rustc, armhf std, cross gcc and qemu-user if missing (root)
 	@if [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/armv7-unknown-linux-gnueabihf ] \

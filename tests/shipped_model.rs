@@ -17,8 +17,9 @@ fn shipped_model_translates_the_demo_sentences() {
     assert_eq!((c.encoder_layers, c.decoder_layers, c.d_model), (6, 2, 256));
     assert_eq!(c.source_lang.as_deref(), Some("en"));
     assert_eq!(c.target_lang.as_deref(), Some("de"));
+    // The size budget of the shipped model: 10.5 MB (tools/ship_model.sh checks it too).
     assert!(
-        model.file_size() <= 10_000_000,
+        model.file_size() <= 10_500_000,
         "model file is {} bytes",
         model.file_size()
     );

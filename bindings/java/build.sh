@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Java binding on the host and, with `test`, runs its tests on the host JVM.
 #
-# Usage: bindings/java/build.sh OUTDIR LIBMOBILENMT.a [test TINY.gguf SHIPPED.gguf]
+# Usage: bindings/java/build.sh OUTDIR LIBMOBILENMT.a [test TINY.gguf SHIPPED.gguf SHIPPED.rs]
 #
 # - compiles the Java sources for Java 8 (`--release 8`: the API level Android's desugaring
 #   covers), so an API newer than Android can use fails here;
@@ -57,5 +57,5 @@ if [ "${3:-}" = test ]; then
     "$javac" --release 8 -Xlint:all,-options -Werror -encoding UTF-8 -cp "$out/classes" \
         -d "$out/test-classes" "$here"/src/test/java/org/mobilenmt/*.java
     "$(dirname "$javac")/java" -Xcheck:jni -ea -Djava.library.path="$out" \
-        -cp "$out/classes:$out/test-classes" org.mobilenmt.TranslatorTest "$4" "$5"
+        -cp "$out/classes:$out/test-classes" org.mobilenmt.TranslatorTest "$4" "$5" "$6"
 fi
