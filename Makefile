@@ -133,7 +133,7 @@ examples: build ## Build the C and C++ examples into build/examples
 	$(CXX) -std=c++11 -O2 -Wall -Wextra -Werror -pedantic -Iinclude examples/cpp/translate.cpp \
 		$(RELEASE)/libmobilenmt.a $(STATIC_LIBS) -o $(BUILD)/examples/translate-cpp
 
-demo: examples ## Translate a few English sentences with the shipped model (or a fixture)
+demo: examples ## Translate a few everyday English sentences with the shipped model (or a fixture)
 	@test -f $(DEMO_MODEL) || { echo "no model at $(DEMO_MODEL)" >&2; exit 1; }
 	$(BUILD)/examples/mnmt-translate --info -m $(DEMO_MODEL)
 	$(BUILD)/examples/mnmt-translate -b 4 -m $(DEMO_MODEL) < examples/demo.txt

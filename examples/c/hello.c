@@ -7,7 +7,7 @@
 #include <string.h>
 
 int main(int argc, char **argv) {
-    const char *src = argc > 2 ? argv[2] : "Two dogs are playing in the snow.";
+    const char *src = argc > 2 ? argv[2] : "Where is the train station?";
     mnmt_translator *t = NULL;
     mnmt_options opts = mnmt_options_default(); /* or pass NULL for the defaults */
     char buf[256], *out = buf;

@@ -1,7 +1,7 @@
 """Translates the command-line arguments (or stdin lines) with the Python wrapper.
 
     pip install .     # once, from the repository root (or run with PYTHONPATH=python)
-    python examples/python/translate.py MODEL.gguf "A dog runs." ...
+    python examples/python/translate.py MODEL.gguf "How are you?" ...
 """
 
 import sys
