@@ -3,10 +3,11 @@
 # one engine at a time (never in parallel: they would measure each other).
 #
 # Everything it reads is in the repository: the test set (eval/data/, BENCH_SRC and BENCH_REF), the
-# model (models/mobilenmt-en-de). It checks them, and the compiler and library, before it makes the
+# model (BENCH_MODEL, default models/mobilenmt-en-de). It checks them, and the compiler and library, before it makes the
 # benchmark venv (torch, CTranslate2: gigabytes). `bench/run.sh --check` only checks.
 #
-# Environment (the Makefile sets these): BENCH_SRC, BENCH_REF (the test set, default
+# Environment (the Makefile sets these): BENCH_MODEL (a Hugging Face directory with its
+# model-int8.gguf, default models/mobilenmt-en-de), BENCH_SRC, BENCH_REF (the test set, default
 # eval/data/multi30k-test2016.en and .de), BENCH_VENV (default bench/.venv),
 # BENCH_OUT (default build/bench), TORCH_LIMIT (PyTorch batch-1 latency on the first N sentences;
 # 0 = all), BEAMS (default "1 4"), LIB (the static library), STATIC_LIBS (its link flags),
@@ -21,7 +22,7 @@ TORCH_LIMIT=${TORCH_LIMIT:-200}
 BEAMS=${BEAMS:-1 4}
 LIB=${LIB:-target/release/libmobilenmt.a}
 STATIC_LIBS=${STATIC_LIBS:--lgcc_s -lutil -lrt -lpthread -lm -ldl -lc}
-HF=models/mobilenmt-en-de
+HF=${BENCH_MODEL:-models/mobilenmt-en-de}
 PY=$VENV/bin/python
 CC=${CC:-cc}
 
@@ -66,7 +67,7 @@ $CC -std=c99 -O2 -Wall -Wextra -Werror -pedantic -Iinclude bench/mnmt_bench.c "$
 # 4. Models: the shipped INT8 file as is; f32 and CTranslate2 converted from the same HF weights.
 step "models"
 [ -f "$OUT/model-f32.gguf" ] || "$PY" tools/convert.py "$HF" "$OUT/model-f32.gguf" --dtype f32 \
-  --name mobilenmt-en-de --source-lang en --target-lang de
+  --name "$(basename "$HF")" --source-lang en --target-lang de
 # bench/convert_ct2.py explains why not the stock converter; its output is measured once too.
 for q in int8 float32; do
   "$PY" bench/convert_ct2.py "$HF" "$OUT/ct2-$q" --quantization "$q"
@@ -100,4 +101,4 @@ step "greedy: CTranslate2 int8, stock converter"
 # 6. Scores, table and chart.
 step "report"
 "$PY" bench/report.py --results "$OUT/results" --hyp "$OUT/hyp" --ref "$OUT/test.de" \
-  --torch-limit "$TORCH_LIMIT" --out "${BENCH_REPORT:-BENCHMARKS.md}" --chart "${BENCH_CHART:-docs/bench.png}"
+  --torch-limit "$TORCH_LIMIT" --model "$HF" --out "${BENCH_REPORT:-BENCHMARKS.md}" --chart "${BENCH_CHART:-docs/bench.png}"

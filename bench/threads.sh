@@ -5,7 +5,7 @@
 # it). Interleaved: ROUNDS rounds, each running every configuration once, in an order rotated
 # per round, so that a change in the machine's load hits every configuration alike.
 #
-# Environment: BENCH_SRC (default eval/data/multi30k-test2016.en, committed), BENCH_VENV, THREADS_OUT (default build/bench/threads), ROUNDS (3),
+# Environment: BENCH_MODEL (default models/mobilenmt-en-de), BENCH_SRC (default eval/data/multi30k-test2016.en, committed), BENCH_VENV, THREADS_OUT (default build/bench/threads), ROUNDS (3),
 # SHIPPED_LIMIT (40 sentences), OPUS_DIR (build/bench/opus-sized), THREADS_OPUS_LIMIT (10 sentences;
 # 0 skips the OPUS-sized model), LIB, STATIC_LIBS.
 set -euo pipefail
@@ -19,7 +19,7 @@ OPUS_DIR=${OPUS_DIR:-build/bench/opus-sized}
 THREADS_OPUS_LIMIT=${THREADS_OPUS_LIMIT:-10}
 LIB=${LIB:-target/release/libmobilenmt.a}
 STATIC_LIBS=${STATIC_LIBS:--lgcc_s -lutil -lrt -lpthread -lm -ldl -lc}
-HF=models/mobilenmt-en-de
+HF=${BENCH_MODEL:-models/mobilenmt-en-de}
 PY=$VENV/bin/python
 CC=${CC:-cc}
 step() { printf '\n== %s\n' "$*" >&2; }
