@@ -241,12 +241,17 @@ bench-pool: ## Worker pool dispatch overhead, ns per call for 1, 2, 4 threads
 
 # ---- vocabulary shortlist: build one into a model file, gate its quality, measure it ----
 
+# The default model's training data (tools/prepare_data.py --out .devdata/general); the captions
+# model's shortlist came from Multi30k: SL_MODEL=models/mobilenmt-en-de-captions
+# SL_SRC=$(MULTI30K)/train.en.gz SL_TGT=$(MULTI30K)/train.de.gz SL_FLAGS="--name mobilenmt-en-de ..."
+# SL_SETS="...multi30k-test2016...". tools/ship_model.sh does all of it for the default model.
+TRAIN_DATA ?= .devdata/general
 SL_MODEL ?= models/mobilenmt-en-de
-SL_SRC   ?= $(MULTI30K)/train.en.gz
-SL_TGT   ?= $(MULTI30K)/train.de.gz
+SL_SRC   ?= $(TRAIN_DATA)/train.en.gz
+SL_TGT   ?= $(TRAIN_DATA)/train.de.gz
 SL_OUT   ?= $(BUILD)/shortlist/model-int8.gguf
 SL_FLAGS ?= --name mobilenmt-en-de --source-lang en --target-lang de
-SL_SETS  ?= $(foreach s,multi30k-test2016 tatoeba-dev,eval/data/$(s).en eval/data/$(s).de)
+SL_SETS  ?= $(foreach s,tatoeba-dev flores-dev,eval/data/$(s).en eval/data/$(s).de)
 
 .PHONY: shortlist shortlist-gate
 shortlist: ## Convert SL_MODEL (Hugging Face dir) with a shortlist from SL_SRC/SL_TGT into SL_OUT (needs tools/requirements-train.txt)
