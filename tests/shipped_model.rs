@@ -1,4 +1,4 @@
-//! The model shipped in `models/` loads and translates the demo sentences to the expected German
+//! The model shipped in `models/` loads and translates the golden sentences of common/shipped.rs
 //! (the same text that Hugging Face `transformers` produces from the f32 weights, greedy and beam 4).
 
 #[path = "common/shipped.rs"]
@@ -10,7 +10,7 @@ use mobilenmt::{Limits, TranslateOptions, Translator};
 use shipped::{CASES, MODEL};
 
 #[test]
-fn shipped_model_translates_the_demo_sentences() {
+fn shipped_model_translates_the_golden_sentences() {
     let model = Model::load(MODEL).expect("the shipped model loads");
     let c = model.config();
     assert_eq!(c.dtype, DType::Int8);

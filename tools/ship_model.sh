@@ -11,7 +11,8 @@
 #      beam 4, on Tatoeba dev and FLORES dev through the C example) and, if the gate fails,
 #      converts again without one; the file must be at most MAX_BYTES (10.5 MB);
 #   5. regenerates tests/common/shipped.rs (tools/make_shipped_golden.py: transformers f32 vs the
-#      INT8 file through the C library, on examples/demo.txt);
+#      INT8 file through the C library, on examples/demo.txt then eval/everyday.en: the first 8
+#      sentences where both give the same text, greedy and beam 4);
 #   6. translates eval/everyday.en (beam 4, INT8) into eval/everyday.$EVERYDAY_NAME.de;
 #   7. runs the shipped-model Rust test (VERIFY=0 skips it) and prints a summary.
 #
@@ -144,8 +145,8 @@ echo "  $DEST/model-int8.gguf: $size bytes (limit $MAX_BYTES)"
 "$CLI" --info -m "$DEST/model-int8.gguf" | sed 's/^/  /'
 
 step "5. golden demo translations: tests/common/shipped.rs (transformers f32 vs the INT8 file)"
-$NICE "$PYTHON" tools/make_shipped_golden.py --model "$DEST" --sentences examples/demo.txt --cli "$CLI" \
-    --out tests/common/shipped.rs | sed 's/^/  /'
+$NICE "$PYTHON" -W ignore tools/make_shipped_golden.py --model "$DEST" --sentences examples/demo.txt eval/everyday.en \
+    --cli "$CLI" --out tests/common/shipped.rs 2>&1 | grep -v '^Loading weights' | sed 's/^/  /'
 
 step "6. everyday sentences: eval/everyday.$EVERYDAY_NAME.de (INT8, beam 4)"
 $NICE "$CLI" -b 4 -m "$DEST/model-int8.gguf" <eval/everyday.en >"eval/everyday.$EVERYDAY_NAME.de"
