@@ -157,12 +157,13 @@ public final class TranslatorTest {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 2) {
-            System.err.println("usage: TranslatorTest TINY_MODEL.gguf shippedCases_MODEL.gguf");
+        if (args.length != 3) {
+            System.err.println("usage: TranslatorTest TINY_MODEL.gguf SHIPPED_MODEL.gguf SHIPPED.rs");
             System.exit(2);
         }
         tiny = new File(args[0]);
         shipped = new File(args[1]);
+        shippedCases = shippedGolden(new File(args[2]));
         System.out.println("mobilenmt " + Translator.version() + ", kernels "
                 + Translator.kernelName());
 
