@@ -145,9 +145,9 @@ impl<const EVEX: bool> Step for Dpbusd<EVEX> {
     }
 
     #[inline(always)]
-    unsafe fn hsum(v: __m256i) -> i32 {
+    unsafe fn hsum4(v: [__m256i; 4]) -> [i32; 4] {
         // SAFETY: the caller guarantees AVX2.
-        unsafe { x86_avx2::hsum(v) }
+        unsafe { x86_avx2::hsum4(v) }
     }
 
     /// Takes the `128 * sum(w)` of the offset back out (modular, so exact).

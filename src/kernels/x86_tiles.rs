@@ -1,10 +1,12 @@
 //! The x86 GEMM tiling, shared by SSE4.1, AVX2 and AVX-VNNI and generic over the
 //! multiply-accumulate [`Step`] (as `aarch64_neon::gemm_with` is for NEON and dotprod).
 //!
-//! Tiles: for M = 1 (greedy decoding) four weight rows stream side by side with one accumulator
-//! each; otherwise a 4 x 2 tile (4 activation rows, 2 weight rows, 8 accumulators) reuses every
-//! weight vector four times. Weight blocks are the outer loop so a block stays in L1 while every
-//! activation row passes over it. Horizontal sums happen once per output.
+//! Tiles: for M = 1 (greedy decoding) eight weight rows stream side by side with one accumulator
+//! each (four for steps with a per-row correction, whose correction accumulators would not fit
+//! the 16 registers next to eight); otherwise a 4 x 2 tile (4 activation rows, 2 weight rows,
+//! 8 accumulators) reuses every weight vector four times. Weight blocks are the outer loop so a
+//! block stays in L1 while every activation row passes over it. Horizontal sums happen once per
+//! output, four accumulators at a time.
 //!
 //! Everything here is `#[inline(always)]` and is compiled inside each ISA's `#[target_feature]`
 //! entry point, so one source serves every vector width.
@@ -55,11 +57,11 @@ pub(super) trait Step {
     /// # Safety
     /// The target features.
     unsafe fn mac(acc: Self::V, w: Self::W, a: Self::V) -> Self::V;
-    /// Sum of the i32 lanes.
+    /// The sums of the i32 lanes of four vectors, in order.
     ///
     /// # Safety
     /// The target features.
-    unsafe fn hsum(v: Self::V) -> i32;
+    unsafe fn hsum4(v: [Self::V; 4]) -> [i32; 4];
     /// The output from the accumulator's sum and the correction's sum.
     fn finish(dot: i32, fix: i32) -> i32;
 }
@@ -84,15 +86,26 @@ pub(super) unsafe fn gemm<S: Step>(g: GemmShape, a: &[i8], w: &[i8], c: &mut [i3
     let ops = Operands { g, a, w };
     let mut j = g.col_start;
     if g.m == 1 {
+        if !S::CORRECTED {
+            while j + 8 <= g.col_end {
+                // SAFETY: forwarded precondition.
+                unsafe { tile::<S, 1, 8>(ops, c, 0, j) };
+                j += 8;
+            }
+        }
         while j + 4 <= g.col_end {
             // SAFETY: forwarded precondition.
             unsafe { tile::<S, 1, 4>(ops, c, 0, j) };
             j += 4;
         }
-        while j < g.col_end {
+        match g.col_end - j {
             // SAFETY: forwarded precondition.
-            unsafe { tile::<S, 1, 1>(ops, c, 0, j) };
-            j += 1;
+            3 => unsafe { tile::<S, 1, 3>(ops, c, 0, j) },
+            // SAFETY: forwarded precondition.
+            2 => unsafe { tile::<S, 1, 2>(ops, c, 0, j) },
+            // SAFETY: forwarded precondition.
+            1 => unsafe { tile::<S, 1, 1>(ops, c, 0, j) },
+            _ => {}
         }
         return;
     }
@@ -204,18 +217,45 @@ unsafe fn tile<S: Step, const MR: usize, const NR: usize>(
             }
         }
     }
+    // Reduce four accumulators at a time (row-major over the tile, then the corrections),
+    // zero vectors filling the last group.
+    const MAX: usize = 8;
+    assert!(MR * NR <= MAX && NR <= MAX);
+    let mut flat = [zero; MAX];
+    for r in 0..MR {
+        flat[r * NR..(r + 1) * NR].copy_from_slice(&acc[r]);
+    }
+    let mut dots = [0i32; MAX];
+    // SAFETY: the target features are guaranteed by our caller.
+    unsafe { reduce::<S>(&flat, MR * NR, &mut dots) };
+    let mut fixes = [0i32; MAX];
+    if S::CORRECTED {
+        let mut f = [zero; MAX];
+        f[..NR].copy_from_slice(&fix);
+        // SAFETY: as above.
+        unsafe { reduce::<S>(&f, NR, &mut fixes) };
+    }
     let c0 = j0 - g.col_start;
-    for s in 0..NR {
-        let f = if S::CORRECTED {
-            // SAFETY: the target features are guaranteed by our caller.
-            unsafe { S::hsum(fix[s]) }
-        } else {
-            0
-        };
-        for r in 0..MR {
-            // SAFETY: as above.
-            let dot = unsafe { S::hsum(acc[r][s]) };
-            c[(i0 + r) * g.ldc + c0 + s] = S::finish(dot, f);
+    for r in 0..MR {
+        let row = &mut c[(i0 + r) * g.ldc + c0..][..NR];
+        for (s, out) in row.iter_mut().enumerate() {
+            *out = S::finish(dots[r * NR + s], fixes[s]);
         }
+    }
+}
+
+/// `sums[i]` = the lane sum of `v[i]` for `i < n`, four vectors per [`Step::hsum4`]; `v` must be
+/// zero from `n` to the next multiple of four.
+///
+/// # Safety
+/// The CPU must have `S`'s target features.
+#[inline(always)]
+unsafe fn reduce<S: Step>(v: &[S::V; 8], n: usize, sums: &mut [i32; 8]) {
+    let mut q = 0;
+    while q < n {
+        // SAFETY: forwarded precondition.
+        let s4 = unsafe { S::hsum4([v[q], v[q + 1], v[q + 2], v[q + 3]]) };
+        sums[q..q + 4].copy_from_slice(&s4);
+        q += 4;
     }
 }
