@@ -144,9 +144,8 @@ unsafe fn column_block<S: Step, const NR: usize>(ops: Operands<'_>, c: &mut [i32
     }
 }
 
-/// Computes outputs `(i0 + r, j0 + s)` for `r < MR`, `s < NR`. The k tail (k % BYTES) runs
-/// through one more step on zero-padded copies, which adds exact zeros (for AVX-VNNI, padded
-/// activations meet zero weights).
+/// Computes outputs `(i0 + r, j0 + s)` for `r < MR`, `s < NR`: the vector steps over the first
+/// `k / BYTES * BYTES` bytes, then the tail in integer code ([`tail_dot`]).
 ///
 /// # Safety
 /// As [`gemm`].
@@ -165,11 +164,13 @@ unsafe fn tile<S: Step, const MR: usize, const NR: usize>(
     assert!((i0 + MR) * k <= a.len() && (j0 + NR) * k <= w.len());
     let mut ap = [a.as_ptr(); MR];
     for (r, p) in ap.iter_mut().enumerate() {
-        *p = a[(i0 + r) * k..].as_ptr();
+        // SAFETY: (i0 + r) * k <= a.len() (asserted above): in bounds or one past the end.
+        *p = unsafe { a.as_ptr().add((i0 + r) * k) };
     }
     let mut wp = [w.as_ptr(); NR];
     for (s, p) in wp.iter_mut().enumerate() {
-        *p = w[(j0 + s) * k..].as_ptr();
+        // SAFETY: as above, for w.
+        *p = unsafe { w.as_ptr().add((j0 + s) * k) };
     }
     // SAFETY: register-only; the target features are guaranteed by our caller.
     let zero = unsafe { S::zero() };
@@ -196,27 +197,6 @@ unsafe fn tile<S: Step, const MR: usize, const NR: usize>(
         }
         off += S::BYTES;
     }
-    if off < k {
-        let pad = |row: &[i8]| {
-            let mut b = [0i8; 32];
-            b[..k - off].copy_from_slice(&row[off..k]);
-            b
-        };
-        for s in 0..NR {
-            let wb = pad(&w[(j0 + s) * k..]);
-            // SAFETY: `wb` holds 32 >= BYTES bytes; the target features as above.
-            wv[s] = unsafe { S::weight(S::load(wb.as_ptr()), &mut fix[s]) };
-        }
-        for r in 0..MR {
-            let ab = pad(&a[(i0 + r) * k..]);
-            // SAFETY: as above.
-            let av = unsafe { S::act(S::load(ab.as_ptr())) };
-            for s in 0..NR {
-                // SAFETY: the target features are guaranteed by our caller.
-                acc[r][s] = unsafe { S::mac(acc[r][s], wv[s], av) };
-            }
-        }
-    }
     // Reduce four accumulators at a time (row-major over the tile, then the corrections),
     // zero vectors filling the last group.
     const MAX: usize = 8;
@@ -239,9 +219,25 @@ unsafe fn tile<S: Step, const MR: usize, const NR: usize>(
     for r in 0..MR {
         let row = &mut c[(i0 + r) * g.ldc + c0..][..NR];
         for (s, out) in row.iter_mut().enumerate() {
-            *out = S::finish(dots[r * NR + s], fixes[s]);
+            let mut v = S::finish(dots[r * NR + s], fixes[s]);
+            if body < k {
+                let (ra, rw) = ((i0 + r) * k, (j0 + s) * k);
+                v = v.wrapping_add(tail_dot(&a[ra + body..ra + k], &w[rw + body..rw + k]));
+            }
+            *out = v;
         }
     }
+}
+
+/// The `k % BYTES` tail of one output in plain integer code. Model rows are padded to 64 bytes,
+/// so this runs only for other callers; doing it after the reduction (rather than as one more
+/// vector step on zero-padded copies) keeps calls out of the tile, which would otherwise spill
+/// every accumulator around them. Exact: wrapping i32 sums equal the true sum whenever it fits.
+#[inline(always)]
+fn tail_dot(a: &[i8], w: &[i8]) -> i32 {
+    a.iter()
+        .zip(w)
+        .fold(0i32, |s, (&x, &y)| s.wrapping_add(i32::from(x) * i32::from(y)))
 }
 
 /// `sums[i]` = the lane sum of `v[i]` for `i < n`, four vectors per [`Step::hsum4`]; `v` must be
