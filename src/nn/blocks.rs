@@ -51,7 +51,7 @@ pub(super) struct Buffers<'a> {
 /// output rows into `out`.
 pub(super) fn residual(
     ctx: &mut Ctx<'_>,
-    stream: &mut Stream,
+    stream: &mut Stream<'_>,
     rows: usize,
     norm: &LayerNorm<'_>,
     block: impl FnOnce(&mut Ctx<'_>, &[f32], &mut Buffers<'_>, &mut [f32]),
@@ -120,22 +120,23 @@ pub(super) fn self_attention(
     ctx.linear(&a.o, bufs.context, rows, none, out);
 }
 
-/// One layer's slice of the decoder self-attention cache at step `t` (see
-/// `workspace::SelfAttentionCache`).
+/// The decoder self-attention cache at step `t` (see `workspace::SelfAttentionCache`).
 pub(super) struct CacheStep<'a> {
     /// The position being decoded.
     pub t: usize,
-    /// `(max_tgt, row_stride, d_model)` keys and values of this layer.
-    pub keys: &'a mut [f32],
-    pub values: &'a mut [f32],
-    pub row_stride: usize,
+    /// The layer.
+    pub layer: usize,
+    /// The cache; step `t`'s block is declared (`NnWorkspace::cache_step`).
+    pub cache: &'a mut [f32],
+    pub step_start: &'a [usize],
+    pub step_rows: &'a [usize],
     /// `origin[r * max_tgt + t]`: the slot holding row r's ancestor at step t.
     pub origin: &'a [u32],
     pub max_tgt: usize,
 }
 
-/// Decoder self-attention at step `cache.t`: each row's key and value go into cache slot
-/// `(t, row)`, then each row attends to its own history.
+/// Decoder self-attention at step `cache.t`: each row's key and value go into slot `row` of the
+/// step's block, then each row attends to its own history.
 pub(super) fn cached_self_attention(
     ctx: &mut Ctx<'_>,
     a: &Attention<'_>,
@@ -148,22 +149,25 @@ pub(super) fn cached_self_attention(
     let rows = x.len() / d;
     let CacheStep {
         t,
-        keys,
-        values,
-        row_stride,
+        layer,
+        cache,
+        step_start,
+        step_rows,
         origin,
         max_tgt,
     } = cache;
     let none = Activation::None;
-    // Slot (t, r) of the cache holds row r's key at step t; rows later reordered by beam search
-    // keep pointing at their ancestors' slots through `origin`, so no cache copy.
-    let at = t * row_stride * d;
-    ctx.linear(&a.k, x, rows, none, &mut keys[at..]);
-    ctx.linear(&a.v, x, rows, none, &mut values[at..]);
+    // Rows later reordered by beam search keep pointing at their ancestors' slots through
+    // `origin`, so no cache copy.
+    let at = step_start[t] + 2 * layer * rows * d;
+    let (keys, values) = cache[at..at + 2 * rows * d].split_at_mut(rows * d);
+    ctx.linear(&a.k, x, rows, none, keys);
+    ctx.linear(&a.v, x, rows, none, values);
     ctx.linear(&a.q, x, rows, none, bufs.queries);
+    let (step_start, step_rows) = (&step_start[..=t], &step_rows[..=t]);
     for r in 0..rows {
         let own = &origin[r * max_tgt..r * max_tgt + t + 1];
-        let kv = attention::history(keys, values, own, row_stride, d);
+        let kv = attention::history(cache, step_start, step_rows, own, layer, d);
         let q = &bufs.queries[r * d..(r + 1) * d];
         let o = &mut bufs.context[r * d..(r + 1) * d];
         attention::attend(ctx.kern, q, &kv, heads, ctx.scores, o, None);

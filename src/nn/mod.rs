@@ -188,12 +188,14 @@ impl<'m> Net<'m> {
         let rows = ids.len();
         let NnWorkspace {
             dims,
-            encoder,
+            encoder_shape,
+            shared,
             scores,
             quant,
             cross_memory,
             ..
         } = ws;
+        let encoder = &mut encoder_shape.carve(shared, rows);
         let emb = self.model.src_embedding();
         let pos = self.model.positions();
         for (i, (&id, row)) in ids
@@ -273,9 +275,12 @@ impl<'m> Net<'m> {
         let cfg = self.model.config();
         let d = cfg.d_model;
         let rows = tokens.len();
+        ws.cache_step(t, rows);
         let NnWorkspace {
             dims,
+            decoder_shape,
             decoder,
+            shared,
             logits,
             scores,
             quant,
@@ -286,11 +291,8 @@ impl<'m> Net<'m> {
             align_probs,
             ..
         } = ws;
-        let (row_stride, max_tgt) = (cache.row_stride, dims.max_tgt);
-        assert!(
-            rows <= row_stride,
-            "{rows} decoder rows exceed the declared {row_stride}"
-        );
+        let max_tgt = dims.max_tgt;
+        let decoder = &mut decoder_shape.carve(decoder, dims.rows);
         let emb = self.model.tgt_embedding();
         let pos = &self.model.positions()[t * d..(t + 1) * d];
         for (r, (&tok, row)) in tokens
@@ -309,7 +311,6 @@ impl<'m> Net<'m> {
             scores,
             quant,
         };
-        let self_per_layer = max_tgt * row_stride * d;
         let cross_per_layer = dims.sents * dims.max_src * d;
         for l in 0..cfg.decoder_layers {
             for block in self.model.decoder_layer(l) {
@@ -317,9 +318,10 @@ impl<'m> Net<'m> {
                     LayerBlock::SelfAttention(a) => {
                         let step = CacheStep {
                             t,
-                            keys: &mut cache.keys[l * self_per_layer..(l + 1) * self_per_layer],
-                            values: &mut cache.values[l * self_per_layer..(l + 1) * self_per_layer],
-                            row_stride,
+                            layer: l,
+                            cache: shared,
+                            step_start: &cache.step_start,
+                            step_rows: &cache.step_rows,
                             origin: &cache.origin,
                             max_tgt,
                         };
