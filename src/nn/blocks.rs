@@ -6,7 +6,7 @@
 
 use super::attention;
 use super::workspace::Stream;
-use super::{linear, Parallel, QuantScratch};
+use super::{linear, Parallel, Quant};
 use crate::kernels::Kernels;
 use crate::math::{self, Activation};
 use crate::model::{Attention, Config, FeedForward, LayerNorm, Linear, NormPosition};
@@ -19,7 +19,7 @@ pub(super) struct Ctx<'a> {
     pub cfg: &'a Config,
     /// Attention scores of one query row and head.
     pub scores: &'a mut [f32],
-    pub quant: &'a mut QuantScratch,
+    pub quant: Quant<'a>,
 }
 
 impl Ctx<'_> {
@@ -32,7 +32,7 @@ impl Ctx<'_> {
         act: Activation,
         out: &mut [f32],
     ) {
-        linear(self.kern, self.par, layer, x, rows, act, out, self.quant);
+        linear(self.kern, self.par, layer, x, rows, act, out, self.quant.reborrow());
     }
 }
 

@@ -21,7 +21,7 @@ pub use workspace::{Dims, NnWorkspace};
 
 use crate::kernels::Kernels;
 use crate::math::{self, Activation};
-use crate::model::{LayerBlock, Linear, Matrix, Model};
+use crate::model::{Config, LayerBlock, Linear, Matrix, Model, ROW_ALIGN};
 use blocks::{residual, CacheStep, Ctx, Memory};
 use parallel::{int8_product, Int8Product};
 
@@ -42,6 +42,67 @@ impl QuantScratch {
             acc: vec![0; acc],
         }
     }
+
+    /// All of it, borrowed for one pass.
+    pub fn parts(&mut self) -> Quant<'_> {
+        Quant {
+            qa: &mut self.qa,
+            scales: &mut self.scales,
+            acc: &mut self.acc,
+        }
+    }
+}
+
+/// The scratch one pass of INT8 linear layers uses; the accumulators may come from elsewhere
+/// than its [`QuantScratch`] (the encoder takes them from the workspace's shared buffer).
+#[derive(Debug)]
+pub struct Quant<'a> {
+    qa: &'a mut [i8],
+    scales: &'a mut [f32],
+    acc: &'a mut [i32],
+}
+
+impl Quant<'_> {
+    /// The same buffers, for one call.
+    fn reborrow(&mut self) -> Quant<'_> {
+        Quant {
+            qa: self.qa,
+            scales: self.scales,
+            acc: self.acc,
+        }
+    }
+}
+
+/// Floats of [`encoder_quant`]'s scratch for `rows` tokens.
+pub(super) fn encoder_quant_len(rows: usize, cfg: &Config) -> usize {
+    let (stride, widest) = encoder_widths(cfg);
+    // i32 accumulators, `stride` i8 per row (a multiple of 4), one scale per row.
+    rows * widest + rows * stride / 4 + rows
+}
+
+/// The row stride of quantized activations and the widest output of the encoder's products.
+fn encoder_widths(cfg: &Config) -> (usize, usize) {
+    let widest = cfg.d_model.max(cfg.encoder_ffn_dim);
+    (widest.div_ceil(ROW_ALIGN) * ROW_ALIGN, widest)
+}
+
+/// The encoder's quantization scratch for `rows` tokens, cut from the front of `buf` (floats,
+/// at least [`encoder_quant_len`]): the i32 accumulators and the i8 activations share storage
+/// with the f32 buffers of the decoder's cache, which are dead while the encoder runs.
+fn encoder_quant<'a>(buf: &'a mut [f32], rows: usize, cfg: &Config) -> Quant<'a> {
+    let (stride, widest) = encoder_widths(cfg);
+    let (acc, rest) = buf.split_at_mut(rows * widest);
+    let (qa, rest) = rest.split_at_mut(rows * stride / 4);
+    let scales = &mut rest[..rows];
+    // SAFETY: f32 and i32 have the same size and alignment and every bit pattern is a valid
+    // value of both; the result borrows `acc` mutably for its whole life, so nothing reads the
+    // memory as f32 meanwhile.
+    let acc = unsafe { std::slice::from_raw_parts_mut(acc.as_mut_ptr().cast::<i32>(), acc.len()) };
+    // SAFETY: i8 has alignment 1 and every bit pattern is valid; `qa` holds `qa.len() * 4`
+    // bytes, borrowed mutably for the result's whole life.
+    let qa =
+        unsafe { std::slice::from_raw_parts_mut(qa.as_mut_ptr().cast::<i8>(), qa.len() * 4) };
+    Quant { qa, scales, acc }
 }
 
 /// Rows (output features) of a weight matrix.
@@ -80,7 +141,7 @@ pub fn linear(
     m: usize,
     act: Activation,
     out: &mut [f32],
-    qs: &mut QuantScratch,
+    qs: Quant<'_>,
 ) {
     let (weight, bias) = (&layer.weight, layer.bias);
     let n = matrix_rows(weight);
@@ -125,7 +186,7 @@ pub fn linear(
                 n,
                 k: stride,
             };
-            int8_product(kern, par, &product, &mut qs.acc, out);
+            int8_product(kern, par, &product, qs.acc, out);
         }
     }
 }
@@ -191,11 +252,14 @@ impl<'m> Net<'m> {
             encoder_shape,
             shared,
             scores,
-            quant,
             cross_memory,
             ..
         } = ws;
-        let encoder = &mut encoder_shape.carve(shared, rows);
+        // The sentence's activations, then its quantization scratch, from the front of the
+        // shared buffer (`NnWorkspace::new` sizes it).
+        let (stream, rest) = shared.split_at_mut(encoder_shape.len(rows));
+        let encoder = &mut encoder_shape.carve(stream, rows);
+        let quant = encoder_quant(rest, rows, cfg);
         let emb = self.model.src_embedding();
         let pos = self.model.positions();
         for (i, (&id, row)) in ids
@@ -249,7 +313,7 @@ impl<'m> Net<'m> {
                         rows,
                         none,
                         &mut keys[at..at + rows * d],
-                        ctx.quant,
+                        ctx.quant.reborrow(),
                     );
                     linear(
                         ctx.kern,
@@ -259,7 +323,7 @@ impl<'m> Net<'m> {
                         rows,
                         none,
                         &mut values[at..at + rows * d],
-                        ctx.quant,
+                        ctx.quant.reborrow(),
                     );
                 }
             }
@@ -309,7 +373,7 @@ impl<'m> Net<'m> {
             par: self.par,
             cfg,
             scores,
-            quant,
+            quant: quant.parts(),
         };
         let cross_per_layer = dims.sents * dims.max_src * d;
         for l in 0..cfg.decoder_layers {
@@ -395,7 +459,7 @@ impl<'m> Net<'m> {
             rows,
             Activation::None,
             logits,
-            ctx.quant,
+            ctx.quant.reborrow(),
         );
     }
 }
@@ -438,7 +502,7 @@ mod tests {
             m,
             Activation::Relu,
             &mut out,
-            &mut qs,
+            qs.parts(),
         );
         for i in 0..m {
             for j in 0..n {
@@ -489,7 +553,7 @@ mod tests {
         };
         let one = crate::pool::Pool::new(1).unwrap();
         let one = Parallel::new(&one);
-        linear(kern, one, &int8, &x, m, Activation::None, &mut got, &mut qs);
+        linear(kern, one, &int8, &x, m, Activation::None, &mut got, qs.parts());
         linear(
             &crate::kernels::scalar::KERNELS,
             one,
@@ -501,7 +565,7 @@ mod tests {
             m,
             Activation::None,
             &mut want,
-            &mut qs,
+            qs.parts(),
         );
         let scale = want.iter().fold(0f32, |a, v| a.max(v.abs()));
         for (g, w) in got.iter().zip(&want) {

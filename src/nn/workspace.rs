@@ -56,7 +56,7 @@ impl StreamShape {
     }
 
     /// Floats a stream of `rows` rows takes.
-    fn len(&self, rows: usize) -> usize {
+    pub(super) fn len(&self, rows: usize) -> usize {
         rows * self.row_len()
     }
 
@@ -149,10 +149,10 @@ pub struct NnWorkspace {
     pub(super) dims: Dims,
     pub(super) encoder_shape: StreamShape,
     pub(super) decoder_shape: StreamShape,
-    /// The encoder's activations while a call encodes its sentences, then the decoder's
-    /// self-attention cache while it decodes them: the encoder's buffers are dead once the
-    /// cross-attention keys and values are computed, so one buffer serves both and a call's
-    /// resident memory is the larger of the two, not their sum.
+    /// The encoder's activations and GEMM accumulators while a call encodes its sentences,
+    /// then the decoder's self-attention cache while it decodes them: the encoder's buffers are
+    /// dead once the cross-attention keys and values are computed, so one buffer serves both
+    /// and a call's resident memory is the larger of the two, not their sum.
     pub(super) shared: Vec<f32>,
     /// The decoder's activations, `dims.rows` rows.
     pub(super) decoder: Vec<f32>,
@@ -178,15 +178,11 @@ impl NnWorkspace {
         let d = c.d_model;
         let (s, r, t, b) = (dims.max_src, dims.rows, dims.max_tgt, dims.sents);
         let vocab = c.decoder_vocab_size;
-        // Every matrix's input is d_model or an FFN width; INT8 rows are padded to ROW_ALIGN.
-        let stride = d
-            .max(c.encoder_ffn_dim)
-            .max(c.decoder_ffn_dim)
-            .div_ceil(ROW_ALIGN)
-            * ROW_ALIGN;
-        let enc_out = d.max(c.encoder_ffn_dim);
-        let dec_out = d.max(c.decoder_ffn_dim).max(vocab);
-        let acc = (s * enc_out).max(r * dec_out);
+        // The decoder's quantization scratch (the encoder's lives in `shared`, after its
+        // activations): every decoder matrix's input is d_model or its FFN width, INT8 rows are
+        // padded to ROW_ALIGN.
+        let stride = d.max(c.decoder_ffn_dim).div_ceil(ROW_ALIGN) * ROW_ALIGN;
+        let acc = r * d.max(c.decoder_ffn_dim).max(vocab);
         let pre_norm = c.norm_position == NormPosition::Pre;
         let encoder_shape = StreamShape {
             d,
@@ -211,11 +207,11 @@ impl NnWorkspace {
             dims,
             encoder_shape,
             decoder_shape,
-            shared: f(cache.max(encoder_shape.len(s))),
+            shared: f(cache.max(encoder_shape.len(s) + super::encoder_quant_len(s, c))),
             decoder: f(decoder_shape.len(r)),
             logits: f(r * vocab),
             scores: f(s.max(t)),
-            quant: QuantScratch::new(s.max(r), stride, acc),
+            quant: QuantScratch::new(r, stride, acc),
             self_cache: SelfAttentionCache {
                 step_start: vec![0; t],
                 step_rows: vec![0; t],
