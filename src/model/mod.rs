@@ -402,9 +402,25 @@ impl Model {
         )
     }
 
-    /// Sinusoidal positions, `(max_position_embeddings, d_model)` row-major, computed at load.
+    /// The first rows of the sinusoidal position table (`config::POSITION_TABLE_ROWS`, at most
+    /// `max_position_embeddings`), `d_model` wide, row-major, computed at load.
     pub fn positions(&self) -> &[f32] {
         &self.positions
+    }
+
+    /// Position `pos`'s row of the sinusoidal table (`d_model` values): from the table kept
+    /// in memory, or computed into `scratch` (at least `d_model` long) past its end, with the
+    /// same bits either way.
+    pub fn position<'a>(&'a self, pos: usize, scratch: &'a mut [f32]) -> &'a [f32] {
+        let d = self.config.d_model;
+        match self.positions.get(pos * d..(pos + 1) * d) {
+            Some(row) => row,
+            None => {
+                let row = &mut scratch[..d];
+                config::sinusoidal_row(pos, row);
+                row
+            }
+        }
     }
 
     /// The blocks of encoder layer `i`, in execution order. Panics if `i >= encoder_layers` (a

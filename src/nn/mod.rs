@@ -75,24 +75,30 @@ impl Quant<'_> {
 
 /// Floats of [`encoder_quant`]'s scratch for `rows` tokens.
 pub(super) fn encoder_quant_len(rows: usize, cfg: &Config) -> usize {
-    let (stride, widest) = encoder_widths(cfg);
-    // i32 accumulators, `stride` i8 per row (a multiple of 4), one scale per row.
-    rows * widest + rows * stride / 4 + rows
+    let (acc, qa) = encoder_quant_sizes(rows, cfg);
+    // `qa` counts bytes, a multiple of 4; one scale per row.
+    acc + qa / 4 + rows
 }
 
-/// The row stride of quantized activations and the widest output of the encoder's products.
-fn encoder_widths(cfg: &Config) -> (usize, usize) {
-    let widest = cfg.d_model.max(cfg.encoder_ffn_dim);
-    (widest.div_ceil(ROW_ALIGN) * ROW_ALIGN, widest)
+/// The i32 accumulators and i8 activations the encoder's products over `rows` tokens need:
+/// `rows` rows of `d_model` (attention projections, the FFN's output), or at most
+/// [`blocks::FFN_ROWS`] rows of the FFN's width (its inner product; see `feed_forward`).
+fn encoder_quant_sizes(rows: usize, cfg: &Config) -> (usize, usize) {
+    let (d, ffn) = (cfg.d_model, cfg.encoder_ffn_dim);
+    let pad = |n: usize| n.div_ceil(ROW_ALIGN) * ROW_ALIGN;
+    let block = rows.min(blocks::FFN_ROWS);
+    let acc = (rows * d).max(block * ffn);
+    let qa = (rows * pad(d)).max(block * pad(ffn));
+    (acc, qa)
 }
 
 /// The encoder's quantization scratch for `rows` tokens, cut from the front of `buf` (floats,
 /// at least [`encoder_quant_len`]): the i32 accumulators and the i8 activations share storage
 /// with the f32 buffers of the decoder's cache, which are dead while the encoder runs.
 fn encoder_quant<'a>(buf: &'a mut [f32], rows: usize, cfg: &Config) -> Quant<'a> {
-    let (stride, widest) = encoder_widths(cfg);
-    let (acc, rest) = buf.split_at_mut(rows * widest);
-    let (qa, rest) = rest.split_at_mut(rows * stride / 4);
+    let (acc, qa) = encoder_quant_sizes(rows, cfg);
+    let (acc, rest) = buf.split_at_mut(acc);
+    let (qa, rest) = rest.split_at_mut(qa / 4);
     let scales = &mut rest[..rows];
     // SAFETY: f32 and i32 have the same size and alignment and every bit pattern is a valid
     // value of both; the result borrows `acc` mutably for its whole life, so nothing reads the
@@ -253,6 +259,7 @@ impl<'m> Net<'m> {
             shared,
             scores,
             cross_memory,
+            pos_row,
             ..
         } = ws;
         // The sentence's activations, then its quantization scratch, from the front of the
@@ -261,14 +268,13 @@ impl<'m> Net<'m> {
         let encoder = &mut encoder_shape.carve(stream, rows);
         let quant = encoder_quant(rest, rows, cfg);
         let emb = self.model.src_embedding();
-        let pos = self.model.positions();
         for (i, (&id, row)) in ids
             .iter()
             .zip(encoder.hidden.chunks_exact_mut(d))
             .enumerate()
         {
             embed_row(&emb, id as usize, self.embed_scale, row);
-            math::add_assign(row, &pos[i * d..(i + 1) * d]);
+            math::add_assign(row, self.model.position(i, pos_row));
         }
         let mut ctx = Ctx {
             kern: self.kern,
@@ -353,12 +359,13 @@ impl<'m> Net<'m> {
             outputs: ws_outputs,
             align,
             align_probs,
+            pos_row,
             ..
         } = ws;
         let max_tgt = dims.max_tgt;
         let decoder = &mut decoder_shape.carve(decoder, dims.rows);
         let emb = self.model.tgt_embedding();
-        let pos = &self.model.positions()[t * d..(t + 1) * d];
+        let pos = self.model.position(t, pos_row);
         for (r, (&tok, row)) in tokens
             .iter()
             .zip(decoder.hidden.chunks_exact_mut(d))

@@ -1,5 +1,6 @@
 //! Every buffer a forward pass touches, allocated once from the translator's limits.
 
+use super::blocks::FFN_ROWS;
 use super::QuantScratch;
 use crate::model::{Matrix, Model, NormPosition, ROW_ALIGN};
 
@@ -48,16 +49,12 @@ pub(super) struct StreamShape {
 }
 
 impl StreamShape {
-    /// Floats per row, all buffers together.
-    fn row_len(&self) -> usize {
+    /// Floats a stream of `rows` rows takes (the FFN's inner activations for at most
+    /// [`FFN_ROWS`] of them).
+    pub(super) fn len(&self, rows: usize) -> usize {
         let kv = if self.own_kv { 2 } else { 0 };
         let normed = usize::from(self.pre_norm);
-        self.d * (4 + kv + normed) + self.ffn_dim
-    }
-
-    /// Floats a stream of `rows` rows takes.
-    pub(super) fn len(&self, rows: usize) -> usize {
-        rows * self.row_len()
+        rows * self.d * (4 + kv + normed) + rows.min(FFN_ROWS) * self.ffn_dim
     }
 
     /// A stream of exactly `rows` rows cut from the front of `buf` (at least
@@ -73,7 +70,7 @@ impl StreamShape {
         let (values, rest) = rest.split_at_mut(kv);
         let (context, rest) = rest.split_at_mut(rows * self.d);
         let (block_out, rest) = rest.split_at_mut(rows * self.d);
-        let (ffn_hidden, _) = rest.split_at_mut(rows * self.ffn_dim);
+        let (ffn_hidden, _) = rest.split_at_mut(rows.min(FFN_ROWS) * self.ffn_dim);
         Stream {
             hidden,
             normed,
@@ -164,6 +161,8 @@ pub struct NnWorkspace {
     pub(super) self_cache: SelfAttentionCache,
     pub(super) cross_memory: CrossAttentionMemory,
     pub(super) outputs: OutputSubset,
+    /// A position row computed on use, past the model's table (see `Model::position`).
+    pub(super) pos_row: Vec<f32>,
     /// Whether decoder steps record the alignment (see [`NnWorkspace::set_alignment`]).
     pub(super) align: bool,
     /// `(rows, max_src)`: each row's head-averaged cross-attention over its source tokens in the
@@ -232,6 +231,7 @@ impl NnWorkspace {
                 scales: f(if out_i8 > 0 { vocab } else { 0 }),
                 bias: f(vocab),
             },
+            pos_row: f(d),
             align: false,
             align_probs: f(r * s),
         }
