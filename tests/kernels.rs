@@ -71,9 +71,20 @@ fn x86_tables_follow_detection() {
     // SAFETY: `cpuid` exists on every x86-64 CPU; an unknown leaf just reads as zeros.
     #[allow(unused_unsafe)]
     let vnni = unsafe { std::arch::x86_64::__cpuid_count(7, 1) }.eax & (1 << 4) != 0;
+    // Or its EVEX twin: AVX512-VNNI with AVX512VL (the same instruction on ymm registers).
+    let evex = std::arch::is_x86_feature_detected!("avx512vnni")
+        && std::arch::is_x86_feature_detected!("avx512vl");
     assert_eq!(
         avail.contains(&Isa::AvxVnni),
-        vnni && avail.contains(&Isa::Avx2)
+        (vnni || evex) && avail.contains(&Isa::Avx2)
+    );
+    assert_eq!(
+        kernels::get(Isa::AvxVnni).map(|k| k.name),
+        avail.contains(&Isa::AvxVnni).then_some(if vnni {
+            "x86_64-avxvnni"
+        } else {
+            "x86_64-avx512vnni"
+        })
     );
     if avail.contains(&Isa::AvxVnni) {
         assert_eq!(avail[0], Isa::AvxVnni, "AVX-VNNI is the best x86 choice");

@@ -8,9 +8,15 @@
 //! every activation row) and subtracted at the end. The lanes wrap rather than saturate and i32
 //! arithmetic is modular, so the result is exact whenever the true sum fits an i32.
 //!
-//! `vpdpbusd` is emitted with `asm!` (VEX encoding) because the intrinsic and its target feature
-//! are newer than our MSRV. The tiling is `x86_tiles.rs`; quantise, dequantise and the
-//! exponentials are AVX2's.
+//! The same 256-bit instruction exists in two encodings: VEX (AVX-VNNI: Intel Alder Lake and
+//! later) and EVEX (AVX512-VNNI with AVX512VL: Intel Ice Lake and later servers, AMD Zen 4 and
+//! later, which lack AVX-VNNI). Both compute the same thing on the same ymm registers, so one
+//! tiling serves both; the table reports which one runs (`x86_64-avxvnni` or
+//! `x86_64-avx512vnni`), and `MNMT_FORCE_ISA=avxvnni` selects either.
+//!
+//! `vpdpbusd` is emitted with `asm!` because the intrinsic and its target features are newer
+//! than our MSRV. The tiling is `x86_tiles.rs`; quantise, dequantise and the exponentials are
+//! AVX2's.
 
 // See x86_avx2.rs for why the `unsafe` blocks around register-only intrinsics may be redundant.
 #![allow(unused_unsafe)]
@@ -23,20 +29,27 @@ use super::x86_avx2;
 use super::x86_tiles::{self, Step};
 use super::{GemmShape, Isa, Kernels};
 
-static KERNELS: Kernels = Kernels {
-    isa: Isa::AvxVnni,
-    name: "x86_64-avxvnni",
-    gemm_i8,
-    quantize_row: x86_avx2::QUANTIZE_ROW,
-    dequantize: x86_avx2::DEQUANTIZE,
-    activate: x86_avx2::ACTIVATE,
-    exp_shifted_in_place: x86_avx2::EXP_SHIFTED_IN_PLACE,
-    exp_shifted: x86_avx2::EXP_SHIFTED,
-};
+/// The table with the VEX-encoded `vpdpbusd` (AVX-VNNI).
+static KERNELS_VEX: Kernels = table::<false>("x86_64-avxvnni");
+/// The table with the EVEX-encoded `vpdpbusd` (AVX512-VNNI + AVX512VL).
+static KERNELS_EVEX: Kernels = table::<true>("x86_64-avx512vnni");
+
+const fn table<const EVEX: bool>(name: &'static str) -> Kernels {
+    Kernels {
+        isa: Isa::AvxVnni,
+        name,
+        gemm_i8: gemm_i8::<EVEX>,
+        quantize_row: x86_avx2::QUANTIZE_ROW,
+        dequantize: x86_avx2::DEQUANTIZE,
+        activate: x86_avx2::ACTIVATE,
+        exp_shifted_in_place: x86_avx2::EXP_SHIFTED_IN_PLACE,
+        exp_shifted: x86_avx2::EXP_SHIFTED,
+    }
+}
 
 /// AVX2 plus AVX-VNNI (CPUID leaf 7 subleaf 1, EAX bit 4). AVX2 detection already checked that
 /// the OS saves the YMM state, which is all the VEX-encoded `vpdpbusd` needs.
-fn detected() -> bool {
+fn vex_detected() -> bool {
     static VNNI: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *VNNI.get_or_init(|| {
         // SAFETY: `cpuid` exists on every x86-64 CPU, and leaf 7 whenever AVX2 is reported
@@ -45,31 +58,56 @@ fn detected() -> bool {
     })
 }
 
-/// The AVX-VNNI table, if this CPU has AVX2 and AVX-VNNI.
-pub(super) fn kernels() -> Option<&'static Kernels> {
-    detected().then_some(&KERNELS)
+/// AVX2 plus AVX512-VNNI and AVX512VL (the EVEX encoding on ymm registers). The standard
+/// library's detection of the AVX-512 features also checks that the OS saves the AVX-512 state,
+/// without which EVEX instructions fault even on ymm registers.
+fn evex_detected() -> bool {
+    x86_avx2::detected()
+        && is_x86_feature_detected!("avx512vnni")
+        && is_x86_feature_detected!("avx512vl")
 }
 
-fn gemm_i8(g: GemmShape, a: &[i8], w: &[i8], c: &mut [i32]) {
+fn detected<const EVEX: bool>() -> bool {
+    if EVEX {
+        evex_detected()
+    } else {
+        vex_detected()
+    }
+}
+
+/// The 256-bit VNNI table if this CPU has AVX2 and either encoding, the VEX one first (on CPUs
+/// with both they are the same instruction; VEX is the one a core without AVX-512 runs).
+pub(super) fn kernels() -> Option<&'static Kernels> {
+    if vex_detected() {
+        Some(&KERNELS_VEX)
+    } else if evex_detected() {
+        Some(&KERNELS_EVEX)
+    } else {
+        None
+    }
+}
+
+fn gemm_i8<const EVEX: bool>(g: GemmShape, a: &[i8], w: &[i8], c: &mut [i32]) {
     check_gemm(&g, a, w, c);
-    assert!(detected());
-    // SAFETY: AVX2 and AVX-VNNI were detected just above; the lengths were checked.
-    unsafe { gemm(g, a, w, c) }
+    assert!(detected::<EVEX>());
+    // SAFETY: AVX2 and the VNNI encoding were detected just above; the lengths were checked.
+    unsafe { gemm::<EVEX>(g, a, w, c) }
 }
 
 /// # Safety
-/// The CPU must support AVX2 and AVX-VNNI; the lengths must satisfy [`check_gemm`].
+/// The CPU must support AVX2 and the encoding of `vpdpbusd` that `EVEX` selects (see
+/// [`detected`]); the lengths must satisfy [`check_gemm`].
 #[target_feature(enable = "avx2")]
-unsafe fn gemm(g: GemmShape, a: &[i8], w: &[i8], c: &mut [i32]) {
-    // SAFETY: forwarded precondition; the step's features are this function's (AVX-VNNI is
-    // guaranteed by our caller).
-    unsafe { x86_tiles::gemm::<Dpbusd>(g, a, w, c) }
+unsafe fn gemm<const EVEX: bool>(g: GemmShape, a: &[i8], w: &[i8], c: &mut [i32]) {
+    // SAFETY: forwarded precondition; the step's features are this function's (the VNNI
+    // encoding is guaranteed by our caller).
+    unsafe { x86_tiles::gemm::<Dpbusd<EVEX>>(g, a, w, c) }
 }
 
-/// The offset step (see the module docs).
-struct Dpbusd;
+/// The offset step (see the module docs), with `vpdpbusd` EVEX-encoded when `EVEX`.
+struct Dpbusd<const EVEX: bool>;
 
-impl Step for Dpbusd {
+impl<const EVEX: bool> Step for Dpbusd<EVEX> {
     type V = __m256i;
     type W = __m256i;
     const BYTES: usize = 32;
@@ -90,7 +128,7 @@ impl Step for Dpbusd {
     #[inline(always)]
     unsafe fn weight(w: __m256i, fix: &mut __m256i) -> __m256i {
         // SAFETY: register-only AVX2 and AVX-VNNI; the caller guarantees both.
-        *fix = unsafe { dpbusd(*fix, _mm256_set1_epi8(1), w) };
+        *fix = unsafe { dpbusd::<EVEX>(*fix, _mm256_set1_epi8(1), w) };
         w
     }
 
@@ -103,13 +141,13 @@ impl Step for Dpbusd {
     #[inline(always)]
     unsafe fn mac(acc: __m256i, w: __m256i, a: __m256i) -> __m256i {
         // SAFETY: register-only AVX-VNNI; the caller guarantees it.
-        unsafe { dpbusd(acc, a, w) }
+        unsafe { dpbusd::<EVEX>(acc, a, w) }
     }
 
     #[inline(always)]
-    unsafe fn hsum(v: __m256i) -> i32 {
+    unsafe fn hsum4(v: [__m256i; 4]) -> [i32; 4] {
         // SAFETY: the caller guarantees AVX2.
-        unsafe { x86_avx2::hsum(v) }
+        unsafe { x86_avx2::hsum4(v) }
     }
 
     /// Takes the `128 * sum(w)` of the offset back out (modular, so exact).
@@ -120,24 +158,35 @@ impl Step for Dpbusd {
 }
 
 /// `vpdpbusd`: each i32 lane of `acc` plus the four products `u8(u) * i8(s)` of its bytes,
-/// wrapping (not saturating).
+/// wrapping (not saturating); EVEX-encoded when `EVEX`, VEX-encoded otherwise.
 ///
 /// # Safety
-/// AVX2 and AVX-VNNI must be available.
+/// AVX2 and the selected encoding's feature (AVX512-VNNI + AVX512VL, or AVX-VNNI) must be
+/// available.
 #[target_feature(enable = "avx2")]
 #[inline]
-unsafe fn dpbusd(acc: __m256i, u: __m256i, s: __m256i) -> __m256i {
+unsafe fn dpbusd<const EVEX: bool>(acc: __m256i, u: __m256i, s: __m256i) -> __m256i {
     let mut acc = acc;
-    // SAFETY: one register-only instruction (no memory, stack or flags); AVX-VNNI is guaranteed
-    // by our caller.
+    // SAFETY: one register-only instruction (no memory, stack or flags); its encoding's feature
+    // is guaranteed by our caller.
     unsafe {
-        std::arch::asm!(
-            "{{vex}} vpdpbusd {acc}, {u}, {s}",
-            acc = inout(ymm_reg) acc,
-            u = in(ymm_reg) u,
-            s = in(ymm_reg) s,
-            options(pure, nomem, nostack, preserves_flags),
-        );
+        if EVEX {
+            std::arch::asm!(
+                "{{evex}} vpdpbusd {acc}, {u}, {s}",
+                acc = inout(ymm_reg) acc,
+                u = in(ymm_reg) u,
+                s = in(ymm_reg) s,
+                options(pure, nomem, nostack, preserves_flags),
+            );
+        } else {
+            std::arch::asm!(
+                "{{vex}} vpdpbusd {acc}, {u}, {s}",
+                acc = inout(ymm_reg) acc,
+                u = in(ymm_reg) u,
+                s = in(ymm_reg) s,
+                options(pure, nomem, nostack, preserves_flags),
+            );
+        }
     }
     acc
 }

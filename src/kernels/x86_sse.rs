@@ -130,12 +130,14 @@ impl Step for SignTrick {
     }
 
     #[inline(always)]
-    unsafe fn hsum(v: __m128i) -> i32 {
-        // SAFETY: register-only SSE2 arithmetic.
+    unsafe fn hsum4(v: [__m128i; 4]) -> [i32; 4] {
+        // SAFETY: register-only SSSE3 arithmetic (`phaddd` adds adjacent lanes, wrapping); the
+        // caller guarantees the target features. The store is to a local array.
         unsafe {
-            let s = _mm_add_epi32(v, _mm_shuffle_epi32::<0b01_00_11_10>(v));
-            let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b10_11_00_01>(s));
-            _mm_cvtsi128_si32(s)
+            let s = _mm_hadd_epi32(_mm_hadd_epi32(v[0], v[1]), _mm_hadd_epi32(v[2], v[3]));
+            let mut out = [0i32; 4];
+            _mm_storeu_si128(out.as_mut_ptr().cast::<__m128i>(), s);
+            out
         }
     }
 

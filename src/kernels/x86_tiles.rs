@@ -1,10 +1,12 @@
 //! The x86 GEMM tiling, shared by SSE4.1, AVX2 and AVX-VNNI and generic over the
 //! multiply-accumulate [`Step`] (as `aarch64_neon::gemm_with` is for NEON and dotprod).
 //!
-//! Tiles: for M = 1 (greedy decoding) four weight rows stream side by side with one accumulator
-//! each; otherwise a 4 x 2 tile (4 activation rows, 2 weight rows, 8 accumulators) reuses every
-//! weight vector four times. Weight blocks are the outer loop so a block stays in L1 while every
-//! activation row passes over it. Horizontal sums happen once per output.
+//! Tiles: for M = 1 (greedy decoding) eight weight rows stream side by side with one accumulator
+//! each (four for steps with a per-row correction, whose correction accumulators would not fit
+//! the 16 registers next to eight); otherwise a 4 x 2 tile (4 activation rows, 2 weight rows,
+//! 8 accumulators) reuses every weight vector four times. Weight blocks are the outer loop so a
+//! block stays in L1 while every activation row passes over it. Horizontal sums happen once per
+//! output, four accumulators at a time.
 //!
 //! Everything here is `#[inline(always)]` and is compiled inside each ISA's `#[target_feature]`
 //! entry point, so one source serves every vector width.
@@ -55,11 +57,11 @@ pub(super) trait Step {
     /// # Safety
     /// The target features.
     unsafe fn mac(acc: Self::V, w: Self::W, a: Self::V) -> Self::V;
-    /// Sum of the i32 lanes.
+    /// The sums of the i32 lanes of four vectors, in order.
     ///
     /// # Safety
     /// The target features.
-    unsafe fn hsum(v: Self::V) -> i32;
+    unsafe fn hsum4(v: [Self::V; 4]) -> [i32; 4];
     /// The output from the accumulator's sum and the correction's sum.
     fn finish(dot: i32, fix: i32) -> i32;
 }
@@ -84,15 +86,26 @@ pub(super) unsafe fn gemm<S: Step>(g: GemmShape, a: &[i8], w: &[i8], c: &mut [i3
     let ops = Operands { g, a, w };
     let mut j = g.col_start;
     if g.m == 1 {
+        if !S::CORRECTED {
+            while j + 8 <= g.col_end {
+                // SAFETY: forwarded precondition.
+                unsafe { tile::<S, 1, 8>(ops, c, 0, j) };
+                j += 8;
+            }
+        }
         while j + 4 <= g.col_end {
             // SAFETY: forwarded precondition.
             unsafe { tile::<S, 1, 4>(ops, c, 0, j) };
             j += 4;
         }
-        while j < g.col_end {
+        match g.col_end - j {
             // SAFETY: forwarded precondition.
-            unsafe { tile::<S, 1, 1>(ops, c, 0, j) };
-            j += 1;
+            3 => unsafe { tile::<S, 1, 3>(ops, c, 0, j) },
+            // SAFETY: forwarded precondition.
+            2 => unsafe { tile::<S, 1, 2>(ops, c, 0, j) },
+            // SAFETY: forwarded precondition.
+            1 => unsafe { tile::<S, 1, 1>(ops, c, 0, j) },
+            _ => {}
         }
         return;
     }
@@ -131,9 +144,8 @@ unsafe fn column_block<S: Step, const NR: usize>(ops: Operands<'_>, c: &mut [i32
     }
 }
 
-/// Computes outputs `(i0 + r, j0 + s)` for `r < MR`, `s < NR`. The k tail (k % BYTES) runs
-/// through one more step on zero-padded copies, which adds exact zeros (for AVX-VNNI, padded
-/// activations meet zero weights).
+/// Computes outputs `(i0 + r, j0 + s)` for `r < MR`, `s < NR`: the vector steps over the first
+/// `k / BYTES * BYTES` bytes, then the tail in integer code ([`tail_dot`]).
 ///
 /// # Safety
 /// As [`gemm`].
@@ -152,11 +164,13 @@ unsafe fn tile<S: Step, const MR: usize, const NR: usize>(
     assert!((i0 + MR) * k <= a.len() && (j0 + NR) * k <= w.len());
     let mut ap = [a.as_ptr(); MR];
     for (r, p) in ap.iter_mut().enumerate() {
-        *p = a[(i0 + r) * k..].as_ptr();
+        // SAFETY: (i0 + r) * k <= a.len() (asserted above): in bounds or one past the end.
+        *p = unsafe { a.as_ptr().add((i0 + r) * k) };
     }
     let mut wp = [w.as_ptr(); NR];
     for (s, p) in wp.iter_mut().enumerate() {
-        *p = w[(j0 + s) * k..].as_ptr();
+        // SAFETY: as above, for w.
+        *p = unsafe { w.as_ptr().add((j0 + s) * k) };
     }
     // SAFETY: register-only; the target features are guaranteed by our caller.
     let zero = unsafe { S::zero() };
@@ -183,39 +197,61 @@ unsafe fn tile<S: Step, const MR: usize, const NR: usize>(
         }
         off += S::BYTES;
     }
-    if off < k {
-        let pad = |row: &[i8]| {
-            let mut b = [0i8; 32];
-            b[..k - off].copy_from_slice(&row[off..k]);
-            b
-        };
-        for s in 0..NR {
-            let wb = pad(&w[(j0 + s) * k..]);
-            // SAFETY: `wb` holds 32 >= BYTES bytes; the target features as above.
-            wv[s] = unsafe { S::weight(S::load(wb.as_ptr()), &mut fix[s]) };
-        }
-        for r in 0..MR {
-            let ab = pad(&a[(i0 + r) * k..]);
-            // SAFETY: as above.
-            let av = unsafe { S::act(S::load(ab.as_ptr())) };
-            for s in 0..NR {
-                // SAFETY: the target features are guaranteed by our caller.
-                acc[r][s] = unsafe { S::mac(acc[r][s], wv[s], av) };
-            }
-        }
+    // Reduce four accumulators at a time (row-major over the tile, then the corrections),
+    // zero vectors filling the last group.
+    const MAX: usize = 8;
+    assert!(MR * NR <= MAX && NR <= MAX);
+    let mut flat = [zero; MAX];
+    for r in 0..MR {
+        flat[r * NR..(r + 1) * NR].copy_from_slice(&acc[r]);
+    }
+    let mut dots = [0i32; MAX];
+    // SAFETY: the target features are guaranteed by our caller.
+    unsafe { reduce::<S>(&flat, MR * NR, &mut dots) };
+    let mut fixes = [0i32; MAX];
+    if S::CORRECTED {
+        let mut f = [zero; MAX];
+        f[..NR].copy_from_slice(&fix);
+        // SAFETY: as above.
+        unsafe { reduce::<S>(&f, NR, &mut fixes) };
     }
     let c0 = j0 - g.col_start;
-    for s in 0..NR {
-        let f = if S::CORRECTED {
-            // SAFETY: the target features are guaranteed by our caller.
-            unsafe { S::hsum(fix[s]) }
-        } else {
-            0
-        };
-        for r in 0..MR {
-            // SAFETY: as above.
-            let dot = unsafe { S::hsum(acc[r][s]) };
-            c[(i0 + r) * g.ldc + c0 + s] = S::finish(dot, f);
+    for r in 0..MR {
+        let row = &mut c[(i0 + r) * g.ldc + c0..][..NR];
+        for (s, out) in row.iter_mut().enumerate() {
+            let mut v = S::finish(dots[r * NR + s], fixes[s]);
+            if body < k {
+                let (ra, rw) = ((i0 + r) * k, (j0 + s) * k);
+                v = v.wrapping_add(tail_dot(&a[ra + body..ra + k], &w[rw + body..rw + k]));
+            }
+            *out = v;
         }
+    }
+}
+
+/// The `k % BYTES` tail of one output in plain integer code. Model rows are padded to 64 bytes,
+/// so this runs only for other callers; doing it after the reduction (rather than as one more
+/// vector step on zero-padded copies) keeps calls out of the tile, which would otherwise spill
+/// every accumulator around them. Exact: wrapping i32 sums equal the true sum whenever it fits.
+#[inline(always)]
+fn tail_dot(a: &[i8], w: &[i8]) -> i32 {
+    a.iter()
+        .zip(w)
+        .fold(0i32, |s, (&x, &y)| s.wrapping_add(i32::from(x) * i32::from(y)))
+}
+
+/// `sums[i]` = the lane sum of `v[i]` for `i < n`, four vectors per [`Step::hsum4`]; `v` must be
+/// zero from `n` to the next multiple of four.
+///
+/// # Safety
+/// The CPU must have `S`'s target features.
+#[inline(always)]
+unsafe fn reduce<S: Step>(v: &[S::V; 8], n: usize, sums: &mut [i32; 8]) {
+    let mut q = 0;
+    while q < n {
+        // SAFETY: forwarded precondition.
+        let s4 = unsafe { S::hsum4([v[q], v[q + 1], v[q + 2], v[q + 3]]) };
+        sums[q..q + 4].copy_from_slice(&s4);
+        q += 4;
     }
 }

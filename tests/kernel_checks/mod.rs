@@ -86,8 +86,10 @@ pub fn reference_gemm(m: usize, n: usize, k: usize, a: &[i8], w: &[i8]) -> Vec<i
 }
 
 /// The shapes tested: every (n, k) pair of [`SIZES`] for a few m (1 for greedy decoding, 4 for
-/// the register tiles, 3/5/17 for ragged tiles), every m for a few (n, k), and the big corners.
-/// Shapes above ~2.5 M MACs are left out so the suite stays quick under emulation.
+/// the register tiles, 3/5/17 for ragged tiles), every m for a few (n, k), the big corners, and
+/// every column count from 1 to 20 (each remainder of the 8-, 4- and 2-column tiles) for a few m
+/// at reduction lengths around the 16- and 32-byte vectors. Shapes above ~2.5 M MACs are left
+/// out so the suite stays quick under emulation.
 pub fn gemm_shapes() -> Vec<(usize, usize, usize)> {
     let mut shapes = Vec::new();
     for &m in &[1usize, 3, 4, 5, 17] {
@@ -100,6 +102,13 @@ pub fn gemm_shapes() -> Vec<(usize, usize, usize)> {
     for &m in &SIZES {
         for &(n, k) in &[(1usize, 64usize), (17, 63), (16, 65), (2, 1000)] {
             shapes.push((m, n, k));
+        }
+    }
+    for &m in &[1usize, 2, 4, 6] {
+        for n in 1..=20 {
+            for &k in &[31usize, 32, 33, 48, 96, 100] {
+                shapes.push((m, n, k));
+            }
         }
     }
     shapes.extend_from_slice(&[(64, 255, 64), (16, 1000, 65), (1000, 3, 255), (65, 63, 255)]);
