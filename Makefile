@@ -23,6 +23,14 @@ CTEST_PREFIX     := $(CURDIR)/$(BUILD)/ctest-prefix
 INSTALL_PREFIX   := $(CURDIR)/$(BUILD)/install-test
 # Libraries a Rust staticlib needs on Linux (`cargo rustc --print native-static-libs`).
 STATIC_LIBS      := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+# The CLI example is linked fully statically where the C library allows it (glibc's libc.a is
+# installed): its resident memory then holds the C library code it calls instead of the pages
+# of libc, libm, libgcc_s and the dynamic loader that a dynamic link maps and relocates (2.3 MB
+# of peak RSS here; BENCHMARKS.md, "Memory"). The linker warns that getpwuid_r and getaddrinfo
+# (Rust std's, never called by the library) would need glibc's shared libraries at run time.
+CLI_STATIC := $(shell printf 'int main(void){return 0;}' | $(CC) -static -x c - -o /dev/null 2>/dev/null && echo yes)
+CLI_STATIC_FLAGS := -static -Wl,--gc-sections $(filter-out -lgcc_s,$(STATIC_LIBS))
+CLI_LIBS   := $(if $(CLI_STATIC),$(CLI_STATIC_FLAGS),$(STATIC_LIBS))
 
 # Tools a check needs but a fresh machine may lack (cbindgen, rustfmt/clippy, valgrind): the check
 # is skipped with a warning, unless MNMT_REQUIRE_TOOLS=1 (set by .ci/run) makes that an error.
@@ -129,7 +137,7 @@ check-static: build ## libmobilenmt.a: only mnmt_* global; links with a second R
 examples: build ## Build the C and C++ examples into build/examples
 	@mkdir -p $(BUILD)/examples
 	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -pedantic -Iinclude examples/c/mnmt_translate.c \
-		$(RELEASE)/libmobilenmt.a $(STATIC_LIBS) -o $(BUILD)/examples/mnmt-translate
+		$(RELEASE)/libmobilenmt.a $(CLI_LIBS) -o $(BUILD)/examples/mnmt-translate
 	$(CXX) -std=c++11 -O2 -Wall -Wextra -Werror -pedantic -Iinclude examples/cpp/translate.cpp \
 		$(RELEASE)/libmobilenmt.a $(STATIC_LIBS) -o $(BUILD)/examples/translate-cpp
 
@@ -221,6 +229,22 @@ TORCH_LIMIT ?= 200
 bench: build ## mobilenmt vs CTranslate2 vs PyTorch on Multi30k (minutes): BENCHMARKS.md, docs/bench.png
 	BENCH_VENV=$(BENCH_VENV) BENCH_OUT=$(BENCH_OUT) TORCH_LIMIT=$(TORCH_LIMIT) \
 		LIB=$(RELEASE)/libmobilenmt.a STATIC_LIBS="$(STATIC_LIBS)" bench/run.sh
+
+# ---- memory: peak RSS of the C CLI (minutes; not in CI) ----
+
+MEM_MODEL ?= models/mobilenmt-en-de/model-int8.gguf
+MEM_SRC   ?= eval/data/multi30k-test2016.en eval/data/tatoeba-dev.en
+MEM_BEAM  ?= 4
+
+.PHONY: mem-peak
+mem-peak: examples ## Peak RSS of the C CLI translating MEM_SRC (beam MEM_BEAM), --lines and document mode, per mapping
+	@mkdir -p $(BUILD)/mem
+	cat $(MEM_SRC) > $(BUILD)/mem/input.txt
+	@for mode in --lines ""; do \
+		echo "== mnmt-translate -b $(MEM_BEAM) $${mode:-(document mode)}, $$(wc -l < $(BUILD)/mem/input.txt) lines"; \
+		$(PYTHON) tools/smaps_peak.py $(BUILD)/examples/mnmt-translate -b $(MEM_BEAM) $$mode \
+			-m $(MEM_MODEL) $(BUILD)/mem/input.txt || exit 1; \
+	done
 
 # ---- speed: the OPUS-MT-sized model, worker pool overhead ----
 

@@ -355,14 +355,18 @@ pub(super) fn read_config(m: &Meta<'_>) -> Result<Config> {
     })
 }
 
-/// Marian's sinusoidal position table (Hugging Face `MarianSinusoidalPositionalEmbedding`):
-/// angles in f64, the first half of each row the sines of the even-index angles, the second half
-/// the cosines of the odd-index angles (not interleaved), cast to f32.
+/// Rows of Marian's sinusoidal position table kept in memory (positions `0..64`; see
+/// [`sinusoidal_row`] for the others): almost every token of a sentence has a position below 64,
+/// and the whole table (256 positions of 256 floats for the shipped model) would take 256 KB.
+pub(super) const POSITION_TABLE_ROWS: usize = 64;
+
+/// The first [`POSITION_TABLE_ROWS`] rows (at most `n_pos`) of Marian's sinusoidal position
+/// table, `dim` wide, row-major (see [`sinusoidal_row`]).
 ///
-/// The table is allocated, not read from the file, so its size is capped: a hostile file with a
-/// huge `d_model` (and an embedding of one row) must not be able to demand gigabytes.
+/// The size of the whole table is still capped: a hostile file with a huge `d_model` (and an
+/// embedding of one row) must not be able to demand gigabytes.
 pub(super) fn sinusoidal_positions(n_pos: usize, dim: usize) -> Result<Vec<f32>> {
-    let n = n_pos
+    n_pos
         .checked_mul(dim)
         .filter(|&n| n <= MAX_POSITION_TABLE)
         .ok_or_else(|| {
@@ -370,26 +374,38 @@ pub(super) fn sinusoidal_positions(n_pos: usize, dim: usize) -> Result<Vec<f32>>
                 "key marian.max_position_embeddings: {n_pos} positions of marian.d_model = {dim} exceed the {MAX_POSITION_TABLE}-value limit of the position table"
             ))
         })?;
+    let rows = n_pos.min(POSITION_TABLE_ROWS);
+    let n = rows * dim;
     let mut out = Vec::new();
     out.try_reserve_exact(n).map_err(|_| {
         Error::new(
             crate::ErrorKind::OutOfMemory,
-            format!("cannot allocate the {n_pos} x {dim} position table"),
+            format!("cannot allocate the {rows} x {dim} position table"),
         )
     })?;
     out.resize(n, 0.0f32);
-    let sentinel = dim.div_ceil(2);
     for (pos, row) in out.chunks_exact_mut(dim.max(1)).enumerate() {
-        for j in 0..dim {
-            let angle = pos as f64 / 10000f64.powf(2.0 * (j / 2) as f64 / dim as f64);
-            if j % 2 == 0 {
-                row[j / 2] = angle.sin() as f32;
-            } else {
-                row[sentinel + j / 2] = angle.cos() as f32;
-            }
-        }
+        sinusoidal_row(pos, row);
     }
     Ok(out)
+}
+
+/// Row `pos` of Marian's sinusoidal position table (Hugging Face
+/// `MarianSinusoidalPositionalEmbedding`), `row.len()` wide: angles in f64, the first half of
+/// the row the sines of the even-index angles, the second half the cosines of the odd-index
+/// angles (not interleaved), cast to f32. The same bits whether it fills the table or a row
+/// computed on use.
+pub(super) fn sinusoidal_row(pos: usize, row: &mut [f32]) {
+    let dim = row.len();
+    let sentinel = dim.div_ceil(2);
+    for j in 0..dim {
+        let angle = pos as f64 / 10000f64.powf(2.0 * (j / 2) as f64 / dim as f64);
+        if j % 2 == 0 {
+            row[j / 2] = angle.sin() as f32;
+        } else {
+            row[sentinel + j / 2] = angle.cos() as f32;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -406,6 +422,24 @@ mod tests {
         let a = 2.0f64 / 10000f64.powf(2.0 / 6.0);
         assert_eq!(p[d + d + 1], a.sin() as f32);
         assert_eq!(p[d + d + 4], a.cos() as f32);
+    }
+
+    #[test]
+    fn rows_past_the_table_are_computed_with_the_same_bits() {
+        let d = 8;
+        let table = sinusoidal_positions(MAX_POSITIONS, d).unwrap();
+        assert_eq!(table.len(), POSITION_TABLE_ROWS * d);
+        let mut row = [0.0f32; 8];
+        for pos in [0, 1, POSITION_TABLE_ROWS - 1] {
+            sinusoidal_row(pos, &mut row);
+            assert_eq!(row, table[pos * d..(pos + 1) * d]);
+        }
+        // Row 200, column 2 (j = 4) and column 7 (j = 7): the formula, independently.
+        sinusoidal_row(200, &mut row);
+        let a4 = 200.0f64 / 10000f64.powf(4.0 / 8.0);
+        let a7 = 200.0f64 / 10000f64.powf(6.0 / 8.0);
+        assert_eq!(row[2].to_bits(), (a4.sin() as f32).to_bits());
+        assert_eq!(row[7].to_bits(), (a7.cos() as f32).to_bits());
     }
 
     #[test]

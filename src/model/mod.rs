@@ -327,6 +327,28 @@ impl Model {
         self.storage.bytes().len() as u64
     }
 
+    /// Takes the mapped file's pages out of the process's resident memory (Linux and Android;
+    /// elsewhere, and for a model copied into memory, nothing happens). Loading reads the
+    /// metadata, the tokenizer models and the shortlist to validate them, and the tokenizer
+    /// keeps its own copy of what it needs, so most of those pages are never read again; the
+    /// pages that translation reads come back from the page cache on first use, at a minor page
+    /// fault each. The bytes the model sees do not change.
+    pub fn release_file_pages(&self) {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Storage::Mapped(map) = &self.storage {
+            // SAFETY: the map is a read-only shared mapping of a file (`memmap2::Mmap::map`),
+            // never written through. MADV_DONTNEED on such a mapping only removes its pages from
+            // this process's page tables; the next access maps the same bytes again from the page
+            // cache or the file, so every slice borrowed from the map keeps reading the file's
+            // contents (the data loss memmap2 warns about concerns private or anonymous
+            // mappings, whose pages would come back zeroed). The file must not change while it is
+            // mapped, which `Model::load` already requires.
+            let _ = unsafe {
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, map.len())
+            };
+        }
+    }
+
     /// The source SentencePiece `.model` file, byte for byte.
     pub fn source_spm(&self) -> &[u8] {
         let (start, len) = self.source_spm;
@@ -380,9 +402,25 @@ impl Model {
         )
     }
 
-    /// Sinusoidal positions, `(max_position_embeddings, d_model)` row-major, computed at load.
+    /// The first rows of the sinusoidal position table (`config::POSITION_TABLE_ROWS`, at most
+    /// `max_position_embeddings`), `d_model` wide, row-major, computed at load.
     pub fn positions(&self) -> &[f32] {
         &self.positions
+    }
+
+    /// Position `pos`'s row of the sinusoidal table (`d_model` values): from the table kept
+    /// in memory, or computed into `scratch` (at least `d_model` long) past its end, with the
+    /// same bits either way.
+    pub fn position<'a>(&'a self, pos: usize, scratch: &'a mut [f32]) -> &'a [f32] {
+        let d = self.config.d_model;
+        match self.positions.get(pos * d..(pos + 1) * d) {
+            Some(row) => row,
+            None => {
+                let row = &mut scratch[..d];
+                config::sinusoidal_row(pos, row);
+                row
+            }
+        }
     }
 
     /// The blocks of encoder layer `i`, in execution order. Panics if `i >= encoder_layers` (a

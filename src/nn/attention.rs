@@ -4,8 +4,8 @@
 use crate::kernels::Kernels;
 use crate::math;
 
-/// The keys and values one query attends to: `n` of them, the `j`-th starting at `row(j)` in
-/// `k` and `v`.
+/// The keys and values one query attends to: `n` of them, the `j`-th key starting at `row(j).0`
+/// in `k` and its value at `row(j).1` in `v`.
 pub(super) struct KeyValues<'a, R> {
     pub k: &'a [f32],
     pub v: &'a [f32],
@@ -21,35 +21,42 @@ pub(super) fn contiguous<'a>(
     v: &'a [f32],
     n: usize,
     d: usize,
-) -> KeyValues<'a, impl Fn(usize) -> usize> {
+) -> KeyValues<'a, impl Fn(usize) -> (usize, usize)> {
     KeyValues {
         k,
         v,
         n,
-        row: move |j| j * d,
+        row: move |j| (j * d, j * d),
     }
 }
 
-/// A decoder row's own history: the key/value of step `t` lives in cache slot
-/// `(t, origin[t])` of the `(steps, rows_cap, d)` caches `k` and `v`.
+/// A decoder row's own history in layer `layer` of the self-attention cache `cache` (laid out
+/// as `workspace::SelfAttentionCache` says): its key and value of step `t` are those of slot
+/// `origin[t]` of step `t`'s block, which starts at `step_start[t]` and holds `step_rows[t]`
+/// rows.
 pub(super) fn history<'a>(
-    k: &'a [f32],
-    v: &'a [f32],
+    cache: &'a [f32],
+    step_start: &'a [usize],
+    step_rows: &'a [usize],
     origin: &'a [u32],
-    rows_cap: usize,
+    layer: usize,
     d: usize,
-) -> KeyValues<'a, impl Fn(usize) -> usize + 'a> {
+) -> KeyValues<'a, impl Fn(usize) -> (usize, usize) + 'a> {
     KeyValues {
-        k,
-        v,
+        k: cache,
+        v: cache,
         n: origin.len(),
-        row: move |t| (t * rows_cap + origin[t] as usize) * d,
+        row: move |t| {
+            let rows = step_rows[t];
+            let key = step_start[t] + (2 * layer * rows + origin[t] as usize) * d;
+            (key, key + rows * d)
+        },
     }
 }
 
 /// Attention of query `q` (`d` wide, `heads` heads) over `kv`, written to `out`. With `probs`
 /// (at least `kv.n` long), the attention distribution averaged over heads is written there too.
-pub(super) fn attend<R: Fn(usize) -> usize>(
+pub(super) fn attend<R: Fn(usize) -> (usize, usize)>(
     kern: &Kernels,
     q: &[f32],
     kv: &KeyValues<'_, R>,
@@ -70,7 +77,7 @@ pub(super) fn attend<R: Fn(usize) -> usize>(
     for h in 0..heads {
         let qh = &q[h * hd..(h + 1) * hd];
         for (j, s) in scores.iter_mut().enumerate() {
-            let b = row(j) + h * hd;
+            let b = row(j).0 + h * hd;
             *s = math::dot(qh, &k[b..b + hd]) * scaling;
         }
         kern.softmax(scores);
@@ -82,7 +89,7 @@ pub(super) fn attend<R: Fn(usize) -> usize>(
         let oh = &mut out[h * hd..(h + 1) * hd];
         oh.iter_mut().for_each(|o| *o = 0.0);
         for (j, &p) in scores.iter().enumerate() {
-            let b = row(j) + h * hd;
+            let b = row(j).1 + h * hd;
             for (o, x) in oh.iter_mut().zip(&v[b..b + hd]) {
                 *o += p * *x;
             }

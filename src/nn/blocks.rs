@@ -6,7 +6,7 @@
 
 use super::attention;
 use super::workspace::Stream;
-use super::{linear, Parallel, QuantScratch};
+use super::{linear, Parallel, Quant};
 use crate::kernels::Kernels;
 use crate::math::{self, Activation};
 use crate::model::{Attention, Config, FeedForward, LayerNorm, Linear, NormPosition};
@@ -19,7 +19,7 @@ pub(super) struct Ctx<'a> {
     pub cfg: &'a Config,
     /// Attention scores of one query row and head.
     pub scores: &'a mut [f32],
-    pub quant: &'a mut QuantScratch,
+    pub quant: Quant<'a>,
 }
 
 impl Ctx<'_> {
@@ -32,7 +32,7 @@ impl Ctx<'_> {
         act: Activation,
         out: &mut [f32],
     ) {
-        linear(self.kern, self.par, layer, x, rows, act, out, self.quant);
+        linear(self.kern, self.par, layer, x, rows, act, out, self.quant.reborrow());
     }
 }
 
@@ -51,7 +51,7 @@ pub(super) struct Buffers<'a> {
 /// output rows into `out`.
 pub(super) fn residual(
     ctx: &mut Ctx<'_>,
-    stream: &mut Stream,
+    stream: &mut Stream<'_>,
     rows: usize,
     norm: &LayerNorm<'_>,
     block: impl FnOnce(&mut Ctx<'_>, &[f32], &mut Buffers<'_>, &mut [f32]),
@@ -120,22 +120,23 @@ pub(super) fn self_attention(
     ctx.linear(&a.o, bufs.context, rows, none, out);
 }
 
-/// One layer's slice of the decoder self-attention cache at step `t` (see
-/// `workspace::SelfAttentionCache`).
+/// The decoder self-attention cache at step `t` (see `workspace::SelfAttentionCache`).
 pub(super) struct CacheStep<'a> {
     /// The position being decoded.
     pub t: usize,
-    /// `(max_tgt, row_stride, d_model)` keys and values of this layer.
-    pub keys: &'a mut [f32],
-    pub values: &'a mut [f32],
-    pub row_stride: usize,
+    /// The layer.
+    pub layer: usize,
+    /// The cache; step `t`'s block is declared (`NnWorkspace::cache_step`).
+    pub cache: &'a mut [f32],
+    pub step_start: &'a [usize],
+    pub step_rows: &'a [usize],
     /// `origin[r * max_tgt + t]`: the slot holding row r's ancestor at step t.
     pub origin: &'a [u32],
     pub max_tgt: usize,
 }
 
-/// Decoder self-attention at step `cache.t`: each row's key and value go into cache slot
-/// `(t, row)`, then each row attends to its own history.
+/// Decoder self-attention at step `cache.t`: each row's key and value go into slot `row` of the
+/// step's block, then each row attends to its own history.
 pub(super) fn cached_self_attention(
     ctx: &mut Ctx<'_>,
     a: &Attention<'_>,
@@ -148,22 +149,25 @@ pub(super) fn cached_self_attention(
     let rows = x.len() / d;
     let CacheStep {
         t,
-        keys,
-        values,
-        row_stride,
+        layer,
+        cache,
+        step_start,
+        step_rows,
         origin,
         max_tgt,
     } = cache;
     let none = Activation::None;
-    // Slot (t, r) of the cache holds row r's key at step t; rows later reordered by beam search
-    // keep pointing at their ancestors' slots through `origin`, so no cache copy.
-    let at = t * row_stride * d;
-    ctx.linear(&a.k, x, rows, none, &mut keys[at..]);
-    ctx.linear(&a.v, x, rows, none, &mut values[at..]);
+    // Rows later reordered by beam search keep pointing at their ancestors' slots through
+    // `origin`, so no cache copy.
+    let at = step_start[t] + 2 * layer * rows * d;
+    let (keys, values) = cache[at..at + 2 * rows * d].split_at_mut(rows * d);
+    ctx.linear(&a.k, x, rows, none, keys);
+    ctx.linear(&a.v, x, rows, none, values);
     ctx.linear(&a.q, x, rows, none, bufs.queries);
+    let (step_start, step_rows) = (&step_start[..=t], &step_rows[..=t]);
     for r in 0..rows {
         let own = &origin[r * max_tgt..r * max_tgt + t + 1];
-        let kv = attention::history(keys, values, own, row_stride, d);
+        let kv = attention::history(cache, step_start, step_rows, own, layer, d);
         let q = &bufs.queries[r * d..(r + 1) * d];
         let o = &mut bufs.context[r * d..(r + 1) * d];
         attention::attend(ctx.kern, q, &kv, heads, ctx.scores, o, None);
@@ -221,7 +225,12 @@ pub(super) fn cross_attention(
     ctx.linear(&a.o, bufs.context, rows, none, out);
 }
 
-/// The position-wise feed-forward block: `down(act(up(x)))`.
+/// Most rows the feed-forward block computes at once: the inner activations and the
+/// accumulators of its products hold this many rows (4 KB and 4 KB a row at an FFN width of
+/// 1,024), not a whole long sentence's. Every GEMM still has enough rows to run at full speed.
+pub(super) const FFN_ROWS: usize = 32;
+
+/// The position-wise feed-forward block: `down(act(up(x)))`, [`FFN_ROWS`] rows at a time.
 pub(super) fn feed_forward(
     ctx: &mut Ctx<'_>,
     f: &FeedForward<'_>,
@@ -229,9 +238,15 @@ pub(super) fn feed_forward(
     bufs: &mut Buffers<'_>,
     out: &mut [f32],
 ) {
-    let rows = x.len() / ctx.cfg.d_model;
+    let d = ctx.cfg.d_model;
     let act = ctx.cfg.activation;
-    ctx.linear(&f.up, x, rows, act, bufs.ffn_hidden);
     let none = Activation::None;
-    ctx.linear(&f.down, bufs.ffn_hidden, rows, none, out);
+    // Rows are independent (activations quantized per row, exact integer products), so taking
+    // them FFN_ROWS at a time changes no bit and keeps the inner activations and their
+    // accumulators to FFN_ROWS rows however long the sentence.
+    for (x, out) in x.chunks(FFN_ROWS * d).zip(out.chunks_mut(FFN_ROWS * d)) {
+        let rows = x.len() / d;
+        ctx.linear(&f.up, x, rows, act, bufs.ffn_hidden);
+        ctx.linear(&f.down, bufs.ffn_hidden, rows, none, out);
+    }
 }

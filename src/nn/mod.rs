@@ -21,7 +21,7 @@ pub use workspace::{Dims, NnWorkspace};
 
 use crate::kernels::Kernels;
 use crate::math::{self, Activation};
-use crate::model::{LayerBlock, Linear, Matrix, Model};
+use crate::model::{Config, LayerBlock, Linear, Matrix, Model, ROW_ALIGN};
 use blocks::{residual, CacheStep, Ctx, Memory};
 use parallel::{int8_product, Int8Product};
 
@@ -42,6 +42,73 @@ impl QuantScratch {
             acc: vec![0; acc],
         }
     }
+
+    /// All of it, borrowed for one pass.
+    pub fn parts(&mut self) -> Quant<'_> {
+        Quant {
+            qa: &mut self.qa,
+            scales: &mut self.scales,
+            acc: &mut self.acc,
+        }
+    }
+}
+
+/// The scratch one pass of INT8 linear layers uses; the accumulators may come from elsewhere
+/// than its [`QuantScratch`] (the encoder takes them from the workspace's shared buffer).
+#[derive(Debug)]
+pub struct Quant<'a> {
+    qa: &'a mut [i8],
+    scales: &'a mut [f32],
+    acc: &'a mut [i32],
+}
+
+impl Quant<'_> {
+    /// The same buffers, for one call.
+    fn reborrow(&mut self) -> Quant<'_> {
+        Quant {
+            qa: self.qa,
+            scales: self.scales,
+            acc: self.acc,
+        }
+    }
+}
+
+/// Floats of [`encoder_quant`]'s scratch for `rows` tokens.
+pub(super) fn encoder_quant_len(rows: usize, cfg: &Config) -> usize {
+    let (acc, qa) = encoder_quant_sizes(rows, cfg);
+    // `qa` counts bytes, a multiple of 4; one scale per row.
+    acc + qa / 4 + rows
+}
+
+/// The i32 accumulators and i8 activations the encoder's products over `rows` tokens need:
+/// `rows` rows of `d_model` (attention projections, the FFN's output), or at most
+/// [`blocks::FFN_ROWS`] rows of the FFN's width (its inner product; see `feed_forward`).
+fn encoder_quant_sizes(rows: usize, cfg: &Config) -> (usize, usize) {
+    let (d, ffn) = (cfg.d_model, cfg.encoder_ffn_dim);
+    let pad = |n: usize| n.div_ceil(ROW_ALIGN) * ROW_ALIGN;
+    let block = rows.min(blocks::FFN_ROWS);
+    let acc = (rows * d).max(block * ffn);
+    let qa = (rows * pad(d)).max(block * pad(ffn));
+    (acc, qa)
+}
+
+/// The encoder's quantization scratch for `rows` tokens, cut from the front of `buf` (floats,
+/// at least [`encoder_quant_len`]): the i32 accumulators and the i8 activations share storage
+/// with the f32 buffers of the decoder's cache, which are dead while the encoder runs.
+fn encoder_quant<'a>(buf: &'a mut [f32], rows: usize, cfg: &Config) -> Quant<'a> {
+    let (acc, qa) = encoder_quant_sizes(rows, cfg);
+    let (acc, rest) = buf.split_at_mut(acc);
+    let (qa, rest) = rest.split_at_mut(qa / 4);
+    let scales = &mut rest[..rows];
+    // SAFETY: f32 and i32 have the same size and alignment and every bit pattern is a valid
+    // value of both; the result borrows `acc` mutably for its whole life, so nothing reads the
+    // memory as f32 meanwhile.
+    let acc = unsafe { std::slice::from_raw_parts_mut(acc.as_mut_ptr().cast::<i32>(), acc.len()) };
+    // SAFETY: i8 has alignment 1 and every bit pattern is valid; `qa` holds `qa.len() * 4`
+    // bytes, borrowed mutably for the result's whole life.
+    let qa =
+        unsafe { std::slice::from_raw_parts_mut(qa.as_mut_ptr().cast::<i8>(), qa.len() * 4) };
+    Quant { qa, scales, acc }
 }
 
 /// Rows (output features) of a weight matrix.
@@ -80,7 +147,7 @@ pub fn linear(
     m: usize,
     act: Activation,
     out: &mut [f32],
-    qs: &mut QuantScratch,
+    qs: Quant<'_>,
 ) {
     let (weight, bias) = (&layer.weight, layer.bias);
     let n = matrix_rows(weight);
@@ -125,7 +192,7 @@ pub fn linear(
                 n,
                 k: stride,
             };
-            int8_product(kern, par, &product, &mut qs.acc, out);
+            int8_product(kern, par, &product, qs.acc, out);
         }
     }
 }
@@ -188,21 +255,26 @@ impl<'m> Net<'m> {
         let rows = ids.len();
         let NnWorkspace {
             dims,
-            encoder,
+            encoder_shape,
+            shared,
             scores,
-            quant,
             cross_memory,
+            pos_row,
             ..
         } = ws;
+        // The sentence's activations, then its quantization scratch, from the front of the
+        // shared buffer (`NnWorkspace::new` sizes it).
+        let (stream, rest) = shared.split_at_mut(encoder_shape.len(rows));
+        let encoder = &mut encoder_shape.carve(stream, rows);
+        let quant = encoder_quant(rest, rows, cfg);
         let emb = self.model.src_embedding();
-        let pos = self.model.positions();
         for (i, (&id, row)) in ids
             .iter()
             .zip(encoder.hidden.chunks_exact_mut(d))
             .enumerate()
         {
             embed_row(&emb, id as usize, self.embed_scale, row);
-            math::add_assign(row, &pos[i * d..(i + 1) * d]);
+            math::add_assign(row, self.model.position(i, pos_row));
         }
         let mut ctx = Ctx {
             kern: self.kern,
@@ -247,7 +319,7 @@ impl<'m> Net<'m> {
                         rows,
                         none,
                         &mut keys[at..at + rows * d],
-                        ctx.quant,
+                        ctx.quant.reborrow(),
                     );
                     linear(
                         ctx.kern,
@@ -257,7 +329,7 @@ impl<'m> Net<'m> {
                         rows,
                         none,
                         &mut values[at..at + rows * d],
-                        ctx.quant,
+                        ctx.quant.reborrow(),
                     );
                 }
             }
@@ -273,9 +345,12 @@ impl<'m> Net<'m> {
         let cfg = self.model.config();
         let d = cfg.d_model;
         let rows = tokens.len();
+        ws.cache_step(t, rows);
         let NnWorkspace {
             dims,
+            decoder_shape,
             decoder,
+            shared,
             logits,
             scores,
             quant,
@@ -284,15 +359,13 @@ impl<'m> Net<'m> {
             outputs: ws_outputs,
             align,
             align_probs,
+            pos_row,
             ..
         } = ws;
-        let (row_stride, max_tgt) = (cache.row_stride, dims.max_tgt);
-        assert!(
-            rows <= row_stride,
-            "{rows} decoder rows exceed the declared {row_stride}"
-        );
+        let max_tgt = dims.max_tgt;
+        let decoder = &mut decoder_shape.carve(decoder, dims.rows);
         let emb = self.model.tgt_embedding();
-        let pos = &self.model.positions()[t * d..(t + 1) * d];
+        let pos = self.model.position(t, pos_row);
         for (r, (&tok, row)) in tokens
             .iter()
             .zip(decoder.hidden.chunks_exact_mut(d))
@@ -307,9 +380,8 @@ impl<'m> Net<'m> {
             par: self.par,
             cfg,
             scores,
-            quant,
+            quant: quant.parts(),
         };
-        let self_per_layer = max_tgt * row_stride * d;
         let cross_per_layer = dims.sents * dims.max_src * d;
         for l in 0..cfg.decoder_layers {
             for block in self.model.decoder_layer(l) {
@@ -317,9 +389,10 @@ impl<'m> Net<'m> {
                     LayerBlock::SelfAttention(a) => {
                         let step = CacheStep {
                             t,
-                            keys: &mut cache.keys[l * self_per_layer..(l + 1) * self_per_layer],
-                            values: &mut cache.values[l * self_per_layer..(l + 1) * self_per_layer],
-                            row_stride,
+                            layer: l,
+                            cache: shared,
+                            step_start: &cache.step_start,
+                            step_rows: &cache.step_rows,
                             origin: &cache.origin,
                             max_tgt,
                         };
@@ -393,7 +466,7 @@ impl<'m> Net<'m> {
             rows,
             Activation::None,
             logits,
-            ctx.quant,
+            ctx.quant.reborrow(),
         );
     }
 }
@@ -436,7 +509,7 @@ mod tests {
             m,
             Activation::Relu,
             &mut out,
-            &mut qs,
+            qs.parts(),
         );
         for i in 0..m {
             for j in 0..n {
@@ -487,7 +560,7 @@ mod tests {
         };
         let one = crate::pool::Pool::new(1).unwrap();
         let one = Parallel::new(&one);
-        linear(kern, one, &int8, &x, m, Activation::None, &mut got, &mut qs);
+        linear(kern, one, &int8, &x, m, Activation::None, &mut got, qs.parts());
         linear(
             &crate::kernels::scalar::KERNELS,
             one,
@@ -499,7 +572,7 @@ mod tests {
             m,
             Activation::None,
             &mut want,
-            &mut qs,
+            qs.parts(),
         );
         let scale = want.iter().fold(0f32, |a, v| a.max(v.abs()));
         for (g, w) in got.iter().zip(&want) {

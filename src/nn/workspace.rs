@@ -1,5 +1,6 @@
 //! Every buffer a forward pass touches, allocated once from the translator's limits.
 
+use super::blocks::FFN_ROWS;
 use super::QuantScratch;
 use crate::model::{Matrix, Model, NormPosition, ROW_ALIGN};
 
@@ -16,54 +17,91 @@ pub struct Dims {
     pub sents: usize,
 }
 
-/// One side's activations (the encoder's for `max_src` rows, the decoder's for `rows` rows).
+/// One side's activations for one call, borrowed from the workspace (the encoder's for a
+/// sentence's tokens, the decoder's for a step's rows).
 #[derive(Debug)]
-pub(super) struct Stream {
+pub(super) struct Stream<'a> {
     /// The residual stream, one `d_model` row per token.
-    pub(super) hidden: Vec<f32>,
+    pub(super) hidden: &'a mut [f32],
     /// The layer-normed block input (pre-norm models only; empty for post-norm).
-    pub(super) normed: Vec<f32>,
+    pub(super) normed: &'a mut [f32],
     /// Query projections.
-    pub(super) queries: Vec<f32>,
+    pub(super) queries: &'a mut [f32],
     /// Key and value projections (the encoder's; the decoder writes its own into the cache).
-    pub(super) keys: Vec<f32>,
-    pub(super) values: Vec<f32>,
+    pub(super) keys: &'a mut [f32],
+    pub(super) values: &'a mut [f32],
     /// Attention output of every row, before the output projection.
-    pub(super) context: Vec<f32>,
+    pub(super) context: &'a mut [f32],
     /// A block's output, before it is added to the residual stream.
-    pub(super) block_out: Vec<f32>,
+    pub(super) block_out: &'a mut [f32],
     /// The feed-forward block's inner activations (`ffn_dim` per row).
-    pub(super) ffn_hidden: Vec<f32>,
+    pub(super) ffn_hidden: &'a mut [f32],
 }
 
-impl Stream {
-    fn new(rows: usize, d: usize, ffn_dim: usize, own_kv: bool, pre_norm: bool) -> Stream {
-        let f = |n: usize| vec![0.0f32; n];
-        let kv = if own_kv { rows * d } else { 0 };
+/// The widths of one side's [`Stream`]: how many floats a row of each buffer takes.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct StreamShape {
+    d: usize,
+    ffn_dim: usize,
+    /// Whether the stream holds its own keys and values (the encoder).
+    own_kv: bool,
+    pre_norm: bool,
+}
+
+impl StreamShape {
+    /// Floats a stream of `rows` rows takes (the FFN's inner activations for at most
+    /// [`FFN_ROWS`] of them).
+    pub(super) fn len(&self, rows: usize) -> usize {
+        let kv = if self.own_kv { 2 } else { 0 };
+        let normed = usize::from(self.pre_norm);
+        rows * self.d * (4 + kv + normed) + rows.min(FFN_ROWS) * self.ffn_dim
+    }
+
+    /// A stream of exactly `rows` rows cut from the front of `buf` (at least
+    /// [`StreamShape::len`] long), each buffer after the other, so that a call touches only
+    /// `len(rows)` floats however large `buf` is.
+    pub(super) fn carve<'a>(&self, buf: &'a mut [f32], rows: usize) -> Stream<'a> {
+        let kv = if self.own_kv { rows * self.d } else { 0 };
+        let normed = if self.pre_norm { rows * self.d } else { 0 };
+        let (hidden, rest) = buf.split_at_mut(rows * self.d);
+        let (normed, rest) = rest.split_at_mut(normed);
+        let (queries, rest) = rest.split_at_mut(rows * self.d);
+        let (keys, rest) = rest.split_at_mut(kv);
+        let (values, rest) = rest.split_at_mut(kv);
+        let (context, rest) = rest.split_at_mut(rows * self.d);
+        let (block_out, rest) = rest.split_at_mut(rows * self.d);
+        let (ffn_hidden, _) = rest.split_at_mut(rows.min(FFN_ROWS) * self.ffn_dim);
         Stream {
-            hidden: f(rows * d),
-            normed: f(if pre_norm { rows * d } else { 0 }),
-            queries: f(rows * d),
-            keys: f(kv),
-            values: f(kv),
-            context: f(rows * d),
-            block_out: f(rows * d),
-            ffn_hidden: f(rows * ffn_dim),
+            hidden,
+            normed,
+            queries,
+            keys,
+            values,
+            context,
+            block_out,
+            ffn_hidden,
         }
     }
 }
 
-/// The decoder's self-attention keys and values of every step so far, for every layer.
+/// Where the decoder's self-attention keys and values of each step lie in the workspace's
+/// buffer that the encoder's activations use too (`NnWorkspace::shared`).
+///
+/// Step `t` takes one block of `2 × decoder_layers × rows(t) × d_model` floats right after step
+/// `t - 1`'s, where `rows(t)` is the number of rows the step decoded: layer `l`'s keys of the
+/// step's rows, then its values. So a call touches exactly what its steps use: steps never
+/// reached and rows already finished take no memory, whatever the workspace is sized for.
 #[derive(Debug)]
 pub(super) struct SelfAttentionCache {
-    /// `(layers, max_tgt, row_stride, d_model)`: slot `(t, r)` holds row `r`'s key at step `t`.
-    pub(super) keys: Vec<f32>,
-    pub(super) values: Vec<f32>,
-    /// Row stride of the caches for the current call (at most `dims.rows`): a greedy call on one
-    /// sentence then fills whole pages instead of touching one page per step for a single row,
-    /// which keeps resident memory close to what the call needs.
-    pub(super) row_stride: usize,
-    /// `origin[r * max_tgt + t]`: the cache slot holding row r's ancestor at step t.
+    /// First float of step `t`'s block.
+    pub(super) step_start: Vec<usize>,
+    /// Rows decoded at step `t` (slots `0..rows` of its block).
+    pub(super) step_rows: Vec<usize>,
+    /// Most rows a step of the current call may decode (at most `dims.rows`).
+    pub(super) max_rows: usize,
+    /// Floats a row takes in a step's block: keys and values of every layer.
+    floats_per_row: usize,
+    /// `origin[r * max_tgt + t]`: the slot of step `t` holding row r's ancestor.
     pub(super) origin: Vec<u32>,
     origin_next: Vec<u32>,
 }
@@ -101,12 +139,20 @@ pub(super) struct OutputSubset {
 /// Activations, quantization scratch, self-attention K/V caches and cross-attention K/V.
 ///
 /// Large buffers are zero-initialised, which the allocator serves from untouched pages: memory
-/// that a short sentence or a small batch never reaches costs address space, not RAM.
+/// that a short sentence or a small batch never reaches costs address space, not RAM. Each call
+/// uses the front of each buffer, so the pages it touches are those its sizes need.
 #[derive(Debug)]
 pub struct NnWorkspace {
     pub(super) dims: Dims,
-    pub(super) encoder: Stream,
-    pub(super) decoder: Stream,
+    pub(super) encoder_shape: StreamShape,
+    pub(super) decoder_shape: StreamShape,
+    /// The encoder's activations and GEMM accumulators while a call encodes its sentences,
+    /// then the decoder's self-attention cache while it decodes them: the encoder's buffers are
+    /// dead once the cross-attention keys and values are computed, so one buffer serves both
+    /// and a call's resident memory is the larger of the two, not their sum.
+    pub(super) shared: Vec<f32>,
+    /// The decoder's activations, `dims.rows` rows.
+    pub(super) decoder: Vec<f32>,
     /// Logits of the last decoder step, `rows × decoder_vocab_size`.
     pub logits: Vec<f32>,
     /// Attention scores of one query row and head.
@@ -115,6 +161,8 @@ pub struct NnWorkspace {
     pub(super) self_cache: SelfAttentionCache,
     pub(super) cross_memory: CrossAttentionMemory,
     pub(super) outputs: OutputSubset,
+    /// A position row computed on use, past the model's table (see `Model::position`).
+    pub(super) pos_row: Vec<f32>,
     /// Whether decoder steps record the alignment (see [`NnWorkspace::set_alignment`]).
     pub(super) align: bool,
     /// `(rows, max_src)`: each row's head-averaged cross-attention over its source tokens in the
@@ -129,16 +177,25 @@ impl NnWorkspace {
         let d = c.d_model;
         let (s, r, t, b) = (dims.max_src, dims.rows, dims.max_tgt, dims.sents);
         let vocab = c.decoder_vocab_size;
-        // Every matrix's input is d_model or an FFN width; INT8 rows are padded to ROW_ALIGN.
-        let stride = d
-            .max(c.encoder_ffn_dim)
-            .max(c.decoder_ffn_dim)
-            .div_ceil(ROW_ALIGN)
-            * ROW_ALIGN;
-        let enc_out = d.max(c.encoder_ffn_dim);
-        let dec_out = d.max(c.decoder_ffn_dim).max(vocab);
-        let acc = (s * enc_out).max(r * dec_out);
+        // The decoder's quantization scratch (the encoder's lives in `shared`, after its
+        // activations): every decoder matrix's input is d_model or its FFN width, INT8 rows are
+        // padded to ROW_ALIGN.
+        let stride = d.max(c.decoder_ffn_dim).div_ceil(ROW_ALIGN) * ROW_ALIGN;
+        let acc = r * d.max(c.decoder_ffn_dim).max(vocab);
         let pre_norm = c.norm_position == NormPosition::Pre;
+        let encoder_shape = StreamShape {
+            d,
+            ffn_dim: c.encoder_ffn_dim,
+            own_kv: true,
+            pre_norm,
+        };
+        let decoder_shape = StreamShape {
+            d,
+            ffn_dim: c.decoder_ffn_dim,
+            own_kv: false,
+            pre_norm,
+        };
+        let cache = 2 * c.decoder_layers * t * r * d;
         let f = |n: usize| vec![0.0f32; n];
         let out = model.output_projection();
         let (out_i8, out_f32) = match out {
@@ -147,15 +204,18 @@ impl NnWorkspace {
         };
         NnWorkspace {
             dims,
-            encoder: Stream::new(s, d, c.encoder_ffn_dim, true, pre_norm),
-            decoder: Stream::new(r, d, c.decoder_ffn_dim, false, pre_norm),
+            encoder_shape,
+            decoder_shape,
+            shared: f(cache.max(encoder_shape.len(s) + super::encoder_quant_len(s, c))),
+            decoder: f(decoder_shape.len(r)),
             logits: f(r * vocab),
             scores: f(s.max(t)),
-            quant: QuantScratch::new(s.max(r), stride, acc),
+            quant: QuantScratch::new(r, stride, acc),
             self_cache: SelfAttentionCache {
-                keys: f(c.decoder_layers * t * r * d),
-                values: f(c.decoder_layers * t * r * d),
-                row_stride: r,
+                step_start: vec![0; t],
+                step_rows: vec![0; t],
+                max_rows: r,
+                floats_per_row: 2 * c.decoder_layers * d,
                 origin: vec![0; r * t],
                 origin_next: vec![0; r * t],
             },
@@ -171,6 +231,7 @@ impl NnWorkspace {
                 scales: f(if out_i8 > 0 { vocab } else { 0 }),
                 bias: f(vocab),
             },
+            pos_row: f(d),
             align: false,
             align_probs: f(r * s),
         }
@@ -183,7 +244,25 @@ impl NnWorkspace {
             rows >= 1 && rows <= self.dims.rows,
             "{rows} rows exceed the workspace"
         );
-        self.self_cache.row_stride = rows;
+        self.self_cache.max_rows = rows;
+    }
+
+    /// Declares step `t` of `rows` rows (steps `0..t` of this call already declared): places its
+    /// cache block after step `t - 1`'s. Panics above the declared rows.
+    pub(super) fn cache_step(&mut self, t: usize, rows: usize) {
+        let cache = &mut self.self_cache;
+        assert!(
+            rows <= cache.max_rows,
+            "{rows} decoder rows exceed the declared {}",
+            cache.max_rows
+        );
+        let block = cache.floats_per_row;
+        let start = match t {
+            0 => 0,
+            _ => cache.step_start[t - 1] + block * cache.step_rows[t - 1],
+        };
+        cache.step_start[t] = start;
+        cache.step_rows[t] = rows;
     }
 
     /// Restricts the logits of the coming steps to the target ids `ids` (sorted, distinct, in

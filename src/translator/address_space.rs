@@ -38,12 +38,17 @@ pub fn workspace_bytes(c: &Config, limits: &Limits) -> u64 {
     let mul = |xs: &[u64]| xs.iter().fold(1u64, |a, &x| a.saturating_mul(x));
     // Every term counts 4-byte elements (f32, i32, u32).
     let elements = [
-        mul(&[2, layers, t, r, d]), // self-attention K/V caches
+        // One buffer: the self-attention K/V caches, or the encoder's activations and GEMM
+        // accumulators.
+        mul(&[2, layers, t, r, d]).max(
+            mul(&[s, 6, d])
+                .saturating_add(mul(&[s, enc_ffn]))
+                .saturating_add(mul(&[s, d.max(enc_ffn)])),
+        ),
         mul(&[2, layers, b, s, d]), // cross-attention K/V
         mul(&[r, vocab]),           // logits
-        mul(&[s, 6, d]).saturating_add(mul(&[s, enc_ffn])), // encoder activations
         mul(&[r, 4, d]).saturating_add(mul(&[r, dec_ffn])), // decoder activations
-        mul(&[s, d.max(enc_ffn)]).max(mul(&[r, d.max(dec_ffn).max(vocab)])), // GEMM accumulators
+        mul(&[r, d.max(dec_ffn).max(vocab)]), // the decoder's GEMM accumulators
         mul(&[4, r, t]),            // token histories and cache slot tables
         mul(&[b, k, t]),            // finished hypotheses
     ]

@@ -322,6 +322,9 @@ impl Translator {
             n => n,
         };
         let lang = Lang::from_tag(c.source_lang.as_deref().unwrap_or(""));
+        // Validation read the whole header, the tokenizer copied what it uses: the pages that
+        // translation needs come back on first use, the others stop counting as resident.
+        model.release_file_pages();
         Ok(Translator {
             model,
             tokenizer,
