@@ -65,6 +65,16 @@ fn shipped() -> Translator {
     Translator::new(Model::load(shipped::MODEL).unwrap(), Limits::default()).unwrap()
 }
 
+/// The captions model, on which the alignment of the caption sentences below was checked by hand
+/// (the default model, trained briefly, leaves some of their words unaligned).
+fn captions() -> Translator {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/models/mobilenmt-en-de-captions/model-int8.gguf"
+    );
+    Translator::new(Model::load(path).unwrap(), Limits::default()).unwrap()
+}
+
 fn tiny() -> Translator {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -130,10 +140,10 @@ fn every_tag_kind_comes_back_once_and_well_nested() {
 
 /// An inline pair wraps the target words aligned to the source words it wrapped: checked against
 /// the alignment of the same sentence without tags (so whatever the model, the projection
-/// follows the alignment).
+/// follows the alignment), on the captions model, whose translations of these words were checked.
 #[test]
 fn a_pair_wraps_the_aligned_translation_of_its_words() {
-    let tr = shipped();
+    let tr = captions();
     let one = TranslateOptions {
         split_sentences: false,
         ..TranslateOptions::default()
