@@ -2,11 +2,12 @@
 //! unchanged, every generated token gets one link with in-bounds spans, beam search carries them
 //! along its backpointers, and on the captions model content words link to their translations.
 
+#[path = "common/captions.rs"]
+mod captions;
 mod common;
 
 use common::{golden_sources, translator, FIXTURES};
-use mobilenmt::model::Model;
-use mobilenmt::{AlignmentLink, Limits, TranslateOptions, Translator};
+use mobilenmt::{AlignmentLink, TranslateOptions, Translator};
 
 fn check_links(src: &str, text: &str, src_len: usize, tgt: &[u32], links: &[AlignmentLink]) {
     // One link per generated token but the final `</s>`.
@@ -58,17 +59,6 @@ fn alignment_leaves_translations_unchanged_and_covers_every_token() {
     }
 }
 
-/// The captions model: the hand-checked nouns below are in its translations, and unlike the
-/// default model it is never replaced.
-const CAPTIONS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/models/mobilenmt-en-de-captions/model-int8.gguf"
-);
-
-fn captions() -> Translator {
-    Translator::new(Model::load(CAPTIONS).unwrap(), Limits::default()).unwrap()
-}
-
 /// The source word each target word is linked to (by the link of its first token).
 fn word_links(tr: &Translator, src: &str, beam: usize) -> Vec<(String, String)> {
     let opts = TranslateOptions {
@@ -91,7 +81,7 @@ fn word_links(tr: &Translator, src: &str, beam: usize) -> Vec<(String, String)> 
 
 #[test]
 fn captions_model_links_nouns_to_their_translations() {
-    let tr = captions();
+    let tr = captions::translator();
     // Hand-checked pairs: the greedy and beam-4 translations of these sentences contain these
     // German nouns, and their first piece must link to the English noun.
     let cases = [

@@ -8,10 +8,10 @@ mod common;
 use mobilenmt::model::Model;
 use mobilenmt::{ErrorKind, Limits, TranslateOptions, Translator};
 
-const MODEL: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/models/mobilenmt-en-de/model-int8.gguf"
-);
+#[path = "common/shipped.rs"]
+#[allow(dead_code)] // only the model path
+mod shipped;
+use shipped::MODEL;
 
 const SENTENCES: [&str; 4] = [
     "A man is riding a bicycle down the street.",

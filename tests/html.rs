@@ -2,6 +2,8 @@
 //! tag once and well nested, attributes byte for byte, untranslated elements untouched,
 //! entities, malformed pages, NUL bytes, deep nesting and a megabyte of tags.
 
+#[path = "common/captions.rs"]
+mod captions;
 #[path = "common/shipped.rs"]
 #[allow(dead_code)] // only the model path
 mod shipped;
@@ -63,16 +65,6 @@ fn peak_during<R>(f: impl FnOnce() -> R) -> (R, usize) {
 
 fn shipped() -> Translator {
     Translator::new(Model::load(shipped::MODEL).unwrap(), Limits::default()).unwrap()
-}
-
-/// The captions model, on which the alignment of the caption sentences below was checked by hand
-/// (the default model, trained briefly, leaves some of their words unaligned).
-fn captions() -> Translator {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/models/mobilenmt-en-de-captions/model-int8.gguf"
-    );
-    Translator::new(Model::load(path).unwrap(), Limits::default()).unwrap()
 }
 
 fn tiny() -> Translator {
@@ -143,7 +135,7 @@ fn every_tag_kind_comes_back_once_and_well_nested() {
 /// follows the alignment), on the captions model, whose translations of these words were checked.
 #[test]
 fn a_pair_wraps_the_aligned_translation_of_its_words() {
-    let tr = captions();
+    let tr = captions::translator();
     let one = TranslateOptions {
         split_sentences: false,
         ..TranslateOptions::default()

@@ -12,10 +12,10 @@ use mobilenmt::pool::Pool;
 use mobilenmt::translator::auto_threads;
 use mobilenmt::{ErrorKind, Limits, LoadOptions, TranslateOptions, Translator};
 
-const SHIPPED: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/models/mobilenmt-en-de/model-int8.gguf"
-);
+#[path = "common/shipped.rs"]
+#[allow(dead_code)] // only the model path
+mod shipped;
+use shipped::MODEL as SHIPPED;
 
 /// Sentences of 25 tokens and more (and a short one), where the encoder's GEMMs are large.
 const LONG: [&str; 3] = [
