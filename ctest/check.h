@@ -50,4 +50,21 @@ static inline unsigned char *read_file(const char *path, size_t *len) {
     return buf;
 }
 
+/* Translates `text` with `opts` into a new NUL-terminated string (NULL on failure; the caller
+ * frees it): asks for the size first, then translates into a buffer of exactly that size. */
+static inline char *translate(mnmt_translator *t, const char *text, const mnmt_options *opts) {
+    size_t n = 0, n2 = 0;
+    char *out;
+    mnmt_status s = mnmt_translate(t, text, strlen(text), opts, NULL, 0, &n);
+    if (s != MNMT_BUFFER_TOO_SMALL && !(s == MNMT_OK && n == 0)) return NULL;
+    out = (char *)malloc(n + 1);
+    if (out == NULL) return NULL;
+    if (mnmt_translate(t, text, strlen(text), opts, out, n + 1, &n2) != MNMT_OK || n2 != n ||
+        out[n] != '\0') {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
 #endif

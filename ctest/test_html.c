@@ -14,21 +14,6 @@
 
 #include "check.h"
 
-/* Translates `text` into a new NUL-terminated string (NULL on failure). */
-static char *translate(mnmt_translator *t, const char *text, const mnmt_options *opts) {
-    size_t n = 0, n2 = 0;
-    char *out;
-    mnmt_status s = mnmt_translate(t, text, strlen(text), opts, NULL, 0, &n);
-    if (s != MNMT_BUFFER_TOO_SMALL && !(s == MNMT_OK && n == 0)) return NULL;
-    out = malloc(n + 1);
-    if (out == NULL) return NULL;
-    if (mnmt_translate(t, text, strlen(text), opts, out, n + 1, &n2) != MNMT_OK || n2 != n) {
-        free(out);
-        return NULL;
-    }
-    return out;
-}
-
 /* Occurrences of `needle` in `s`. */
 static int count(const char *s, const char *needle) {
     int n = 0;
