@@ -6,25 +6,14 @@
 //! well-nested output (`mobilenmt::html::check`).
 #![no_main]
 
-use std::sync::OnceLock;
-
 use libfuzzer_sys::fuzz_target;
 use mobilenmt::html::{check, identity};
-use mobilenmt::model::Model;
 use mobilenmt::text::Lang;
-use mobilenmt::{TranslateOptions, Translator, Limits};
+use mobilenmt::TranslateOptions;
 
-fn translator() -> &'static Translator {
-    static T: OnceLock<Translator> = OnceLock::new();
-    T.get_or_init(|| {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/data/tiny-swish/model-int8.gguf"
-        );
-        let model = Model::load(path).unwrap_or_else(|e| panic!("fixture {path}: {e}"));
-        Translator::new(model, Limits::default()).expect("fixture translator")
-    })
-}
+#[path = "common/fixture.rs"]
+mod fixture;
+use fixture::translator;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, rest)) = data.split_first() else {

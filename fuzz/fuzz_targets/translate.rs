@@ -3,24 +3,13 @@
 //! so that every input reaches the model.
 #![no_main]
 
-use std::sync::OnceLock;
-
 use libfuzzer_sys::fuzz_target;
-use mobilenmt::{Limits, TranslateOptions, Translator};
-use mobilenmt::model::Model;
+use mobilenmt::TranslateOptions;
 use mobilenmt::ErrorKind;
 
-fn translator() -> &'static Translator {
-    static T: OnceLock<Translator> = OnceLock::new();
-    T.get_or_init(|| {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/data/tiny-swish/model-int8.gguf"
-        );
-        let model = Model::load(path).unwrap_or_else(|e| panic!("fixture {path}: {e}"));
-        Translator::new(model, Limits::default()).expect("fixture translator")
-    })
-}
+#[path = "common/fixture.rs"]
+mod fixture;
+use fixture::translator;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, rest)) = data.split_first() else {
