@@ -152,9 +152,9 @@ typedef struct mnmt_options {
      * Non-zero: use the model file's vocabulary shortlist when it has one, computing the
      * logits of each sentence's candidate targets only (faster; quality measured when the file
      * was made); 0: the whole vocabulary. Default 1; a caller whose `struct_size` ends before
-     * this field gets 0, the behaviour it was written for. With a shortlist, a sentence in
-     * `mnmt_translate_batch()` is decoded over the union of its chunk's candidates and may
-     * rarely differ from the same sentence translated alone.
+     * this field gets 0, the behaviour it was written for. A sentence in
+     * `mnmt_translate_batch()` (or in document mode) chooses among its own candidates only,
+     * so it translates exactly as alone.
      */
     uint32_t shortlist;
     /**

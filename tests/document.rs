@@ -1,7 +1,8 @@
 //! Document mode: paragraphs, structure, blank and untranslatable text, over-long sentences and
 //! long documents, through `translate_with`, `translate_document_with` and
-//! `translate_batch_with`, checked against sentence-by-sentence translation of the same model (with
-//! the vocabulary shortlist off, see `doc_opts`).
+//! `translate_batch_with`, checked against sentence-by-sentence translation of the same model
+//! (with the vocabulary shortlist on, as by default: each sentence of a batch decides over its own
+//! candidates).
 
 mod common;
 
@@ -24,14 +25,9 @@ fn shipped() -> Translator {
     Translator::new(Model::load(MODEL).unwrap(), Limits::default()).unwrap()
 }
 
-/// Document mode (the default) with the shortlist off: without it a batch decodes each sentence
-/// exactly as alone, which these tests compare against. With it a batch scores the union of its
-/// sentences' candidates, which may tip a near-tie of a small model (`TranslateOptions::shortlist`).
+/// Document mode and the shortlist on: the defaults.
 fn doc_opts() -> TranslateOptions {
-    TranslateOptions {
-        shortlist: false,
-        ..TranslateOptions::default()
-    }
+    TranslateOptions::default()
 }
 
 fn one_sentence() -> TranslateOptions {

@@ -1,7 +1,7 @@
 //! Decoding with a vocabulary shortlist: a shortlist that covers the whole target vocabulary
 //! changes nothing (same ids, bit-identical scores, same text, greedy, beam, n-best and batch,
-//! INT8 and f32, tied and untied models), a small one only ever produces its candidates, and the
-//! option turns it off.
+//! INT8 and f32, tied and untied models), a small one only ever produces its candidates, a batch
+//! translates each sentence as alone, and the option turns it off.
 
 mod common;
 #[path = "common/gguf_builder.rs"]
@@ -83,6 +83,49 @@ fn a_shortlist_of_the_whole_vocabulary_changes_nothing() {
     }
 }
 
+/// The fixture with a small shortlist: each source token allows a few targets spread over the
+/// vocabulary; ids 3..40 always.
+fn small_shortlist(name: &str, file: &str, dec_vocab: u32) -> Translator {
+    let lists = |s: u32| {
+        let mut l: Vec<u32> = (0..4).map(|i| (s * 7 + i * 131) % dec_vocab).collect();
+        l.sort_unstable();
+        l.dedup();
+        l
+    };
+    let frequent: Vec<u32> = (3..40).collect();
+    with_shortlist(name, file, lists, &frequent)
+}
+
+/// A batch computes the logits of the union of its sentences' candidates, but each sentence
+/// decides over its own: every sentence translates as alone (greedy and beam 4, INT8 and f32),
+/// although the union is much larger than each sentence's set.
+#[test]
+fn a_batch_translates_each_sentence_as_alone() {
+    for name in FIXTURES {
+        let sources = golden_sources(name);
+        let texts: Vec<&str> = sources.iter().map(String::as_str).collect();
+        for file in ["model-int8.gguf", "model-f32.gguf"] {
+            let dec_vocab = plain(name, file).model().config().decoder_vocab_size as u32;
+            let t = small_shortlist(name, file, dec_vocab);
+            for beam in [1, 4] {
+                let opts = TranslateOptions {
+                    beam_size: beam,
+                    split_sentences: false,
+                    ..Default::default()
+                };
+                let alone: Vec<String> = texts
+                    .iter()
+                    .map(|s| t.translate(s, &opts).unwrap())
+                    .collect();
+                let mut batch = vec![String::new(); texts.len()];
+                t.translate_batch_with(&texts, &opts, |i, s| batch[i] = s.to_string())
+                    .unwrap();
+                assert_eq!(batch, alone, "{name}/{file} beam {beam}");
+            }
+        }
+    }
+}
+
 #[test]
 fn a_small_shortlist_only_produces_its_candidates_and_can_be_turned_off() {
     for name in FIXTURES {
@@ -90,15 +133,7 @@ fn a_small_shortlist_only_produces_its_candidates_and_can_be_turned_off() {
         let file = "model-int8.gguf";
         let base = plain(name, file);
         let dec_vocab = base.model().config().decoder_vocab_size as u32;
-        // Each source token allows a few targets spread over the vocabulary; ids 3..40 always.
-        let lists = |s: u32| {
-            let mut l: Vec<u32> = (0..4).map(|i| (s * 7 + i * 131) % dec_vocab).collect();
-            l.sort_unstable();
-            l.dedup();
-            l
-        };
-        let frequent: Vec<u32> = (3..40).collect();
-        let t = with_shortlist(name, file, lists, &frequent);
+        let t = small_shortlist(name, file, dec_vocab);
         let sl = t.model().shortlist().unwrap();
         let mut set = CandidateSet::new(dec_vocab as usize);
         let mut scratch = mobilenmt::tokenizer::EncodeScratch::new();

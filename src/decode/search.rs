@@ -17,6 +17,12 @@ pub(crate) struct SearchParams<'a> {
     /// candidates (sorted, so ties break towards the lower id as over the whole vocabulary);
     /// `None`: column `j` is id `j`.
     pub ids: Option<&'a [u32]>,
+    /// When several sentences decode over the union of their candidate sets (`ids`), each
+    /// sentence's own set as columns of `ids`: `(cols, start)`, sentence `s` owning
+    /// `cols[start[s]..start[s + 1]]`, increasing. Each row then decides (normaliser, arg-max,
+    /// top-k) over its sentence's columns only, so a sentence translates in a batch exactly as
+    /// alone. `None`: every row decides over every column.
+    pub own: Option<(&'a [u32], &'a [usize])>,
     /// 1 = greedy.
     pub beam_size: usize,
     pub length_penalty: f32,
@@ -51,23 +57,72 @@ struct At {
     next: usize,
 }
 
-impl SearchParams<'_> {
+/// The logits one sentence decides over, after [`SearchParams::compact`]: column `j` of its rows
+/// is target id `token(j)`.
+#[derive(Debug, Clone, Copy)]
+enum Columns<'a> {
+    /// Column `j` is id `j`.
+    All,
+    /// Column `j` is id `ids[j]`.
+    Ids(&'a [u32]),
+    /// Column `j` is id `ids[cols[j]]`.
+    Own { ids: &'a [u32], cols: &'a [u32] },
+}
+
+impl Columns<'_> {
     /// The target id of logit column `col`.
     fn token(&self, col: usize) -> u32 {
-        match self.ids {
-            Some(ids) => ids[col],
-            None => col as u32,
+        match *self {
+            Columns::All => col as u32,
+            Columns::Ids(ids) => ids[col],
+            Columns::Own { ids, cols } => ids[cols[col] as usize],
+        }
+    }
+
+    /// The column of target id `id`, if the sentence has one.
+    fn column(&self, id: u32) -> Option<usize> {
+        match *self {
+            Columns::All => Some(id as usize),
+            Columns::Ids(ids) => ids.binary_search(&id).ok(),
+            Columns::Own { ids, cols } => cols.binary_search_by(|&c| ids[c as usize].cmp(&id)).ok(),
+        }
+    }
+}
+
+impl SearchParams<'_> {
+    /// The columns sentence `s` decides over.
+    fn columns(&self, s: usize) -> Columns<'_> {
+        match (self.ids, self.own) {
+            (None, _) => Columns::All,
+            (Some(ids), None) => Columns::Ids(ids),
+            (Some(ids), Some((cols, start))) => Columns::Own {
+                ids,
+                cols: &cols[start[s]..start[s + 1]],
+            },
+        }
+    }
+
+    /// Moves the logits of sentence `s`'s own columns, in order, to the front of `row` (one row
+    /// of the step's logits) and returns how many there are: the row then holds exactly what the
+    /// sentence's step computes alone, so the normaliser, the arg-max and the top-k (and their
+    /// ties) are those of the sentence alone.
+    fn compact(&self, s: usize, row: &mut [f32]) -> usize {
+        match self.columns(s) {
+            Columns::Own { cols, .. } => {
+                // Increasing columns: `cols[j] >= j`, so each read is ahead of every write.
+                for (j, &c) in cols.iter().enumerate() {
+                    row[j] = row[c as usize];
+                }
+                cols.len()
+            }
+            Columns::All | Columns::Ids(_) => row.len(),
         }
     }
 
     /// Sets the logits of the forbidden ids that have a column to `-inf`.
-    fn mask_forbidden(&self, logits: &mut [f32]) {
+    fn mask_forbidden(&self, cols: Columns<'_>, logits: &mut [f32]) {
         for &f in self.forbidden_ids {
-            let col = match self.ids {
-                Some(ids) => ids.binary_search(&f).ok(),
-                None => Some(f as usize),
-            };
-            if let Some(x) = col.and_then(|c| logits.get_mut(c)) {
+            if let Some(x) = cols.column(f).and_then(|c| logits.get_mut(c)) {
                 *x = f32::NEG_INFINITY;
             }
         }
@@ -99,10 +154,15 @@ pub(crate) fn search(
                 end += 1;
             }
             let at = At { s, t, next };
+            let mut width = vocab;
+            for row in r..end {
+                width = p.compact(s, &mut logits[row * vocab..(row + 1) * vocab]);
+            }
             if p.beam_size == 1 {
-                next = greedy_step(st, p, at, r, &mut logits[r * vocab..(r + 1) * vocab]);
+                let row = &mut logits[r * vocab..r * vocab + width];
+                next = greedy_step(st, p, at, r, row);
             } else {
-                next = beam_step(st, p, at, r..end, logits);
+                next = beam_step(st, p, at, r..end, logits, width);
             }
             r = end;
         }
@@ -221,14 +281,15 @@ fn greedy_step(
     let (token, logp) = if t + 1 >= max_new {
         (p.eos_id, 0.0)
     } else {
-        p.mask_forbidden(logits);
+        let cols = p.columns(s);
+        p.mask_forbidden(cols, logits);
         let mut best = 0;
         for (i, &x) in logits.iter().enumerate() {
             if x > logits[best] {
                 best = i;
             }
         }
-        (p.token(best), logits[best] - lse)
+        (cols.token(best), logits[best] - lse)
     };
     let score = st.run_score[row] + logp;
     if token == p.eos_id || t + 1 >= max_new {
@@ -242,7 +303,8 @@ fn greedy_step(
     }
 }
 
-/// One beam-search step for sentence `s` (rows `rows`), as `transformers`' `_beam_search`: the
+/// One beam-search step for sentence `s` (rows `rows`, each `width` logits from the start of
+/// its `p.vocab`-wide row of `all_logits`), as `transformers`' `_beam_search`: the
 /// top `2k` continuations over all beams, the first `k` of them that end are scored
 /// `sum_logprobs / len ^ length_penalty` and kept if among the `k` best finished, the best `k`
 /// that do not end continue; the sentence stops when no continuation is possible or when `k`
@@ -253,8 +315,10 @@ fn beam_step(
     at: At,
     rows: std::ops::Range<usize>,
     all_logits: &mut [f32],
+    width: usize,
 ) -> usize {
-    let (s, t, next, vocab) = (at.s, at.t, at.next, p.vocab);
+    let (s, t, next, vocab) = (at.s, at.t, at.next, width);
+    let cols = p.columns(s);
     let k = p.beam_size;
     let keep = 2 * k;
     let max_new = st.sents[s].max_new;
@@ -262,7 +326,7 @@ fn beam_step(
     st.candidates.clear();
     for row in rows {
         let base = st.run_score[row];
-        let logits = &mut all_logits[row * vocab..(row + 1) * vocab];
+        let logits = &mut all_logits[row * p.vocab..row * p.vocab + vocab];
         if forced {
             insert_candidate(&mut st.candidates, keep, base, row, p.eos_id);
             continue;
@@ -270,11 +334,11 @@ fn beam_step(
         // The log-softmax is never written out: `(x - lse) + base` is what `log_softmax` then
         // the addition would give, computed only while scanning for the best continuations.
         let lse = log_sum_exp(p.kern, logits, &mut st.exp_scratch);
-        p.mask_forbidden(logits);
+        p.mask_forbidden(cols, logits);
         let mut tok = 0;
         while st.candidates.len() < keep && tok < vocab {
             let v = (logits[tok] - lse) + base;
-            insert_candidate(&mut st.candidates, keep, v, row, p.token(tok));
+            insert_candidate(&mut st.candidates, keep, v, row, cols.token(tok));
             tok += 1;
         }
         if tok < vocab {
@@ -291,7 +355,7 @@ fn beam_step(
                     for (i, &x) in block.iter().enumerate() {
                         let v = (x - lse) + base;
                         if v > floor {
-                            insert_candidate(&mut st.candidates, keep, v, row, p.token(tok + i));
+                            insert_candidate(&mut st.candidates, keep, v, row, cols.token(tok + i));
                             floor = st.candidates[keep - 1].score;
                         }
                     }

@@ -21,6 +21,7 @@ use crate::error::{Error, ErrorKind, Result};
 
 pub use crate::math::Activation;
 pub use config::{Config, DType, NormPosition, FORMAT_VERSION, MAX_POSITIONS, MAX_POSITION_TABLE};
+pub(crate) use shortlist::ChunkCandidates;
 pub use shortlist::{CandidateSet, Shortlist, SHORTLIST_VERSION};
 pub use weights::ROW_ALIGN;
 

@@ -333,6 +333,14 @@ impl CandidateSet {
         self.bits[i / 64] |= 1 << (i % 64);
     }
 
+    /// Adds every id of `other` (a set for the same vocabulary) and rebuilds the sorted list.
+    fn union_with(&mut self, other: &CandidateSet) {
+        for (w, &o) in self.bits.iter_mut().zip(&other.bits) {
+            *w |= o;
+        }
+        self.collect();
+    }
+
     /// Rebuilds the sorted id list from the bits (a scan of `vocab / 64` words).
     fn collect(&mut self) {
         self.ids.clear();
@@ -345,6 +353,83 @@ impl CandidateSet {
                 m &= m - 1;
             }
         }
+    }
+}
+
+/// The candidates of the sentences of one batch chunk: the union of their sets, whose ids are
+/// the columns of the logits every decoder step computes (one output-projection GEMM for the
+/// whole chunk), and each sentence's own set as positions in that union, so that each sentence
+/// decides only over its own candidates, as it would translated alone. Sized once (room for every
+/// sentence to hold the whole vocabulary, reserved, touched only as filled), so filling it
+/// allocates nothing.
+#[derive(Debug, Clone)]
+pub(crate) struct ChunkCandidates {
+    union: CandidateSet,
+    one: CandidateSet,
+    /// Sentence `s`'s candidates: target ids while sentences are added, then (after
+    /// [`ChunkCandidates::finish`]) their columns in `union.ids()`, at `cols[start[s]..start[s + 1]]`.
+    cols: Vec<u32>,
+    start: Vec<usize>,
+}
+
+impl ChunkCandidates {
+    /// Room for `sents` sentences over a target vocabulary of `vocab` tokens (0: a model without
+    /// a shortlist, nothing reserved).
+    pub(crate) fn new(vocab: usize, sents: usize) -> Self {
+        let sents = if vocab == 0 { 0 } else { sents };
+        ChunkCandidates {
+            union: CandidateSet::new(vocab),
+            one: CandidateSet::new(vocab),
+            cols: Vec::with_capacity(sents * vocab),
+            start: Vec::with_capacity(sents + 1),
+        }
+    }
+
+    /// Forgets the previous chunk.
+    pub(crate) fn clear(&mut self) {
+        self.union.clear();
+        self.cols.clear();
+        self.start.clear();
+    }
+
+    /// Adds the next sentence of the chunk, whose source ids are `src_ids` (errors as
+    /// [`Shortlist::candidates`]).
+    pub(crate) fn add_sentence(&mut self, sl: &Shortlist<'_>, src_ids: &[u32]) -> Result<()> {
+        sl.candidates(src_ids, &mut self.one)?;
+        if self.start.is_empty() {
+            self.start.push(0);
+        }
+        // Within capacity: a set holds at most `vocab` ids, and a chunk at most `sents` sets.
+        self.cols.extend_from_slice(self.one.ids());
+        self.start.push(self.cols.len());
+        self.union.union_with(&self.one);
+        Ok(())
+    }
+
+    /// Turns each sentence's ids into columns of the union, once every sentence is added.
+    pub(crate) fn finish(&mut self) {
+        let union = self.union.ids();
+        for w in self.start.windows(2) {
+            // Both lists are sorted and the union holds every id: one merge walk.
+            let mut c = 0;
+            for id in &mut self.cols[w[0]..w[1]] {
+                while union[c] < *id {
+                    c += 1;
+                }
+                *id = c as u32;
+            }
+        }
+    }
+
+    /// The union's ids, sorted: the logit columns of the chunk.
+    pub(crate) fn ids(&self) -> &[u32] {
+        self.union.ids()
+    }
+
+    /// Each sentence's columns (after [`ChunkCandidates::finish`]): `(cols, start)`, sentence
+    /// `s` owning `cols[start[s]..start[s + 1]]`, increasing.
+    pub(crate) fn columns(&self) -> (&[u32], &[usize]) {
+        (&self.cols, &self.start)
     }
 }
 

@@ -51,6 +51,7 @@ pub fn workspace_bytes(c: &Config, limits: &Limits) -> u64 {
         mul(&[r, d.max(dec_ffn).max(vocab)]), // the decoder's GEMM accumulators
         mul(&[4, r, t]),            // token histories and cache slot tables
         mul(&[b, k, t]),            // finished hypotheses
+        mul(&[b, vocab]),           // each sentence's shortlist candidates
     ]
     .iter()
     .fold(0u64, |a, &x| a.saturating_add(x));

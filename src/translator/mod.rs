@@ -124,14 +124,13 @@ pub struct TranslateOptions {
     /// document mode; [`ErrorKind::InputTooLong`] or truncation apply). N-best calls always
     /// translate their text as one sentence.
     pub split_sentences: bool,
-    /// Use the model file's vocabulary shortlist when it has one (default true): logits are
-    /// computed only for the candidates of the sentences decoded together (the union of their
-    /// source tokens' lists, the frequent targets, `</s>`), and the softmax is over them. Faster,
-    /// and within the file's measured quality; false computes the whole vocabulary. A batch
-    /// (and document mode, whose sentences are decoded in batches) decodes each chunk over the
-    /// union of its sentences' candidates, so with a shortlist a
-    /// sentence may translate differently in a batch than alone (rarely: only when a token
-    /// outside its own candidates would win).
+    /// Use the model file's vocabulary shortlist when it has one (default true): each
+    /// sentence's tokens are chosen only among its candidates (the lists of its source tokens,
+    /// the frequent targets, `</s>`), and the softmax is over them. Faster, and within the
+    /// file's measured quality; false computes the whole vocabulary. A batch (and document mode,
+    /// whose sentences are decoded in batches) computes the logits of the union of its
+    /// sentences' candidates in one product, but each sentence still decides over its own set
+    /// only, so a sentence translates identically in a batch and alone.
     pub shortlist: bool,
     /// Protected spans (default true): URLs, e-mail addresses, i18n placeholders (`{name}`,
     /// `{0}`, `{{var}}`, `${var}`, `%s`, `%d`, `%1$s`, `%@`...) and emoji are taken out of each
@@ -451,13 +450,16 @@ impl Translator {
                 ws.src.push(c.eos_id);
             }
             if let Some(sl) = &shortlist {
-                sl.add_candidates(&ws.src, &mut ws.candidates)?;
+                ws.candidates.add_sentence(sl, &ws.src)?;
             }
             let max_new = opts.max_new_tokens(ws.src.len(), &self.limits);
             net.encode(&mut ws.nn, &ws.src, i);
             ws.search.start_sentence(i, max_new, c.decoder_start_id);
         }
+        ws.candidates.finish();
         let ids = shortlist.map(|_| ws.candidates.ids());
+        // One sentence decides over the whole union anyway: its own set.
+        let own = (shortlist.is_some() && source.len() > 1).then(|| ws.candidates.columns());
         ws.nn.select_outputs(&self.model, ids);
         let params = SearchParams {
             kern: self.kern,
@@ -465,6 +467,7 @@ impl Translator {
             forbidden_ids: &c.forbidden_ids,
             vocab: ids.map_or(c.decoder_vocab_size, <[u32]>::len),
             ids,
+            own,
             beam_size: opts.beam_size,
             length_penalty: opts.length_penalty,
             scores,

@@ -7,7 +7,7 @@ use super::protect::ProtectScratch;
 use super::{Hypothesis, Limits};
 use crate::decode::SearchState;
 use crate::error::Result;
-use crate::model::{CandidateSet, Model};
+use crate::model::{ChunkCandidates, Model};
 use crate::nn::{Dims, NnWorkspace};
 use crate::tokenizer::{EncodeScratch, Tokenizer};
 
@@ -20,9 +20,9 @@ pub(crate) struct Workspace {
     /// The current sentence's source ids.
     pub(crate) src: Vec<u32>,
     pub(crate) search: SearchState,
-    /// The shortlist candidates of the sentences decoded together (empty set for a model
-    /// without a shortlist).
-    pub(crate) candidates: CandidateSet,
+    /// The shortlist candidates of the sentences decoded together, and of each of them (empty
+    /// for a model without a shortlist).
+    pub(crate) candidates: ChunkCandidates,
     rows_cap: usize,
     sents_cap: usize,
     text_tmp: String,
@@ -59,11 +59,14 @@ impl Workspace {
             enc: EncodeScratch::keeping(probe_text_bytes(dims.max_src)),
             src: Vec::with_capacity(dims.max_src * 4 + 16),
             search: SearchState::new(rows, t, b, k, c.decoder_vocab_size),
-            candidates: CandidateSet::new(if model.shortlist().is_some() {
-                c.decoder_vocab_size
-            } else {
-                0
-            }),
+            candidates: ChunkCandidates::new(
+                if model.shortlist().is_some() {
+                    c.decoder_vocab_size
+                } else {
+                    0
+                },
+                b,
+            ),
             rows_cap: rows,
             sents_cap: b,
             text_tmp: String::with_capacity(text_cap),
