@@ -3,11 +3,12 @@
  *
  *   mnmt-bench -m MODEL.gguf -i SOURCE.txt -o HYPOTHESES.txt -j RESULT.json
  *              [-b BEAM] [--limit N] [--batch N] [--max-len N] [--name LABEL]
- *              [--threads N] [--latency-only]
+ *              [--threads N] [--latency-only | --batch-only]
  *
  * --threads N loads with mnmt_load_options.num_threads = N (default 1: one thread, no worker;
  * 0 = the library picks). CPU times are the process's, so they include the workers'.
- * --latency-only skips the throughput step (3).
+ * --latency-only skips the throughput step (3). --batch-only skips the batch-1 step (2): only
+ * the throughput is measured, the batch translations are written and nothing is compared.
  *
  * --max-len N caps decoding at N steps whatever the source length (max_length_a 0,
  * max_length_b N): with a model that never chooses </s> (bench/opus_sized.py) every sentence
@@ -47,6 +48,7 @@ typedef struct {
     char **hyp;       /* batch-1 translations, by sentence */
     size_t base;      /* index of the chunk's first sentence */
     size_t mismatches;
+    int store;        /* --batch-only: keep the batch translations instead of comparing */
 } batch_check_t;
 
 static double now_ms(void) {
@@ -133,7 +135,14 @@ static lines_t read_lines(const char *path) {
 
 static void on_batch_result(void *user, size_t index, const char *text, size_t len) {
     batch_check_t *c = (batch_check_t *)user;
-    const char *want = c->hyp[c->base + index];
+    const char *want;
+    if (c->store) {
+        c->hyp[c->base + index] = (char *)xmalloc(len + 1);
+        memcpy(c->hyp[c->base + index], text, len);
+        c->hyp[c->base + index][len] = '\0';
+        return;
+    }
+    want = c->hyp[c->base + index];
     if (strlen(want) != len || memcmp(want, text, len) != 0) c->mismatches++;
 }
 
@@ -159,14 +168,14 @@ static void usage(void) {
     fprintf(stderr,
             "usage: mnmt-bench -m MODEL.gguf -i SOURCE.txt -o HYPOTHESES.txt -j RESULT.json\n"
             "                  [-b BEAM] [--limit N] [--batch N] [--max-len N] [--name LABEL]\n"
-            "                  [--threads N] [--latency-only]\n");
+            "                  [--threads N] [--latency-only | --batch-only]\n");
     exit(2);
 }
 
 int main(int argc, char **argv) {
     const char *model = NULL, *input = NULL, *output = NULL, *json = NULL, *name = "mobilenmt";
     unsigned long limit = 0, batch = 32;
-    int latency_only = 0;
+    int latency_only = 0, batch_only = 0;
     mnmt_options opts = mnmt_options_default();
     mnmt_load_options load_opts = mnmt_load_options_default();
     load_opts.num_threads = 1;
@@ -205,20 +214,24 @@ int main(int argc, char **argv) {
             load_opts.num_threads = (uint32_t)strtoul(argv[++a], NULL, 10);
         } else if (strcmp(argv[a], "--latency-only") == 0) {
             latency_only = 1;
+        } else if (strcmp(argv[a], "--batch-only") == 0) {
+            batch_only = 1;
         } else if (strcmp(argv[a], "--name") == 0 && a + 1 < argc) {
             name = argv[++a];
         } else {
             usage();
         }
     }
-    if (model == NULL || input == NULL || output == NULL || json == NULL || batch == 0) usage();
+    if (model == NULL || input == NULL || output == NULL || json == NULL || batch == 0 ||
+        (latency_only && batch_only))
+        usage();
 
     src = read_lines(input);
     if (src.n == 0) {
         fprintf(stderr, "mnmt-bench: %s has no lines\n", input);
         return 1;
     }
-    n_timed = limit && limit < src.n ? (size_t)limit : src.n;
+    n_timed = batch_only ? 0 : limit && limit < src.n ? (size_t)limit : src.n;
 
     t0 = now_ms();
     s = mnmt_load_ex(model, &load_opts, &t);
@@ -239,7 +252,7 @@ int main(int argc, char **argv) {
     s = mnmt_translate(t, src.text[0], src.len[0], &opts, out, out_cap, &out_len);
     if (s != MNMT_OK && s != MNMT_BUFFER_TOO_SMALL) die("warm-up", s);
 
-    for (i = 0; i < src.n; i++) {
+    for (i = 0; i < (batch_only ? 0 : src.n); i++) {
         c0 = cpu_ms();
         t0 = now_ms();
         s = mnmt_translate(t, src.text[i], src.len[i], &opts, out, out_cap, &out_len);
@@ -260,6 +273,7 @@ int main(int argc, char **argv) {
 
     check.hyp = hyp;
     check.mismatches = 0;
+    check.store = batch_only;
     c0 = cpu_ms();
     t0 = now_ms();
     for (i = 0; i < (latency_only ? 0 : src.n); i += batch) {
