@@ -106,29 +106,40 @@ struct Avx2Dot;
 impl HeadDot for Avx2Dot {
     #[inline(always)]
     fn dot(a: &[f32], b: &[f32]) -> f32 {
-        use std::arch::x86_64::*;
         const _: () = assert!(math::LANES == 8);
         if a.len() != b.len() || a.len() % 8 != 0 {
             return math::dot(a, b);
         }
         // SAFETY: `Avx2Dot` is used only inside `attend_avx2`, which runs on CPUs with AVX2;
-        // every load reads 8 floats at `i < len` with `len % 8 == 0`, inside both slices.
-        unsafe {
-            let mut acc = _mm256_setzero_ps();
-            let mut i = 0;
-            while i < a.len() {
-                let x = _mm256_loadu_ps(a.as_ptr().add(i));
-                let y = _mm256_loadu_ps(b.as_ptr().add(i));
-                // Lane j: acc[j] + x[j] * y[j], rounded twice like the portable code (no FMA).
-                acc = _mm256_add_ps(acc, _mm256_mul_ps(x, y));
-                i += 8;
-            }
-            // ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)), `math::reduce_lanes`' tree.
-            let s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-            let t = _mm_add_ps(s, _mm_movehl_ps(s, s));
-            _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)))
-        }
+        // the lengths are equal and a multiple of 8, as `dot_avx2` requires.
+        unsafe { dot_avx2(a, b) }
     }
+}
+
+/// [`math::dot`] of two slices of equal length, a multiple of 8.
+///
+/// # Safety
+/// The CPU must support AVX2; `a.len() == b.len()` and `a.len() % 8 == 0`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
+    use std::arch::x86_64::*;
+    let mut acc = _mm256_setzero_ps();
+    let mut i = 0;
+    while i < a.len() {
+        // SAFETY: i + 8 <= len for both slices (the caller's length contract).
+        let x = unsafe { _mm256_loadu_ps(a.as_ptr().wrapping_add(i)) };
+        // SAFETY: as above.
+        let y = unsafe { _mm256_loadu_ps(b.as_ptr().wrapping_add(i)) };
+        // Lane j: acc[j] + x[j] * y[j], rounded twice like the portable code (no FMA).
+        acc = _mm256_add_ps(acc, _mm256_mul_ps(x, y));
+        i += 8;
+    }
+    // ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)), `math::reduce_lanes`' tree.
+    let s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    let t = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)))
 }
 
 /// [`attend`] compiled for AVX2.
