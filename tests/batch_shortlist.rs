@@ -1,5 +1,6 @@
-//! With the vocabulary shortlist on (the default), a batch translates every sentence exactly as
-//! the sentence alone, on the default model and on the captions model, greedy and beam 4: the
+//! With the vocabulary shortlist on (the default), a batch (and a document, whose sentences are
+//! decoded in batches) translates every sentence exactly as the sentence alone, on the default
+//! model and on the captions model, greedy and beam 4: the
 //! batch computes the logits of the union of its sentences' candidate sets, but each sentence
 //! normalises and chooses over its own set only. Sentences from Multi30k and Tatoeba, in batches
 //! of the default 32, sorted neither by length nor by topic.
@@ -47,6 +48,30 @@ fn check(tr: &Translator, what: &str, texts: &[String]) {
     }
 }
 
+/// Document mode decodes a text's sentences in length-sorted batches: the lines of `texts` as one
+/// text translate as each line does alone (greedy and beam 4, shortlist on).
+fn check_document(tr: &Translator, what: &str, texts: &[String]) {
+    for beam in [1, 4] {
+        let opts = TranslateOptions {
+            beam_size: beam,
+            ..TranslateOptions::default()
+        };
+        let got = tr.translate(&texts.join("\n"), &opts).unwrap();
+        let want: Vec<String> = texts
+            .iter()
+            .map(|t| tr.translate(t, &opts).unwrap())
+            .collect();
+        for (i, (g, w)) in got.split('\n').zip(&want).enumerate() {
+            assert_eq!(
+                g, w,
+                "{what}, document, beam {beam}, line {i}: {}",
+                texts[i]
+            );
+        }
+        assert_eq!(got, want.join("\n"), "{what}, document, beam {beam}");
+    }
+}
+
 /// Sentences that shared a batch with others translated differently before each sentence
 /// decided over its own set: on the captions model, 214 of Multi30k's 1,000 greedy results.
 fn sources() -> Vec<String> {
@@ -59,9 +84,12 @@ fn sources() -> Vec<String> {
 fn the_default_model_translates_a_batch_as_each_sentence_alone() {
     let tr = Translator::new(Model::load(shipped::MODEL).unwrap(), Limits::default()).unwrap();
     check(&tr, "default model", &sources());
+    check_document(&tr, "default model", &sources());
 }
 
 #[test]
 fn the_captions_model_translates_a_batch_as_each_sentence_alone() {
-    check(&captions::translator(), "captions model", &sources());
+    let tr = captions::translator();
+    check(&tr, "captions model", &sources());
+    check_document(&tr, "captions model", &sources());
 }
