@@ -112,7 +112,7 @@ impl Step for SignTrick {
     }
 
     #[inline(always)]
-    unsafe fn weight(w: __m256i, _fix: &mut __m256i) -> (__m256i, __m256i) {
+    unsafe fn weight(w: __m256i) -> (__m256i, __m256i) {
         // SAFETY: register-only AVX2; the caller guarantees it.
         (w, unsafe { _mm256_abs_epi8(w) })
     }
@@ -137,8 +137,14 @@ impl Step for SignTrick {
         unsafe { hsum4(v) }
     }
 
+    /// Never called: the sign trick needs no correction.
     #[inline(always)]
-    fn finish(dot: i32, _fix: i32) -> i32 {
+    unsafe fn row_sum(acc: __m256i, _a: __m256i) -> __m256i {
+        acc
+    }
+
+    #[inline(always)]
+    fn finish(dot: i32, _row_fix: i32) -> i32 {
         dot
     }
 }

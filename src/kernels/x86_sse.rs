@@ -110,7 +110,7 @@ impl Step for SignTrick {
     }
 
     #[inline(always)]
-    unsafe fn weight(w: __m128i, _fix: &mut __m128i) -> (__m128i, __m128i) {
+    unsafe fn weight(w: __m128i) -> (__m128i, __m128i) {
         // SAFETY: register-only SSSE3; the caller guarantees the target features.
         (w, unsafe { _mm_abs_epi8(w) })
     }
@@ -141,8 +141,14 @@ impl Step for SignTrick {
         }
     }
 
+    /// Never called: the sign trick needs no correction.
     #[inline(always)]
-    fn finish(dot: i32, _fix: i32) -> i32 {
+    unsafe fn row_sum(acc: __m128i, _a: __m128i) -> __m128i {
+        acc
+    }
+
+    #[inline(always)]
+    fn finish(dot: i32, _row_fix: i32) -> i32 {
         dot
     }
 }
