@@ -197,6 +197,17 @@ pub struct Dequantize<'a> {
 }
 
 impl Kernels {
+    /// Whether f32 loops written for auto-vectorisation (the canonical eight-lane order of
+    /// [`math`]) may run as a `#[target_feature(enable = "avx2")]` copy under this table: its
+    /// ISA is AVX2 or AVX-VNNI and the CPU has AVX2 (re-checked, cached, so a hand-made table
+    /// cannot make the copy run on the wrong CPU). The copy computes the same bits: the same
+    /// IEEE operations in the same order (Rust never contracts into fused multiply-adds), only
+    /// more lanes per instruction; and forcing a lower ISA turns it off with the rest.
+    #[cfg(target_arch = "x86_64")]
+    pub fn f32_avx2(&self) -> bool {
+        matches!(self.isa, Isa::Avx2 | Isa::AvxVnni) && x86_avx2::detected()
+    }
+
     /// `c[m, n] = a[m, k] * w[n, k]^T` (see [`Kernels::gemm_i8`] and [`GemmShape::full`]).
     pub fn gemm(&self, m: usize, n: usize, k: usize, a: &[i8], w: &[i8], c: &mut [i32]) {
         (self.gemm_i8)(GemmShape::full(m, n, k), a, w, c)
