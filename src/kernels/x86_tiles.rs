@@ -20,6 +20,8 @@
 // covers the short block.
 #![allow(clippy::multiple_unsafe_ops_per_block)]
 
+use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+
 use super::GemmShape;
 
 /// One ISA's multiply-accumulate step over `BYTES`-byte vectors.
@@ -247,8 +249,25 @@ unsafe fn tile<S: Step, const MR: usize, const NR: usize>(
     // SAFETY: as above.
     let mut wv = [unsafe { S::weight(zero) }; NR];
     let body = k / S::BYTES * S::BYTES;
+    // The weight rows of the next tile to the right (rows j0 + NR .. j0 + 2 NR, the next
+    // `NR * k` bytes) are prefetched while this one runs, `NR * BYTES` bytes per step, by the
+    // first row tile of a block only (the others find the block in L1). M = 1 and small-M
+    // products stream every weight once from L2 or L3, and the hardware prefetcher, which
+    // sees NR interleaved short streams, did not keep the loads fed.
+    let prefetch = i0 == ops.rows.0;
+    let next = w.as_ptr().wrapping_add((j0 + NR) * k);
     let mut off = 0;
     while off < body {
+        if prefetch {
+            let p = next.wrapping_add(off * NR);
+            let mut line = 0;
+            while line < NR * S::BYTES {
+                // SAFETY: a prefetch is a hint that never faults, whatever the address (which
+                // may lie past the matrix, hence `wrapping_add`); SSE is part of x86-64.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(line)) };
+                line += 64;
+            }
+        }
         for s in 0..NR {
             // SAFETY: off + BYTES <= body <= k, inside row s of w (asserted above); the target
             // features are guaranteed by our caller.
