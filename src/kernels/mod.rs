@@ -122,6 +122,9 @@ pub struct Kernels {
     pub exp_shifted_in_place: ExpInPlaceFn,
     /// `out[i] = exp(x[i] - shift)` ([`math::exp`] per element). Panics if the lengths differ.
     pub exp_shifted: ExpFn,
+    /// [`math::dot`]: the f32 dot product in the canonical eight-lane order (attention's
+    /// scores). Panics if the lengths differ.
+    pub dot_f32: DotFn,
 }
 
 /// The shape of one [`Kernels::gemm_i8`] call: `m` activation rows of `k` bytes against weight
@@ -175,6 +178,8 @@ pub type ActivateFn = fn(act: Activation, x: &mut [f32]);
 pub type ExpInPlaceFn = fn(x: &mut [f32], shift: f32);
 /// See [`Kernels::exp_shifted`].
 pub type ExpFn = fn(x: &[f32], shift: f32, out: &mut [f32]);
+/// See [`Kernels::dot_f32`].
+pub type DotFn = fn(a: &[f32], b: &[f32]) -> f32;
 
 /// The inputs of one [`Kernels::dequantize`] call: `m x n` accumulators `c`, the activation
 /// rows' scales, the weight rows' scales, the bias (empty for none) and the activation.

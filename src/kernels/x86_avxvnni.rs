@@ -51,6 +51,7 @@ const fn table<const EVEX: bool>(name: &'static str) -> Kernels {
         activate: x86_avx2::ACTIVATE,
         exp_shifted_in_place: x86_avx2::EXP_SHIFTED_IN_PLACE,
         exp_shifted: x86_avx2::EXP_SHIFTED,
+        dot_f32: x86_avx2::DOT_F32,
     }
 }
 

@@ -2,7 +2,6 @@
 //! numerics of [`crate::math`]. HF Marian multiplies `q·k` by `head_dim^-0.5` and softmaxes in f32.
 
 use crate::kernels::Kernels;
-use crate::math;
 
 /// The keys and values one query attends to: `n` of them, the `j`-th key starting at `row(j).0`
 /// in `k` and its value at `row(j).1` in `v`.
@@ -119,7 +118,7 @@ fn attend_with<R: Fn(usize) -> (usize, usize)>(
         let qh = &q[h * hd..(h + 1) * hd];
         for (j, s) in scores.iter_mut().enumerate() {
             let b = row(j).0 + h * hd;
-            *s = math::dot(qh, &k[b..b + hd]) * scaling;
+            *s = (kern.dot_f32)(qh, &k[b..b + hd]) * scaling;
         }
         kern.softmax(scores);
         if let Some(p) = probs.as_deref_mut() {
