@@ -249,13 +249,14 @@ unsafe fn tile<S: Step, const MR: usize, const NR: usize>(
     // SAFETY: as above.
     let mut wv = [unsafe { S::weight(zero) }; NR];
     let body = k / S::BYTES * S::BYTES;
-    // The weight rows of the next tile to the right (rows j0 + NR .. j0 + 2 NR, the next
-    // `NR * k` bytes) are prefetched while this one runs, `NR * BYTES` bytes per step, by the
-    // first row tile of a block only (the others find the block in L1). M = 1 and small-M
-    // products stream every weight once from L2 or L3, and the hardware prefetcher, which
-    // sees NR interleaved short streams, did not keep the loads fed.
+    // The weight rows of the tile after next to the right (rows j0 + 2 NR .. j0 + 3 NR) are
+    // prefetched while this one runs, `NR * BYTES` bytes per step, by the first row tile of a
+    // block only (the others find the block in L1). M = 1 and small-M products stream every
+    // weight once from L3 or DRAM, and the hardware prefetcher, which sees NR interleaved short
+    // streams, did not keep the loads fed (one tile ahead was measured too; two was as good or
+    // a little better).
     let prefetch = i0 == ops.rows.0;
-    let next = w.as_ptr().wrapping_add((j0 + NR) * k);
+    let next = w.as_ptr().wrapping_add((j0 + 2 * NR) * k);
     let mut off = 0;
     while off < body {
         if prefetch {
