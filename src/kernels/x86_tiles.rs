@@ -85,7 +85,7 @@ pub(super) trait Step {
 pub(super) const ROW_GROUP: usize = 64;
 
 /// The operands of one GEMM call, checked by the caller (`driver::check_gemm`), and the rows
-/// `rows` of the current group with their corrections (`fix[i - rows.start]` for row `i`).
+/// `rows` (start, end) of the current group with their corrections (`fix[i - rows.0]` for row `i`).
 #[derive(Clone, Copy)]
 struct Operands<'a> {
     g: GemmShape,
