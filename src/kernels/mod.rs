@@ -51,7 +51,7 @@ pub enum Isa {
     Sse41,
     /// x86-64 AVX2 (256-bit `vpmaddubsw` sign trick).
     Avx2,
-    /// x86-64 AVX2 with AVX-VNNI (`vpdpbusd` on the same sign-trick operands).
+    /// x86-64 AVX2 with AVX-VNNI or AVX512-VNNI (`vpdpbusd` on ymm, the weights offset to u8).
     AvxVnni,
     /// aarch64 Advanced SIMD (`smull` + `sadalp`).
     Neon,
