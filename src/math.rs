@@ -15,19 +15,14 @@ fn reduce_lanes(acc: [f32; LANES]) -> f32 {
     ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
 }
 
-/// Dot product in the canonical order. Panics if the lengths differ. Always inlined: attention
-/// calls it per key and head (64 floats), from builds for wider vectors than the caller's.
-#[inline(always)]
+/// Dot product in the canonical order. Panics if the lengths differ.
+#[inline]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len(), "dot: length mismatch");
     let mut acc = [0.0f32; LANES];
     let (ac, ar) = (a.chunks_exact(LANES), a.chunks_exact(LANES).remainder());
     let br = b.chunks_exact(LANES).remainder();
     for (x, y) in ac.zip(b.chunks_exact(LANES)) {
-        // As arrays, the lanes compile to whole-vector loads (as slices, LLVM assembled each
-        // vector from pairs of floats).
-        let (x, y): (&[f32; LANES], &[f32; LANES]) =
-            (x.try_into().expect("lanes"), y.try_into().expect("lanes"));
         for j in 0..LANES {
             acc[j] += x[j] * y[j];
         }

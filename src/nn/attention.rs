@@ -2,7 +2,6 @@
 //! numerics of [`crate::math`]. HF Marian multiplies `q·k` by `head_dim^-0.5` and softmaxes in f32.
 
 use crate::kernels::Kernels;
-use crate::math;
 
 /// The keys and values one query attends to: `n` of them, the `j`-th key starting at `row(j).0`
 /// in `k` and its value at `row(j).1` in `v`.
@@ -57,11 +56,9 @@ pub(super) fn history<'a>(
 /// Attention of query `q` (`d` wide, `heads` heads) over `kv`, written to `out`. With `probs`
 /// (at least `kv.n` long), the attention distribution averaged over heads is written there too.
 ///
-/// With x86 kernels that have AVX2 the same code is compiled for AVX2 (8 floats a vector instead
-/// of SSE2's 4): every operation and its order are those of the source (no fused multiply-add,
-/// which Rust never forms by itself), so the result is bit-identical to the portable build that
-/// the scalar and SSE4.1 kernels run; attention is about an eighth of a batch's time, spent on
-/// head-sized dot products and sums.
+/// The f32 loops (dot products, weighted sums) are compiled for AVX2 when the kernel table is an
+/// AVX2 one ([`Kernels::f32_avx2`]): the same operations in the same order, eight lanes per
+/// instruction instead of the baseline's four, so the same bits.
 pub(super) fn attend<R: Fn(usize) -> (usize, usize)>(
     kern: &Kernels,
     q: &[f32],
@@ -72,80 +69,17 @@ pub(super) fn attend<R: Fn(usize) -> (usize, usize)>(
     probs: Option<&mut [f32]>,
 ) {
     #[cfg(target_arch = "x86_64")]
-    if matches!(kern.isa, crate::kernels::Isa::Avx2 | crate::kernels::Isa::AvxVnni) {
-        // SAFETY: these kernel tables are only selected on CPUs with AVX2 (`kernels::get`
-        // checks the CPU's features).
-        unsafe { attend_avx2(kern, q, kv, heads, scores, out, probs) };
-        return;
+    if kern.f32_avx2() {
+        // SAFETY: `f32_avx2` checked that this CPU has AVX2, the one precondition.
+        return unsafe { attend_avx2(kern, q, kv, heads, scores, out, probs) };
     }
-    attend_portable::<Portable, R>(kern, q, kv, heads, scores, out, probs);
+    attend_with(kern, q, kv, heads, scores, out, probs)
 }
 
-/// The dot product of a query head and a key head, in [`math::dot`]'s order.
-trait HeadDot {
-    fn dot(a: &[f32], b: &[f32]) -> f32;
-}
-
-/// [`math::dot`] itself.
-struct Portable;
-
-impl HeadDot for Portable {
-    #[inline(always)]
-    fn dot(a: &[f32], b: &[f32]) -> f32 {
-        math::dot(a, b)
-    }
-}
-
-/// [`math::dot`] in AVX intrinsics, for heads a multiple of [`math::LANES`] wide: LLVM turns
-/// the portable loop into 128-bit halves assembled from pairs of floats (its order of
-/// reduction is kept, and that is what it vectorises badly). Only [`attend_avx2`] uses it.
-#[cfg(target_arch = "x86_64")]
-struct Avx2Dot;
-
-#[cfg(target_arch = "x86_64")]
-impl HeadDot for Avx2Dot {
-    #[inline(always)]
-    fn dot(a: &[f32], b: &[f32]) -> f32 {
-        const _: () = assert!(math::LANES == 8);
-        if a.len() != b.len() || a.len() % 8 != 0 {
-            return math::dot(a, b);
-        }
-        // SAFETY: `Avx2Dot` is used only inside `attend_avx2`, which runs on CPUs with AVX2;
-        // the lengths are equal and a multiple of 8, as `dot_avx2` requires.
-        unsafe { dot_avx2(a, b) }
-    }
-}
-
-/// [`math::dot`] of two slices of equal length, a multiple of 8.
+/// [`attend_with`] compiled for AVX2.
 ///
 /// # Safety
-/// The CPU must support AVX2; `a.len() == b.len()` and `a.len() % 8 == 0`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[inline]
-unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
-    use std::arch::x86_64::*;
-    let mut acc = _mm256_setzero_ps();
-    let mut i = 0;
-    while i < a.len() {
-        // SAFETY: i + 8 <= len for both slices (the caller's length contract).
-        let x = unsafe { _mm256_loadu_ps(a.as_ptr().wrapping_add(i)) };
-        // SAFETY: as above.
-        let y = unsafe { _mm256_loadu_ps(b.as_ptr().wrapping_add(i)) };
-        // Lane j: acc[j] + x[j] * y[j], rounded twice like the portable code (no FMA).
-        acc = _mm256_add_ps(acc, _mm256_mul_ps(x, y));
-        i += 8;
-    }
-    // ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)), `math::reduce_lanes`' tree.
-    let s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-    let t = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)))
-}
-
-/// [`attend`] compiled for AVX2.
-///
-/// # Safety
-/// The CPU must support AVX2.
+/// The CPU must have AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn attend_avx2<R: Fn(usize) -> (usize, usize)>(
@@ -157,12 +91,12 @@ unsafe fn attend_avx2<R: Fn(usize) -> (usize, usize)>(
     out: &mut [f32],
     probs: Option<&mut [f32]>,
 ) {
-    attend_portable::<Avx2Dot, R>(kern, q, kv, heads, scores, out, probs);
+    attend_with(kern, q, kv, heads, scores, out, probs)
 }
 
-/// The body of [`attend`], inlined into each build of it.
+/// The body of [`attend`], inlined into each ISA's copy.
 #[inline(always)]
-fn attend_portable<D: HeadDot, R: Fn(usize) -> (usize, usize)>(
+fn attend_with<R: Fn(usize) -> (usize, usize)>(
     kern: &Kernels,
     q: &[f32],
     kv: &KeyValues<'_, R>,
@@ -184,7 +118,7 @@ fn attend_portable<D: HeadDot, R: Fn(usize) -> (usize, usize)>(
         let qh = &q[h * hd..(h + 1) * hd];
         for (j, s) in scores.iter_mut().enumerate() {
             let b = row(j).0 + h * hd;
-            *s = D::dot(qh, &k[b..b + hd]) * scaling;
+            *s = (kern.dot_f32)(qh, &k[b..b + hd]) * scaling;
         }
         kern.softmax(scores);
         if let Some(p) = probs.as_deref_mut() {
@@ -227,9 +161,9 @@ const PV_BLOCK: usize = 32;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::{self, Isa};
+    use crate::kernels;
 
-    /// Deterministic values in [-2, 2).
+    /// Deterministic pseudo-random values in [-4, 4).
     fn values(n: usize, seed: u32) -> Vec<f32> {
         let mut s = seed.wrapping_mul(2_654_435_761).max(1);
         (0..n)
@@ -237,46 +171,31 @@ mod tests {
                 s ^= s << 13;
                 s ^= s >> 17;
                 s ^= s << 5;
-                (s % 40_000) as f32 / 10_000.0 - 2.0
+                (s % 80_000) as f32 / 10_000.0 - 4.0
             })
             .collect()
     }
 
-    /// Every kernel table's build of `attend` gives the portable build's bits: head sizes with
-    /// and without a remainder past the 8 canonical lanes, one to many keys, with and without
-    /// the head-averaged probabilities.
+    /// Every kernel table this CPU has (including the AVX2 copy of the loops) attends to the
+    /// same bits as the scalar table: head widths with and without a tail of the eight lanes.
     #[test]
-    fn every_build_matches_the_portable_one_bit_for_bit() {
-        let tables: Vec<&Kernels> = [Isa::Scalar, Isa::Sse41, Isa::Avx2, Isa::AvxVnni]
-            .into_iter()
-            .filter_map(kernels::get)
-            .collect();
-        for (d, heads) in [(256, 4), (24, 3), (20, 2)] {
-            for n in [1, 3, 8, 17, 40] {
-                let q = values(d, 1);
-                let k = values(n * d, 2);
-                let v = values(n * d, 3);
+    fn every_isa_attends_to_the_same_bits() {
+        for (heads, d) in [(8, 256), (4, 256), (2, 140), (4, 60), (2, 8), (1, 3)] {
+            for n in [1, 2, 7, 15, 64] {
+                let q = values(d, 1 + n as u32);
+                let k = values(n * d, 2 + n as u32);
+                let v = values(n * d, 3 + n as u32);
                 let kv = contiguous(&k, &v, n, d);
-                let mut scores = vec![0.0; n];
-                let (mut want, mut want_p) = (vec![0.0; d], vec![0.0; n]);
-                let scalar = kernels::get(Isa::Scalar).unwrap();
-                attend_portable::<Portable, _>(
-                    scalar,
-                    &q,
-                    &kv,
-                    heads,
-                    &mut scores,
-                    &mut want,
-                    Some(&mut want_p),
-                );
-                for kern in &tables {
-                    let (mut got, mut got_p) = (vec![0.0; d], vec![0.0; n]);
-                    attend(kern, &q, &kv, heads, &mut scores, &mut got, Some(&mut got_p));
+                let run = |kern: &Kernels| {
+                    let (mut scores, mut out, mut probs) = (vec![0.0; n], vec![0.0; d], vec![0.0; n]);
+                    attend(kern, &q, &kv, heads, &mut scores, &mut out, Some(&mut probs));
                     let bits = |x: &[f32]| x.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-                    assert_eq!(bits(&got), bits(&want), "{} d {d} n {n}", kern.name);
-                    assert_eq!(bits(&got_p), bits(&want_p), "{} d {d} n {n}", kern.name);
-                    attend(kern, &q, &kv, heads, &mut scores, &mut got, None);
-                    assert_eq!(bits(&got), bits(&want), "{} d {d} n {n}", kern.name);
+                    (bits(&out), bits(&probs))
+                };
+                let want = run(&kernels::scalar::KERNELS);
+                for isa in kernels::available() {
+                    let kern = kernels::get(isa).unwrap();
+                    assert_eq!(run(kern), want, "{} heads {heads} d {d} n {n}", kern.name);
                 }
             }
         }
