@@ -78,11 +78,11 @@ fn compacting_the_self_attention_cache_changes_no_result() {
     }
     cases.push((SHIPPED.into(), sentences(12)));
     for (path, sources) in &cases {
-        let want = outputs(&load(path).memory_knobs(usize::MAX, 1280), sources);
-        let always = load(path).memory_knobs(1, 1280);
+        let want = outputs(&load(path).memory_knobs(usize::MAX, 640), sources);
+        let always = load(path).memory_knobs(1, 640);
         assert_eq!(outputs(&always, sources), want, "{}", path.display());
         // The default compacts now and then (long decodes on the shipped model).
-        let default = load(path).memory_knobs(mobilenmt::nn::COMPACT_FLOATS, 1280);
+        let default = load(path).memory_knobs(mobilenmt::nn::COMPACT_FLOATS, 640);
         assert_eq!(outputs(&default, sources), want, "{}", path.display());
     }
 }
@@ -100,7 +100,7 @@ fn document_batches_cut_by_memory_translate_like_whole_chunks() {
             ..Default::default()
         };
         let want = whole.translate(&doc, &opts).unwrap();
-        for rows in [0, 300, 1280] {
+        for rows in [0, 300, 640] {
             let cut = load(SHIPPED).memory_knobs(1 << 16, rows);
             assert_eq!(
                 cut.translate(&doc, &opts).unwrap(),

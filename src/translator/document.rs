@@ -20,12 +20,13 @@ pub(crate) const WINDOW_PIECES: usize = 512;
 
 /// The most cache rows one document-mode batch may need, a cache row being one decoder row's
 /// self-attention keys and values at one step, or one source token's cross-attention keys and
-/// values (both `2 × decoder_layers × d_model` floats, 4 KB on the shipped model): what one
-/// sentence of 256 source tokens needs decoded 256 steps at beam 4. A batch takes sentences while
-/// the rows they may need fit, so long sentences are decoded a few at a time and the resident
-/// memory of document mode stays near that of one long sentence decoded alone (BENCHMARKS.md,
-/// "Memory"); a sentence that does not fit alone is decoded alone.
-pub(super) const BATCH_CACHE_ROWS: usize = 4 * 256 + 256;
+/// values (both `2 × decoder_layers × d_model` floats, 4 kB on the shipped model): what one
+/// sentence of 128 source tokens may need decoded 128 steps at beam 4. A batch takes sentences
+/// while the rows they may need fit, so long sentences are decoded a few at a time (at beam 4,
+/// four of 15 tokens, one of 50) and the resident memory of document mode stays near that of
+/// one long sentence decoded alone (BENCHMARKS.md, "Memory"; twice this budget saved 1 MB less
+/// at no measurable speed difference); a sentence that does not fit alone is decoded alone.
+pub(super) const BATCH_CACHE_ROWS: usize = 4 * 128 + 128;
 
 /// Bytes per source token above which a piece is not even tokenized to check whether it fits:
 /// it is cut first. No SentencePiece token of a text model is that long on average, so this only

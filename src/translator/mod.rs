@@ -375,7 +375,7 @@ impl Translator {
 
     /// Compacts the decoder's self-attention cache after every `floats` floats written to it
     /// (normally 2^16; 1: after every step; `usize::MAX`: never), and lets a document-mode
-    /// batch need at most `rows` cache rows (normally 1,280; 0: one sentence per batch;
+    /// batch need at most `rows` cache rows (normally 640; 0: one sentence per batch;
     /// `usize::MAX`: whole chunks). For tests: neither changes a result, which they check.
     #[doc(hidden)]
     pub fn memory_knobs(mut self, floats: usize, rows: usize) -> Self {
