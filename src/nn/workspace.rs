@@ -92,10 +92,11 @@ impl StreamShape {
 /// step's rows, then its values. So a call touches exactly what its steps use: steps never
 /// reached and rows already finished take no memory, whatever the workspace is sized for.
 ///
-/// Once [`COMPACT_FLOATS`] have been written since the last time, the blocks are compacted ([`NnWorkspace::reorder`]): a slot that
-/// no current row descends from (a beam pruned, a sentence finished) is dropped and the blocks
-/// after it move down, so that beams sharing a prefix hold it once. A long beam-search decode
-/// then takes little more than one row's history instead of `beam` rows'.
+/// Once [`COMPACT_FLOATS`] have been written since the last time, the blocks are compacted
+/// ([`NnWorkspace::reorder`]): a slot that no current row descends from (a beam pruned, a
+/// sentence finished) is dropped and the blocks after it move down, so that beams sharing a
+/// prefix hold it once. A long beam-search decode whose beams share most of their history then
+/// takes little more than one row's instead of `beam` rows'.
 #[derive(Debug)]
 pub(super) struct SelfAttentionCache {
     /// First float of step `t`'s block.
@@ -122,8 +123,9 @@ pub(super) struct SelfAttentionCache {
 /// Floats (256 kB) written to the self-attention cache between two compactions: 16 steps of
 /// one beam-4 sentence on the shipped model, 2 steps of a batch of 8. Compacting moves the
 /// blocks after the first one that lost a slot, so doing it at every step would copy the cache
-/// again and again; at this interval the copies cost about 1% of a long decode, and the cache
-/// holds at most this much not yet compacted. Short decodes of a few rows never compact.
+/// again and again; at this interval the CPU time of a 3,000-sentence beam-4 run did not change
+/// measurably (BENCHMARKS.md, "Memory"), and the cache holds at most this much not yet
+/// compacted. Short decodes of a few rows never compact.
 pub const COMPACT_FLOATS: usize = 1 << 16;
 
 /// The cross-attention keys and values of every decoder layer over each sentence's encoder

@@ -232,9 +232,9 @@ impl Translator {
     }
 
     /// How many of the first sentences of `rest` (longest first) one batch decodes: as many as
-    /// fit [`BATCH_CACHE_ROWS`] (or the translator's test setting), at least one. Each sentence counts the cache rows it may need:
-    /// `beam × max_new_tokens` for its self-attention cache and one per source token for its
-    /// cross-attention keys and values.
+    /// fit [`BATCH_CACHE_ROWS`] (or the translator's test setting), at least one. Each sentence
+    /// counts the cache rows it may need: `beam × max_new_tokens` for its self-attention cache
+    /// and one per source token for its cross-attention keys and values.
     fn batch_that_fits(
         &self,
         ws: &mut Workspace,
