@@ -115,18 +115,20 @@ def ct2(args):
                       "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss})
 
 
-def macs(s):
-    """INT8 multiply-accumulates for one sentence of `s` source tokens (with </s>), greedy."""
+def macs(s, vocab=VOCAB):
+    """INT8 multiply-accumulates for one sentence of `s` source tokens (with </s>), greedy, with
+    `vocab` output rows (a shortlist's candidate set instead of the vocabulary)."""
     enc = s * LAYERS * (4 * D * D + 2 * D * FFN)
     dec = STEPS * LAYERS * (6 * D * D + 2 * D * FFN) + s * LAYERS * 2 * D * D
-    out = STEPS * VOCAB * D
+    out = STEPS * vocab * D
     return enc, dec, out
 
 
-def step_bytes():
+def step_bytes(vocab=VOCAB):
     """INT8 weight bytes one greedy step streams: decoder matrices (cross K/V excluded, they are
-    used once per sentence) and the output projection; rows are padded to 64 bytes (512 is)."""
-    return LAYERS * (6 * D * D + 2 * D * FFN) + VOCAB * D
+    used once per sentence) and the output projection's `vocab` rows; rows are padded to 64
+    bytes (512 is)."""
+    return LAYERS * (6 * D * D + 2 * D * FFN) + vocab * D
 
 
 def parse_kernels(path):
@@ -147,22 +149,30 @@ def floor(args):
     sp = sentencepiece.SentencePieceProcessor(model_file=os.path.join(args.hf, "source.spm"))
     lens = [len(sp.encode(t)) + 1 for t in read_src(args.input, args.limit)]
     bw, peak = parse_kernels(args.kernels)
-    per = []
-    for s in lens:
-        e, d, o = macs(s)
-        compute_ms = (e + d + o) / (peak * 1e9) * 1e3
-        enc_bytes = LAYERS * (4 * D * D + 2 * D * FFN) + LAYERS * 2 * D * D
-        memory_ms = (STEPS * step_bytes() + enc_bytes) / (bw * 1e9) * 1e3
-        per.append((e + d + o, compute_ms, memory_ms))
+
+    def floors(vocab):
+        per = []
+        for s in lens:
+            e, d, o = macs(s, vocab)
+            compute_ms = (e + d + o) / (peak * 1e9) * 1e3
+            enc_bytes = LAYERS * (4 * D * D + 2 * D * FFN) + LAYERS * 2 * D * D
+            memory_ms = (STEPS * step_bytes(vocab) + enc_bytes) / (bw * 1e9) * 1e3
+            per.append((e + d + o, compute_ms, memory_ms))
+        return {
+            "macs_median": statistics.median(p[0] for p in per),
+            "compute_floor_ms_median": statistics.median(p[1] for p in per),
+            "memory_floor_ms_median": statistics.median(p[2] for p in per),
+            "floor_ms_median": statistics.median(max(p[1], p[2]) for p in per),
+            "step_weight_mb": step_bytes(vocab) / 1e6,
+        }
+
     res = {
         "engine": "floor", "name": "floor", "sentences": len(lens),
-        "mean_source_tokens": statistics.mean(lens),
-        "macs_median": statistics.median(p[0] for p in per),
-        "compute_floor_ms_median": statistics.median(p[1] for p in per),
-        "memory_floor_ms_median": statistics.median(p[2] for p in per),
-        "floor_ms_median": statistics.median(max(p[1], p[2]) for p in per),
-        "peak_gmacs": peak, "bandwidth_gbs": bw, "step_weight_mb": step_bytes() / 1e6,
+        "mean_source_tokens": statistics.mean(lens), "peak_gmacs": peak, "bandwidth_gbs": bw,
+        **floors(VOCAB),
     }
+    if args.candidates:
+        res["shortlist"] = {"candidates": args.candidates, **floors(args.candidates)}
     write(args.json, res)
 
 
@@ -178,31 +188,42 @@ def p90(v):
 
 
 def report(args):
-    rows = [json.load(open(p, encoding="utf-8")) for p in args.results]
-    fl = next((r for r in rows if r["engine"] == "floor"), None)
-    ours = next((r for r in rows if r["engine"] == "mobilenmt"), None)
-    print("| engine | threads | sentences | latency median ms | p90 ms | CPU median ms | latency / mobilenmt | "
-          "CPU / mobilenmt | latency / floor | CPU / floor |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    ref = statistics.median(ours["latencies_ms"]) if ours else None
-    ref_cpu = statistics.median(ours["cpu_latencies_ms"]) if ours else None
-    for r in rows:
+    """One row per engine, name and thread count, pooling the rounds; ratios to CTranslate2 with
+    one thread and to the floor (the shortlist's own floor for a shortlist run)."""
+    rows, fl = {}, None
+    for path in args.results:
+        r = json.load(open(path, encoding="utf-8"))
         if r["engine"] == "floor":
+            fl = r
             continue
-        med = statistics.median(r["latencies_ms"])
-        cpu = statistics.median(r["cpu_latencies_ms"])
-        name = "mobilenmt INT8" if r["engine"] == "mobilenmt" else r["name"]
-        ratio = lambda a, b: f"{a / b:.2f}" if b else "-"  # noqa: E731
-        fm = fl["floor_ms_median"] if fl else None
-        print(f"| {name} | {r.get('threads', 1)} | {len(r['latencies_ms'])} | {med:.1f} | {p90(r['latencies_ms']):.1f} | "
-              f"{cpu:.1f} | {ratio(med, ref)} | {ratio(cpu, ref_cpu)} | {ratio(med, fm)} | {ratio(cpu, fm)} |")
+        key = (r["engine"] != "mobilenmt", r["name"], r.get("threads", 1))
+        row = rows.setdefault(key, {"lat": [], "cpu": []})
+        row["lat"] += r["latencies_ms"]
+        row["cpu"] += r["cpu_latencies_ms"]
+    med = statistics.median
+    ct2 = next((v for k, v in rows.items() if k[0] and k[2] == 1), None)
+    ratio = lambda a, b: f"{a / b:.2f}" if b else "-"  # noqa: E731
+    print("| engine | threads | sentences | latency median ms | p90 ms | CPU median ms | latency / CTranslate2 1 thread | "
+          "CPU / CTranslate2 1 thread | floor ms | latency / floor | CPU / floor |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for (_, name, threads), r in sorted(rows.items()):
+        lat, cpu = med(r["lat"]), med(r["cpu"])
+        f = fl and (fl["shortlist"] if "shortlist" in name and "shortlist" in fl else fl)
+        fm = f["floor_ms_median"] if f else None
+        tail = f"| {fm:.1f} | {ratio(lat, fm)} | {ratio(cpu, fm)} |" if fm else "| - | - | - |"
+        print(f"| {name} | {threads} | {len(r['lat'])} | {lat:.1f} | {p90(r['lat']):.1f} | {cpu:.1f} "
+              f"| {ratio(lat, ct2 and med(ct2['lat']))} | {ratio(cpu, ct2 and med(ct2['cpu']))} " + tail)
     if fl:
         print()
-        print(f"Floor (median over the sentences, {fl['mean_source_tokens']:.1f} source tokens on average, 20 steps): "
-              f"{fl['macs_median'] / 1e9:.2f} GMAC per sentence / {fl['peak_gmacs']:.1f} GMAC/s best measured "
-              f"kernel rate = {fl['compute_floor_ms_median']:.1f} ms compute; {fl['step_weight_mb']:.1f} MB of "
-              f"weights per greedy step x 20 / {fl['bandwidth_gbs']:.1f} GB/s measured read bandwidth = "
-              f"{fl['memory_floor_ms_median']:.1f} ms memory; floor {fl['floor_ms_median']:.1f} ms.")
+        for label, f, rows_out in [("full vocabulary", fl, VOCAB)] + (
+                [("shortlist", fl["shortlist"], fl["shortlist"]["candidates"])] if "shortlist" in fl else []):
+            print(f"Floor, {label} (median over the sentences, {fl['mean_source_tokens']:.1f} source tokens on "
+                  f"average, 20 steps, {rows_out:,} output rows): {f['macs_median'] / 1e9:.2f} GMAC per sentence / "
+                  f"{fl['peak_gmacs']:.1f} GMAC/s best measured kernel rate = {f['compute_floor_ms_median']:.1f} ms "
+                  f"compute; {f['step_weight_mb']:.1f} MB of weights per greedy step x 20 / {fl['bandwidth_gbs']:.1f} "
+                  f"GB/s measured read bandwidth = {f['memory_floor_ms_median']:.1f} ms memory; floor "
+                  f"{f['floor_ms_median']:.1f} ms.")
+            print()
 
 
 def main():
@@ -222,6 +243,8 @@ def main():
     c.add_argument("--threads", type=int, default=1)
     c.add_argument("-b", dest="beam", type=int, default=1)
     f.add_argument("--kernels", required=True, help="output of make bench-kernels")
+    f.add_argument("--candidates", type=int, default=0,
+                   help="mean candidate-set size of a shortlist run, for its floor (0: none)")
     r = sub.add_parser("report")
     r.add_argument("results", nargs="+")
     args = ap.parse_args()

@@ -3,16 +3,26 @@
 # the forced 20 decoder steps and the floor), mobilenmt vs CTranslate2 INT8 with 1 and 2 intra
 # threads, one engine at a time, on the first OPUS_LIMIT sentences of Multi30k test_2016_flickr.
 #
+# mobilenmt runs twice, on model-int8.gguf (full vocabulary) and on model-int8-shortlist.gguf (the
+# same weights with a vocabulary shortlist). Interleaved: ROUNDS rounds, each running every
+# configuration once, in an order rotated per round; the report pools the rounds.
+#
 # Environment (the Makefile sets these): MULTI30K, BENCH_VENV, OPUS_OUT (default
 # build/bench/opus-sized; the model is generated there once, never committed), OPUS_LIMIT
-# (default 50), KERNELS (a saved `make bench-kernels` output; default: run it once into
-# OPUS_OUT/kernels.txt), LIB, STATIC_LIBS.
+# (default 50), ROUNDS (default 1), OPUS_CT2_THREADS (default "1 2"), OPUS_BEFORE (optional: the
+# mnmt-bench binary of another build, run alongside on both files), OPUS_CANDIDATES (the
+# shortlist file's mean candidate-set size, for its floor; default 231, measured by
+# `cargo bench --bench shortlist` on the first 12 sentences), KERNELS (a saved
+# `make bench-kernels` output; default: run it once into OPUS_OUT/kernels.txt), LIB, STATIC_LIBS.
 set -euo pipefail
 
 MULTI30K=${MULTI30K:-../shared/data/multi30k}
 VENV=${BENCH_VENV:-bench/.venv}
 OUT=${OPUS_OUT:-build/bench/opus-sized}
 LIMIT=${OPUS_LIMIT:-50}
+ROUNDS=${ROUNDS:-1}
+CT2_THREADS=${OPUS_CT2_THREADS:-1 2}
+CANDIDATES=${OPUS_CANDIDATES:-231}
 LIB=${LIB:-target/release/libmobilenmt.a}
 STATIC_LIBS=${STATIC_LIBS:--lgcc_s -lutil -lrt -lpthread -lm -ldl -lc}
 KERNELS=${KERNELS:-$OUT/kernels.txt}
@@ -23,7 +33,8 @@ step() { printf '\n== %s\n' "$*" >&2; }
 bench/venv.sh "$VENV"
 mkdir -p "$OUT/results"
 rm -f "$OUT"/results/*.json
-gzip -dc "$MULTI30K/test_2016_flickr.en.gz" | head -n "$LIMIT" > "$OUT/src.en"
+# head closes the pipe early: gzip's SIGPIPE (or EPIPE) is not a failure under pipefail.
+(gzip -dc "$MULTI30K/test_2016_flickr.en.gz" || true) | head -n "$LIMIT" > "$OUT/src.en"
 
 step "model (random weights, generated once)"
 [ -f "$OUT/hf/model.safetensors" ] || "$PY" bench/opus_sized.py make "$OUT/hf"
@@ -48,15 +59,37 @@ if [ ! -s "$KERNELS" ]; then
   cargo bench --bench kernels > "$KERNELS.tmp" && mv "$KERNELS.tmp" "$KERNELS"
 fi
 
-step "mobilenmt int8, 1 thread, 20 steps"
-"$OUT/mnmt-bench" -m "$OUT/model-int8.gguf" -i "$OUT/src.en" --max-len 20 --batch 8 --name mobilenmt-int8 \
-  -o "$OUT/hyp.mobilenmt" -j "$OUT/results/1-mobilenmt.json"
-for t in 1 2; do
-  step "CTranslate2 int8, intra_threads $t, 20 steps"
-  "$PY" bench/opus_sized.py ct2 --model "$OUT/ct2-int8" --hf "$OUT/hf" -i "$OUT/src.en" --threads "$t" \
-    -j "$OUT/results/2-ct2-t$t.json"
+configs=("mobilenmt model-int8" "mobilenmt model-int8-shortlist")
+# OPUS_BEFORE: an mnmt-bench binary of another build, run on both files in the same rounds.
+[ -z "${OPUS_BEFORE:-}" ] || configs+=("before model-int8" "before model-int8-shortlist")
+for t in $CT2_THREADS; do configs+=("ct2 $t"); done
+n=${#configs[@]}
+uptime
+for ((r = 0; r < ROUNDS; r++)); do
+  for ((i = 0; i < n; i++)); do
+    read -r engine arg <<< "${configs[$(((i + r) % n))]}"
+    if [ "$engine" != ct2 ]; then
+      step "round $r: $engine $arg, 1 thread, 20 steps"
+      bin=$OUT/mnmt-bench label="mobilenmt INT8"
+      [ "$engine" = mobilenmt ] || { bin=$OPUS_BEFORE label="mobilenmt INT8 before"; }
+      "$bin" -m "$OUT/$arg.gguf" -i "$OUT/src.en" --max-len 20 --threads 1 --latency-only \
+        --name "$label$([ "$arg" = model-int8 ] || echo ", shortlist")" -o "$OUT/hyp.$engine.$arg" \
+        -j "$OUT/results/$r-1-$engine-$arg.json"
+    else
+      step "round $r: CTranslate2 int8, intra_threads $arg, 20 steps"
+      "$PY" bench/opus_sized.py ct2 --model "$OUT/ct2-int8" --hf "$OUT/hf" -i "$OUT/src.en" --threads "$arg" \
+        -j "$OUT/results/$r-2-ct2-t$arg.json"
+    fi
+  done
 done
-"$PY" bench/opus_sized.py floor --hf "$OUT/hf" -i "$OUT/src.en" --kernels "$KERNELS" -j "$OUT/results/3-floor.json"
+uptime
+"$PY" bench/opus_sized.py floor --hf "$OUT/hf" -i "$OUT/src.en" --kernels "$KERNELS" \
+  --candidates "$CANDIDATES" -j "$OUT/results/3-floor.json"
 
 step "report ($OUT/report.md)"
 "$PY" bench/opus_sized.py report "$OUT"/results/*.json | tee "$OUT/report.md"
+if [ -n "${OPUS_BEFORE:-}" ]; then
+  cmp "$OUT/hyp.before.model-int8" "$OUT/hyp.mobilenmt.model-int8" \
+    && cmp "$OUT/hyp.before.model-int8-shortlist" "$OUT/hyp.mobilenmt.model-int8-shortlist" \
+    && echo "before and after: identical translations, with and without the shortlist"
+fi

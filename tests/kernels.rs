@@ -44,7 +44,7 @@ fn gemm_column_ranges_match_the_full_product_on_every_isa() {
 }
 
 #[test]
-fn exp_and_activations_match_scalar_on_every_isa() {
+fn exp_activations_and_dot_match_scalar_on_every_isa() {
     for_each_available(kc::check_exp);
 }
 

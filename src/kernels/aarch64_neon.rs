@@ -34,6 +34,7 @@ static KERNELS: Kernels = Kernels {
     activate: scalar::activate,
     exp_shifted_in_place: math::exp_shifted_in_place,
     exp_shifted: math::exp_shifted,
+    dot_f32: math::dot,
 };
 
 fn detected() -> bool {

@@ -51,7 +51,7 @@ pub enum Isa {
     Sse41,
     /// x86-64 AVX2 (256-bit `vpmaddubsw` sign trick).
     Avx2,
-    /// x86-64 AVX2 with AVX-VNNI (`vpdpbusd` on the same sign-trick operands).
+    /// x86-64 AVX2 with AVX-VNNI or AVX512-VNNI (`vpdpbusd` on ymm, the weights offset to u8).
     AvxVnni,
     /// aarch64 Advanced SIMD (`smull` + `sadalp`).
     Neon,
@@ -122,6 +122,9 @@ pub struct Kernels {
     pub exp_shifted_in_place: ExpInPlaceFn,
     /// `out[i] = exp(x[i] - shift)` ([`math::exp`] per element). Panics if the lengths differ.
     pub exp_shifted: ExpFn,
+    /// [`math::dot`]: the f32 dot product in the canonical eight-lane order (attention's
+    /// scores). Panics if the lengths differ.
+    pub dot_f32: DotFn,
 }
 
 /// The shape of one [`Kernels::gemm_i8`] call: `m` activation rows of `k` bytes against weight
@@ -175,6 +178,8 @@ pub type ActivateFn = fn(act: Activation, x: &mut [f32]);
 pub type ExpInPlaceFn = fn(x: &mut [f32], shift: f32);
 /// See [`Kernels::exp_shifted`].
 pub type ExpFn = fn(x: &[f32], shift: f32, out: &mut [f32]);
+/// See [`Kernels::dot_f32`].
+pub type DotFn = fn(a: &[f32], b: &[f32]) -> f32;
 
 /// The inputs of one [`Kernels::dequantize`] call: `m x n` accumulators `c`, the activation
 /// rows' scales, the weight rows' scales, the bias (empty for none) and the activation.
@@ -197,6 +202,17 @@ pub struct Dequantize<'a> {
 }
 
 impl Kernels {
+    /// Whether f32 loops written for auto-vectorisation (the canonical eight-lane order of
+    /// [`math`]) may run as a `#[target_feature(enable = "avx2")]` copy under this table: its
+    /// ISA is AVX2 or AVX-VNNI and the CPU has AVX2 (re-checked, cached, so a hand-made table
+    /// cannot make the copy run on the wrong CPU). The copy computes the same bits: the same
+    /// IEEE operations in the same order (Rust never contracts into fused multiply-adds), only
+    /// more lanes per instruction; and forcing a lower ISA turns it off with the rest.
+    #[cfg(target_arch = "x86_64")]
+    pub fn f32_avx2(&self) -> bool {
+        matches!(self.isa, Isa::Avx2 | Isa::AvxVnni) && x86_avx2::detected()
+    }
+
     /// `c[m, n] = a[m, k] * w[n, k]^T` (see [`Kernels::gemm_i8`] and [`GemmShape::full`]).
     pub fn gemm(&self, m: usize, n: usize, k: usize, a: &[i8], w: &[i8], c: &mut [i32]) {
         (self.gemm_i8)(GemmShape::full(m, n, k), a, w, c)

@@ -18,6 +18,7 @@ pub static KERNELS: Kernels = Kernels {
     activate,
     exp_shifted_in_place: math::exp_shifted_in_place,
     exp_shifted: math::exp_shifted,
+    dot_f32: math::dot,
 };
 
 /// Reference INT8 GEMM (see [`Kernels::gemm_i8`]).

@@ -26,7 +26,8 @@ use super::driver::{check_gemm, check_quantize, dequantize_rows};
 use super::scalar::{self, QuantParams};
 use super::x86_tiles::{self, Step};
 use super::{
-    ActivateFn, Dequantize, DequantizeFn, ExpFn, ExpInPlaceFn, GemmShape, Isa, Kernels, QuantizeFn,
+    ActivateFn, Dequantize, DequantizeFn, DotFn, ExpFn, ExpInPlaceFn, GemmShape, Isa, Kernels,
+    QuantizeFn,
 };
 use crate::math::{self, Activation};
 
@@ -39,6 +40,7 @@ static KERNELS: Kernels = Kernels {
     activate,
     exp_shifted_in_place,
     exp_shifted,
+    dot_f32,
 };
 
 /// Whether this CPU has AVX2 (cached by the standard library).
@@ -112,7 +114,7 @@ impl Step for SignTrick {
     }
 
     #[inline(always)]
-    unsafe fn weight(w: __m256i, _fix: &mut __m256i) -> (__m256i, __m256i) {
+    unsafe fn weight(w: __m256i) -> (__m256i, __m256i) {
         // SAFETY: register-only AVX2; the caller guarantees it.
         (w, unsafe { _mm256_abs_epi8(w) })
     }
@@ -137,8 +139,14 @@ impl Step for SignTrick {
         unsafe { hsum4(v) }
     }
 
+    /// Never called: the sign trick needs no correction.
     #[inline(always)]
-    fn finish(dot: i32, _fix: i32) -> i32 {
+    unsafe fn row_sum(acc: __m256i, _a: __m256i) -> __m256i {
+        acc
+    }
+
+    #[inline(always)]
+    fn finish(dot: i32, _row_fix: i32) -> i32 {
         dot
     }
 }
@@ -292,6 +300,56 @@ fn exp_shifted_in_place(x: &mut [f32], shift: f32) {
     unsafe { exp_shifted_in_place_avx2(x, shift) }
 }
 
+fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "dot: length mismatch");
+    assert!(detected());
+    // SAFETY: AVX2 was detected just above; the lengths are equal.
+    unsafe { dot_avx2(a, b) }
+}
+
+/// [`math::dot`] with one 8-lane register as its eight accumulators: lane `j` sums the products
+/// `i % 8 == j` (multiply, then add: no FMA), the tail goes to the first lanes, and the lanes are
+/// reduced as `math::reduce_lanes` does, `((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))`.
+/// LLVM's auto-vectorisation of the portable loop used odd partial vectors and shuffles here.
+///
+/// # Safety
+/// The CPU must support AVX2; `a` and `b` must have the same length.
+#[target_feature(enable = "avx2")]
+unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len();
+    let body = n / 8 * 8;
+    // SAFETY: register-only AVX; AVX2 is guaranteed by our caller.
+    let mut acc = unsafe { _mm256_setzero_ps() };
+    let mut i = 0;
+    while i < body {
+        // SAFETY: i + 8 <= body <= n = a.len() = b.len(); unaligned loads of plain data.
+        unsafe {
+            let x = _mm256_loadu_ps(a.as_ptr().add(i));
+            let y = _mm256_loadu_ps(b.as_ptr().add(i));
+            acc = _mm256_add_ps(acc, _mm256_mul_ps(x, y));
+        }
+        i += 8;
+    }
+    if body < n {
+        let mut lanes = [0.0f32; 8];
+        // SAFETY: 8 f32 are writable in `lanes`.
+        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), acc) };
+        for (l, (x, y)) in lanes.iter_mut().zip(a[body..].iter().zip(&b[body..])) {
+            *l += x * y;
+        }
+        // SAFETY: 8 f32 are readable in `lanes`.
+        acc = unsafe { _mm256_loadu_ps(lanes.as_ptr()) };
+    }
+    // SAFETY: register-only AVX/SSE; AVX2 is guaranteed by our caller.
+    unsafe {
+        // [a0 + a4, a1 + a5, a2 + a6, a3 + a7]
+        let s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps::<1>(acc));
+        // [(a0 + a4) + (a2 + a6), (a1 + a5) + (a3 + a7), ..]
+        let t = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)))
+    }
+}
+
 fn exp_shifted(x: &[f32], shift: f32, out: &mut [f32]) {
     assert!(detected());
     // SAFETY: AVX2 was detected just above.
@@ -333,3 +391,5 @@ pub(super) const ACTIVATE: ActivateFn = activate;
 pub(super) const EXP_SHIFTED_IN_PLACE: ExpInPlaceFn = exp_shifted_in_place;
 /// See [`EXP_SHIFTED_IN_PLACE`].
 pub(super) const EXP_SHIFTED: ExpFn = exp_shifted;
+/// [`Kernels::dot_f32`] (shared with AVX-VNNI).
+pub(super) const DOT_F32: DotFn = dot_f32;

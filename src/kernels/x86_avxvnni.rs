@@ -1,12 +1,19 @@
 //! AVX-VNNI kernels (x86-64): AVX2 with `vpdpbusd`, which multiplies u8 by i8 bytes and sums
 //! each group of four products straight into an i32 lane, wrapping.
 //!
-//! No sign trick: the activations are made unsigned by flipping their sign bit
-//! (`a ^ 0x80 = a + 128` as u8, in [1, 255]) and multiplied by the signed weights directly, so
-//! the inner loop is one instruction per pair of vectors. The extra `128 * sum(w)` is accumulated
-//! alongside (one `vpdpbusd` of the weights against bytes of 1, per weight vector, shared by
-//! every activation row) and subtracted at the end. The lanes wrap rather than saturate and i32
-//! arithmetic is modular, so the result is exact whenever the true sum fits an i32.
+//! No sign trick: the weights are made unsigned by flipping their sign bit
+//! (`w ^ 0x80 = w + 128` as u8, in [0, 255], exact for -128 too) and multiplied by the signed
+//! activations directly, so the inner loop is one `vpxor` per weight vector (shared by every
+//! activation row of the tile) and one `vpdpbusd` per pair of vectors. The extra
+//! `128 * sum(a)` depends only on the activation row: it is computed once per row and call (one
+//! `vpdpbusd` of the row against bytes of 1 per vector) and subtracted at the end. The lanes wrap
+//! rather than saturate and i32 arithmetic is modular, so the result is exact whenever the true
+//! sum fits an i32.
+//!
+//! (The offset used to be on the activations, whose correction `128 * sum(w)` depends on the
+//! weight row: one more `vpdpbusd` per weight vector on every call, or row sums stored next to
+//! the memory-mapped weights. With the offset on the weights the correction costs one pass over
+//! the activation row, which is M * K work against the GEMM's M * N * K.)
 //!
 //! The same 256-bit instruction exists in two encodings: VEX (AVX-VNNI: Intel Alder Lake and
 //! later) and EVEX (AVX512-VNNI with AVX512VL: Intel Ice Lake and later servers, AMD Zen 4 and
@@ -44,6 +51,7 @@ const fn table<const EVEX: bool>(name: &'static str) -> Kernels {
         activate: x86_avx2::ACTIVATE,
         exp_shifted_in_place: x86_avx2::EXP_SHIFTED_IN_PLACE,
         exp_shifted: x86_avx2::EXP_SHIFTED,
+        dot_f32: x86_avx2::DOT_F32,
     }
 }
 
@@ -126,22 +134,27 @@ impl<const EVEX: bool> Step for Dpbusd<EVEX> {
     }
 
     #[inline(always)]
-    unsafe fn weight(w: __m256i, fix: &mut __m256i) -> __m256i {
-        // SAFETY: register-only AVX2 and AVX-VNNI; the caller guarantees both.
-        *fix = unsafe { dpbusd::<EVEX>(*fix, _mm256_set1_epi8(1), w) };
-        w
+    unsafe fn weight(w: __m256i) -> __m256i {
+        // SAFETY: register-only AVX2; the caller guarantees it.
+        unsafe { _mm256_xor_si256(w, _mm256_set1_epi8(i8::MIN)) }
     }
 
     #[inline(always)]
     unsafe fn act(a: __m256i) -> __m256i {
-        // SAFETY: register-only AVX2; the caller guarantees it.
-        unsafe { _mm256_xor_si256(a, _mm256_set1_epi8(i8::MIN)) }
+        a
     }
 
     #[inline(always)]
     unsafe fn mac(acc: __m256i, w: __m256i, a: __m256i) -> __m256i {
         // SAFETY: register-only AVX-VNNI; the caller guarantees it.
-        unsafe { dpbusd::<EVEX>(acc, a, w) }
+        unsafe { dpbusd::<EVEX>(acc, w, a) }
+    }
+
+    /// `sum(a)`, four bytes per lane: bytes of 1 as the unsigned operand.
+    #[inline(always)]
+    unsafe fn row_sum(acc: __m256i, a: __m256i) -> __m256i {
+        // SAFETY: register-only AVX2 and AVX-VNNI; the caller guarantees both.
+        unsafe { dpbusd::<EVEX>(acc, _mm256_set1_epi8(1), a) }
     }
 
     #[inline(always)]
@@ -150,10 +163,10 @@ impl<const EVEX: bool> Step for Dpbusd<EVEX> {
         unsafe { x86_avx2::hsum4(v) }
     }
 
-    /// Takes the `128 * sum(w)` of the offset back out (modular, so exact).
+    /// Takes the `128 * sum(a)` of the weights' offset back out (modular, so exact).
     #[inline(always)]
-    fn finish(dot: i32, wsum: i32) -> i32 {
-        dot.wrapping_sub(wsum.wrapping_mul(128))
+    fn finish(dot: i32, asum: i32) -> i32 {
+        dot.wrapping_sub(asum.wrapping_mul(128))
     }
 }
 

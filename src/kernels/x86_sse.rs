@@ -38,6 +38,7 @@ static KERNELS: Kernels = Kernels {
     activate: scalar::activate,
     exp_shifted_in_place: math::exp_shifted_in_place,
     exp_shifted: math::exp_shifted,
+    dot_f32: math::dot,
 };
 
 fn detected() -> bool {
@@ -110,7 +111,7 @@ impl Step for SignTrick {
     }
 
     #[inline(always)]
-    unsafe fn weight(w: __m128i, _fix: &mut __m128i) -> (__m128i, __m128i) {
+    unsafe fn weight(w: __m128i) -> (__m128i, __m128i) {
         // SAFETY: register-only SSSE3; the caller guarantees the target features.
         (w, unsafe { _mm_abs_epi8(w) })
     }
@@ -141,8 +142,14 @@ impl Step for SignTrick {
         }
     }
 
+    /// Never called: the sign trick needs no correction.
     #[inline(always)]
-    fn finish(dot: i32, _fix: i32) -> i32 {
+    unsafe fn row_sum(acc: __m128i, _a: __m128i) -> __m128i {
+        acc
+    }
+
+    #[inline(always)]
+    fn finish(dot: i32, _row_fix: i32) -> i32 {
         dot
     }
 }

@@ -331,7 +331,7 @@ pub fn check_gemm_columns(isa: Isa) -> Result<(), String> {
     Ok(())
 }
 
-/// `isa`'s activations and exponentials against the portable loops, bit for bit.
+/// `isa`'s activations, exponentials and f32 dot product against the portable loops, bit for bit.
 pub fn check_exp(isa: Isa) -> Result<(), String> {
     let kern = kernels_for(isa)?;
     let oracle = &scalar::KERNELS;
@@ -365,6 +365,17 @@ pub fn check_exp(isa: Isa) -> Result<(), String> {
         for (g, w) in [(&got, &want), (&got2, &want2)] {
             if let Some(i) = (0..len).find(|&i| !same_f32(g[i], w[i])) {
                 return Err(format!("{} exp (len {len}): index {i}", kern.name));
+            }
+        }
+        let y: Vec<f32> = (0..len).map(|_| rng.unit() * 3.0).collect();
+        let finite: Vec<f32> = x
+            .iter()
+            .map(|&v| if v.is_nan() { 0.5 } else { v })
+            .collect();
+        for a in [&x, &finite] {
+            let (g, w) = ((kern.dot_f32)(a, &y), (oracle.dot_f32)(a, &y));
+            if !same_f32(g, w) {
+                return Err(format!("{} dot (len {len}): {g} != {w}", kern.name));
             }
         }
     }
@@ -528,7 +539,7 @@ pub fn all_checks() -> Vec<Check> {
             Box::new(move || check_gemm_columns(isa)),
         ));
         checks.push((
-            format!("{} exp and activations", isa.name()),
+            format!("{} exp, activations and dot", isa.name()),
             Box::new(move || check_exp(isa)),
         ));
     }
