@@ -112,14 +112,22 @@ pub enum LayerBlock<'a> {
 struct Line([u8; 64]);
 
 enum Storage {
-    Mapped(memmap2::Mmap),
-    Owned { lines: Vec<Line>, len: usize },
+    /// The file stays open beside its mapping: the shortlist's lists are read from it with
+    /// `pread` rather than through the mapping (see `shortlist::Lists`).
+    Mapped {
+        map: memmap2::Mmap,
+        file: File,
+    },
+    Owned {
+        lines: Vec<Line>,
+        len: usize,
+    },
 }
 
 impl Storage {
     fn bytes(&self) -> &[u8] {
         match self {
-            Storage::Mapped(m) => m,
+            Storage::Mapped { map, .. } => map,
             Storage::Owned { lines, len } => {
                 // SAFETY: `lines` holds `lines.len() * 64 >= len` initialised bytes (Line is
                 // plain bytes, repr(C), no padding), borrowed for the lifetime of `self`.
@@ -196,7 +204,7 @@ impl fmt::Debug for Model {
             .field(
                 "storage",
                 &match self.storage {
-                    Storage::Mapped(_) => "mapped",
+                    Storage::Mapped { .. } => "mapped",
                     Storage::Owned { .. } => "owned",
                 },
             )
@@ -233,7 +241,7 @@ impl Model {
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| {
             Error::new(ErrorKind::Io, format!("cannot map the file: {e}")).context(ctx())
         })?;
-        Self::from_storage(Storage::Mapped(map)).map_err(|e| e.context(ctx()))
+        Self::from_storage(Storage::Mapped { map, file }).map_err(|e| e.context(ctx()))
     }
 
     /// Validates a model held in memory. The bytes are copied into an owned, 64-byte-aligned
@@ -335,7 +343,7 @@ impl Model {
     /// fault each. The bytes the model sees do not change.
     pub fn release_file_pages(&self) {
         #[cfg(any(target_os = "linux", target_os = "android"))]
-        if let Storage::Mapped(map) = &self.storage {
+        if let Storage::Mapped { map, .. } = &self.storage {
             // SAFETY: the map is a read-only shared mapping of a file (`memmap2::Mmap::map`),
             // never written through. MADV_DONTNEED on such a mapping only removes its pages from
             // this process's page tables; the next access maps the same bytes again from the page

@@ -6,12 +6,18 @@
 //!
 //! The section is optional: a file without it loads as before, and a file with it still loads in
 //! a reader that does not know it (the keys are metadata, which unknown readers ignore). The lists
-//! are read in place from the file (metadata arrays are not aligned, so elements are decoded from
-//! little-endian bytes on access) and fully validated at load: every id in range, every list
-//! strictly increasing, the offsets consistent. [`Shortlist::candidates`] then needs no checks on
-//! the lists and allocates nothing.
+//! are never copied: they are validated at load where they lie (every id in range, every list
+//! strictly increasing, the offsets consistent; metadata arrays are not aligned, so elements are
+//! decoded from little-endian bytes), and [`Shortlist::candidates`] allocates nothing. For a
+//! memory-mapped model it reads the lists of a sentence's source tokens with `pread` into a
+//! small buffer on the stack instead of through the mapping: the lists of a few thousand
+//! sentences are scattered over the whole section (681 kB of lists on the default model), and
+//! the kernel maps 64 kB of the file around every page read through a mapping, so reading them
+//! in place kept nearly all of it resident (640 kB of a beam-4 run's peak; BENCHMARKS.md,
+//! "Memory"). A system call per source token costs about a microsecond.
 
 use std::fmt;
+use std::fs::File;
 
 use super::gguf::{Gguf, Value, ValueType};
 use super::{Config, Model};
@@ -78,6 +84,10 @@ pub struct Shortlist<'a> {
     offsets: &'a [u8],
     targets: Ids<'a>,
     frequent: Ids<'a>,
+    /// The model file, for a mapped model: [`Shortlist::add_candidates`] reads the lists from
+    /// it at `lists_at` (the file offsets of `targets` and `frequent`).
+    file: Option<&'a File>,
+    lists_at: (u64, u64),
     vocab_size: usize,
     decoder_vocab_size: usize,
     eos_id: u32,
@@ -181,6 +191,8 @@ impl<'a> Shortlist<'a> {
             offsets,
             targets,
             frequent,
+            file: None,
+            lists_at: (0, 0),
             vocab_size: config.vocab_size,
             decoder_vocab_size: v,
             eos_id: config.eos_id,
@@ -250,21 +262,68 @@ impl<'a> Shortlist<'a> {
                 self.vocab_size
             )));
         }
-        for id in self.frequent() {
-            set.insert(id);
-        }
+        self.insert_ids(self.frequent, self.lists_at.1, set)?;
         set.insert(self.eos_id);
         for &f in self.forbidden {
             set.insert(f);
         }
+        let w = if self.targets.wide { 4 } else { 2 };
         for &s in src_ids {
-            for id in self.list(s) {
-                set.insert(id);
-            }
+            let s = s as usize;
+            let (a, b) = (
+                read_u32(self.offsets, s) as usize,
+                read_u32(self.offsets, s + 1) as usize,
+            );
+            let at = self.lists_at.0 + (a * w) as u64;
+            self.insert_ids(self.targets.slice(a..b), at, set)?;
         }
         set.collect();
         Ok(())
     }
+
+    /// Inserts the ids of `ids` into `set`: in place, or for a mapped model read from the file
+    /// at `at` (where `ids` lies), a stack buffer at a time. The bytes read are those validated
+    /// at load unless the file was changed under the model, which `Model::load` forbids; an id
+    /// out of range is still an error rather than a panic.
+    fn insert_ids(&self, ids: Ids<'_>, at: u64, set: &mut CandidateSet) -> Result<()> {
+        let Some(file) = self.file else {
+            for id in ids.iter() {
+                set.insert(id);
+            }
+            return Ok(());
+        };
+        let mut buf = [0u8; 1024];
+        let mut done = 0;
+        while done < ids.bytes.len() {
+            let n = (ids.bytes.len() - done).min(buf.len());
+            read_at(file, &mut buf[..n], at + done as u64)?;
+            for id in Ids::new(&buf[..n], ids.wide).iter() {
+                if id as usize >= set.vocab {
+                    return Err(Error::bad_model(format!(
+                        "key {KEY_TARGETS}: target id {id} read from the file is outside the target \
+                         vocabulary: the model file was changed after loading"
+                    )));
+                }
+                set.insert(id);
+            }
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+/// Fills `buf` from `file` at `offset` (`pread`, which leaves the file position alone, so
+/// concurrent calls on one model do not interfere).
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> Result<()> {
+    use std::os::unix::fs::FileExt;
+    file.read_exact_at(buf, offset)
+        .map_err(|e| Error::from(e).context("reading the vocabulary shortlist from the model file"))
+}
+
+#[cfg(not(unix))]
+fn read_at(_: &File, _: &mut [u8], _: u64) -> Result<()> {
+    Err(Error::internal("no positioned reads on this system"))
 }
 
 /// A set of target ids, as a bitset and a sorted list, sized once for a target vocabulary so
@@ -436,10 +495,17 @@ impl Model {
         let r = self.shortlist?;
         let b = self.storage.bytes();
         let sub = |(s, n): (usize, usize)| &b[s..s + n];
+        // A mapping covers the file from offset 0, so array offsets in it are file offsets.
+        let file = match &self.storage {
+            super::Storage::Mapped { file, .. } if cfg!(unix) => Some(file),
+            _ => None,
+        };
         Some(Shortlist {
             offsets: sub(r.offsets),
             targets: Ids::new(sub(r.targets), r.wide),
             frequent: Ids::new(sub(r.frequent), r.wide),
+            file,
+            lists_at: (r.targets.0 as u64, r.frequent.0 as u64),
             vocab_size: self.config.vocab_size,
             decoder_vocab_size: self.config.decoder_vocab_size,
             eos_id: self.config.eos_id,

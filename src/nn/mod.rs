@@ -17,7 +17,7 @@ mod parallel;
 mod workspace;
 
 pub use parallel::{Parallel, PAR_MIN_MACS};
-pub use workspace::{Dims, NnWorkspace};
+pub use workspace::{Dims, NnWorkspace, COMPACT_FLOATS};
 
 use crate::kernels::Kernels;
 use crate::math::{self, Activation};

@@ -91,6 +91,12 @@ impl StreamShape {
 /// `t - 1`'s, where `rows(t)` is the number of rows the step decoded: layer `l`'s keys of the
 /// step's rows, then its values. So a call touches exactly what its steps use: steps never
 /// reached and rows already finished take no memory, whatever the workspace is sized for.
+///
+/// Once [`COMPACT_FLOATS`] have been written since the last time, the blocks are compacted
+/// ([`NnWorkspace::reorder`]): a slot that no current row descends from (a beam pruned, a
+/// sentence finished) is dropped and the blocks after it move down, so that beams sharing a
+/// prefix hold it once. A long beam-search decode whose beams share most of their history then
+/// takes little more than one row's instead of `beam` rows'.
 #[derive(Debug)]
 pub(super) struct SelfAttentionCache {
     /// First float of step `t`'s block.
@@ -104,7 +110,23 @@ pub(super) struct SelfAttentionCache {
     /// `origin[r * max_tgt + t]`: the slot of step `t` holding row r's ancestor.
     pub(super) origin: Vec<u32>,
     origin_next: Vec<u32>,
+    /// Floats of one row's key (or value) in one layer (`d_model`).
+    d: usize,
+    /// Compaction scratch: the new slot of each old slot of a step (`u32::MAX`: dropped).
+    slot_map: Vec<u32>,
+    /// Floats the steps declared since the last compaction take.
+    uncompacted: usize,
+    /// Compact once `uncompacted` reaches this ([`COMPACT_FLOATS`] unless a test says).
+    compact_floats: usize,
 }
+
+/// Floats (256 kB) written to the self-attention cache between two compactions: 16 steps of
+/// one beam-4 sentence on the shipped model, 2 steps of a batch of 8. Compacting moves the
+/// blocks after the first one that lost a slot, so doing it at every step would copy the cache
+/// again and again; at this interval the CPU time of a 3,000-sentence beam-4 run did not change
+/// measurably (BENCHMARKS.md, "Memory"), and the cache holds at most this much not yet
+/// compacted. Short decodes of a few rows never compact.
+pub const COMPACT_FLOATS: usize = 1 << 16;
 
 /// The cross-attention keys and values of every decoder layer over each sentence's encoder
 /// output, computed once per sentence.
@@ -218,6 +240,10 @@ impl NnWorkspace {
                 floats_per_row: 2 * c.decoder_layers * d,
                 origin: vec![0; r * t],
                 origin_next: vec![0; r * t],
+                d,
+                slot_map: vec![0; r],
+                uncompacted: 0,
+                compact_floats: COMPACT_FLOATS,
             },
             cross_memory: CrossAttentionMemory {
                 keys: f(c.decoder_layers * b * s * d),
@@ -263,6 +289,7 @@ impl NnWorkspace {
         };
         cache.step_start[t] = start;
         cache.step_rows[t] = rows;
+        cache.uncompacted = if t == 0 { 0 } else { cache.uncompacted } + block * rows;
     }
 
     /// Restricts the logits of the coming steps to the target ids `ids` (sorted, distinct, in
@@ -308,6 +335,13 @@ impl NnWorkspace {
         o.rows = Some(ids.len());
     }
 
+    /// Compacts the self-attention cache once `floats` floats were written to it since the last
+    /// time ([`COMPACT_FLOATS`] by default; 1: after every step; `usize::MAX`: never). Changes
+    /// no result, only how much of the cache's buffer a long decode touches.
+    pub fn set_compaction(&mut self, floats: usize) {
+        self.self_cache.compact_floats = floats;
+    }
+
     /// Makes the following decoder steps record alignments (or stop doing so). Off, a step does
     /// no extra work at all.
     pub fn set_alignment(&mut self, on: bool) {
@@ -340,8 +374,9 @@ impl NnWorkspace {
     }
 
     /// After a step that produced positions `0..steps`, makes new row `r` continue the history of
-    /// old row `parents[r]` (beam reordering, or dropping finished rows). Copies only the small
-    /// slot index table, never the K/V caches.
+    /// old row `parents[r]` (beam reordering, or dropping finished rows). Copies the small slot
+    /// index table, and every [`COMPACT_FLOATS`] written compacts the cache (see
+    /// [`SelfAttentionCache`]); a row's keys and values, and so every result, stay the same.
     pub fn reorder(&mut self, parents: &[usize], steps: usize) {
         let t = self.dims.max_tgt;
         let cache = &mut self.self_cache;
@@ -350,5 +385,55 @@ impl NnWorkspace {
                 .copy_from_slice(&cache.origin[p * t..p * t + steps]);
         }
         std::mem::swap(&mut cache.origin, &mut cache.origin_next);
+        if cache.uncompacted >= cache.compact_floats && !parents.is_empty() {
+            cache.compact(&mut self.shared, parents.len(), steps);
+            cache.uncompacted = 0;
+        }
+    }
+}
+
+impl SelfAttentionCache {
+    /// Drops the slots of steps `0..steps` that none of the `rows` current rows descends from,
+    /// moving the kept ones down in order (see [`SelfAttentionCache`]).
+    fn compact(&mut self, buf: &mut [f32], rows: usize, steps: usize) {
+        let (t_max, d) = (self.step_start.len(), self.d);
+        let parts = self.floats_per_row / d; // keys and values of every layer
+        for t in 0..steps {
+            let (old_rows, old_start) = (self.step_rows[t], self.step_start[t]);
+            let map = &mut self.slot_map[..old_rows];
+            map.fill(u32::MAX);
+            for r in 0..rows {
+                map[self.origin[r * t_max + t] as usize] = 0;
+            }
+            let mut kept = 0;
+            for m in map.iter_mut().filter(|m| **m == 0) {
+                *m = kept;
+                kept += 1;
+            }
+            let kept = kept as usize;
+            let start = match t {
+                0 => 0,
+                _ => self.step_start[t - 1] + self.floats_per_row * self.step_rows[t - 1],
+            };
+            if kept == old_rows && start == old_start {
+                continue;
+            }
+            // Destinations never pass their sources (`start <= old_start`, `kept <= old_rows`)
+            // and sources are visited in increasing order, so no row is overwritten before it
+            // has moved.
+            for p in 0..parts {
+                for (s, &m) in map.iter().enumerate().filter(|(_, &m)| m != u32::MAX) {
+                    let from = old_start + (p * old_rows + s) * d;
+                    let to = start + (p * kept + m as usize) * d;
+                    buf.copy_within(from..from + d, to);
+                }
+            }
+            for r in 0..rows {
+                let o = &mut self.origin[r * t_max + t];
+                *o = map[*o as usize];
+            }
+            self.step_rows[t] = kept;
+            self.step_start[t] = start;
+        }
     }
 }

@@ -18,6 +18,16 @@ use crate::text::{assemble_from, length_order, split_long, Segments};
 /// of similar length; small enough that a window's state stays in the tens of kilobytes.
 pub(crate) const WINDOW_PIECES: usize = 512;
 
+/// The most cache rows one document-mode batch may need, a cache row being one decoder row's
+/// self-attention keys and values at one step, or one source token's cross-attention keys and
+/// values (both `2 × decoder_layers × d_model` floats, 4 kB on the shipped model): what one
+/// sentence of 128 source tokens may need decoded 128 steps at beam 4. A batch takes sentences
+/// while the rows they may need fit, so long sentences are decoded a few at a time (at beam 4,
+/// four of 15 tokens, one of 50) and the resident memory of document mode stays near that of
+/// one long sentence decoded alone (BENCHMARKS.md, "Memory"; twice this budget saved 1 MB less
+/// at no measurable speed difference); a sentence that does not fit alone is decoded alone.
+pub(super) const BATCH_CACHE_ROWS: usize = 4 * 128 + 128;
+
 /// Bytes per source token above which a piece is not even tokenized to check whether it fits:
 /// it is cut first. No SentencePiece token of a text model is that long on average, so this only
 /// saves tokenizing megabytes of one "sentence" over and over while looking for cut points.
@@ -188,19 +198,26 @@ impl Translator {
         }
         let chunk = ws.sentences_per_chunk(opts.beam_size);
         for part in doc.order.chunks(chunk) {
-            let source = Source::Pieces {
-                texts,
-                owner: &doc.owner,
-                pieces: &doc.pieces,
-                order: part,
-            };
-            self.run_chunk(ws, source, opts, false, false)?;
-            for (c, &i) in part.iter().enumerate() {
-                let start = doc.arena.len();
-                if ws.finish_nbest(&self.tokenizer, c, 1)? > 0 {
-                    doc.arena.push_str(ws.hypothesis(c, 0).text);
+            let mut first = 0;
+            while first < part.len() {
+                let pieces = |order| Source::Pieces {
+                    texts,
+                    owner: &doc.owner,
+                    pieces: &doc.pieces,
+                    order,
+                    candidates_of: part,
+                };
+                let end = first + self.batch_that_fits(ws, pieces(&part[first..]), opts)?;
+                let batch = &part[first..end];
+                self.run_chunk(ws, pieces(batch), opts, false, false)?;
+                for (c, &i) in batch.iter().enumerate() {
+                    let start = doc.arena.len();
+                    if ws.finish_nbest(&self.tokenizer, c, 1)? > 0 {
+                        doc.arena.push_str(ws.hypothesis(c, 0).text);
+                    }
+                    doc.results[i] = start..doc.arena.len();
                 }
-                doc.results[i] = start..doc.arena.len();
+                first = end;
             }
         }
         for &i in &doc.protected {
@@ -212,6 +229,28 @@ impl Translator {
             doc.results[i] = start..doc.arena.len();
         }
         Ok(())
+    }
+
+    /// How many of the first sentences of `rest` (longest first) one batch decodes: as many as
+    /// fit [`BATCH_CACHE_ROWS`] (or the translator's test setting), at least one. Each sentence
+    /// counts the cache rows it may need: `beam × max_new_tokens` for its self-attention cache
+    /// and one per source token for its cross-attention keys and values.
+    fn batch_that_fits(
+        &self,
+        ws: &mut Workspace,
+        rest: Source<'_>,
+        opts: &TranslateOptions,
+    ) -> Result<usize> {
+        let mut rows = 0;
+        for i in 0..rest.len() {
+            self.source_ids(ws, rest, i, opts)?;
+            let n = ws.src.len();
+            rows += opts.beam_size * opts.max_new_tokens(n, &self.limits) + n;
+            if rows > self.batch_cache_rows {
+                return Ok(i.max(1));
+            }
+        }
+        Ok(rest.len())
     }
 
     /// One chunk of a batch translated one text per sentence, when some of its texts have

@@ -243,6 +243,11 @@ pub struct Translator {
     threads: Pool,
     /// Products below this many MACs stay on the calling thread.
     split_min_macs: usize,
+    /// Floats written to the self-attention cache between two compactions (see
+    /// `nn::NnWorkspace::set_compaction`).
+    compact_floats: usize,
+    /// Cache rows one document-mode batch may need (see `document::BATCH_CACHE_ROWS`).
+    batch_cache_rows: usize,
     /// The source language's sentence rules, from the model's metadata.
     lang: Lang,
     workspaces: Mutex<Vec<Workspace>>,
@@ -332,6 +337,8 @@ impl Translator {
             limits,
             threads: Pool::new(threads)?,
             split_min_macs: PAR_MIN_MACS,
+            compact_floats: crate::nn::COMPACT_FLOATS,
+            batch_cache_rows: document::BATCH_CACHE_ROWS,
             lang,
             workspaces: Mutex::new(vec![first]),
         })
@@ -366,6 +373,17 @@ impl Translator {
         self
     }
 
+    /// Compacts the decoder's self-attention cache after every `floats` floats written to it
+    /// (normally 2^16; 1: after every step; `usize::MAX`: never), and lets a document-mode
+    /// batch need at most `rows` cache rows (normally 640; 0: one sentence per batch;
+    /// `usize::MAX`: whole chunks). For tests: neither changes a result, which they check.
+    #[doc(hidden)]
+    pub fn memory_knobs(mut self, floats: usize, rows: usize) -> Self {
+        self.compact_floats = floats;
+        self.batch_cache_rows = rows;
+        self
+    }
+
     /// Runs `f` with a workspace from the pool (a new one when all are in use), then returns it.
     fn with_workspace<R>(&self, f: impl FnOnce(&mut Workspace) -> R) -> R {
         let ws = self.workspaces.lock().pop();
@@ -373,6 +391,7 @@ impl Translator {
             Some(ws) => ws,
             None => Workspace::new(&self.model, &self.limits),
         };
+        ws.nn.set_compaction(self.compact_floats);
         let r = f(&mut ws);
         self.workspaces.lock().push(ws);
         r
@@ -389,8 +408,63 @@ impl Translator {
         )
     }
 
-    /// Tokenizes (or checks) each sentence of `source`, bounds it by the source limit (an error,
-    /// or truncation when `opts.truncate`), encodes it, then runs the search over the chunk.
+    /// Writes the source ids of sentence `i` of `source` into `ws.src`: tokenized (or checked),
+    /// then bounded by the source limit (an error, or truncation when `opts.truncate`).
+    fn source_ids(
+        &self,
+        ws: &mut Workspace,
+        source: Source<'_>,
+        i: usize,
+        opts: &TranslateOptions,
+    ) -> Result<()> {
+        let c = self.model.config();
+        let max_src = self.limits.max_source_tokens;
+        match source {
+            Source::Texts(texts) => {
+                let (enc, src) = (&mut ws.enc, &mut ws.src);
+                self.tokenizer
+                    .encode_limited(texts[i], max_src, opts.truncate, enc, src)?
+            }
+            Source::Pieces {
+                texts,
+                owner,
+                pieces,
+                order,
+                ..
+            } => {
+                let p = order[i];
+                let text = &texts[owner[p]][pieces[p].clone()];
+                // Every piece fits: `split_long` cut it to the same limit.
+                let (enc, src) = (&mut ws.enc, &mut ws.src);
+                self.tokenizer
+                    .encode_limited(text, max_src, false, enc, src)?
+            }
+            Source::Ids(ids) => {
+                if let Some(&bad) = ids.iter().find(|&&id| id as usize >= c.vocab_size) {
+                    return Err(Error::invalid_argument(format!(
+                        "source id {bad} is outside the vocabulary (size {})",
+                        c.vocab_size
+                    )));
+                }
+                ws.src.clear();
+                ws.src.extend_from_slice(ids);
+                if ws.src.last() != Some(&c.eos_id) {
+                    ws.src.push(c.eos_id);
+                }
+            }
+        }
+        if ws.src.len() > max_src {
+            if !opts.truncate {
+                return Err(too_long(ws.src.len(), max_src));
+            }
+            ws.src.truncate(max_src - 1);
+            ws.src.push(c.eos_id);
+        }
+        Ok(())
+    }
+
+    /// Takes each sentence of `source` to ids ([`Translator::source_ids`]), encodes it, then runs
+    /// the search over the chunk.
     /// Leaves each sentence's finished hypotheses, best first, in `ws`. Greedy search computes
     /// its scores only when `scores` is true.
     fn run_chunk(
@@ -404,53 +478,39 @@ impl Translator {
         let c = self.model.config();
         ws.search.set_alignment(align);
         let net = self.net();
-        let max_src = self.limits.max_source_tokens;
         // Every sentence of the chunk has at most `beam_size` rows at any step.
         ws.nn.set_max_rows(source.len() * opts.beam_size);
         let shortlist = self.model.shortlist().filter(|_| opts.shortlist);
         ws.candidates.clear();
-        for i in 0..source.len() {
-            match source {
-                Source::Texts(texts) => {
-                    let (enc, src) = (&mut ws.enc, &mut ws.src);
-                    self.tokenizer
-                        .encode_limited(texts[i], max_src, opts.truncate, enc, src)?
-                }
-                Source::Pieces {
+        // A document-mode batch cut from a larger chunk decodes over the whole chunk's
+        // candidates, as it would decoded in one batch: cutting changes no translation.
+        let chunk = match source {
+            Source::Pieces {
+                texts,
+                owner,
+                pieces,
+                order,
+                candidates_of,
+            } if shortlist.is_some() && candidates_of.len() != order.len() => {
+                Some(Source::Pieces {
                     texts,
                     owner,
                     pieces,
-                    order,
-                } => {
-                    let p = order[i];
-                    let text = &texts[owner[p]][pieces[p].clone()];
-                    // Every piece fits: `split_long` cut it to the same limit.
-                    let (enc, src) = (&mut ws.enc, &mut ws.src);
-                    self.tokenizer
-                        .encode_limited(text, max_src, false, enc, src)?
-                }
-                Source::Ids(ids) => {
-                    if let Some(&bad) = ids.iter().find(|&&id| id as usize >= c.vocab_size) {
-                        return Err(Error::invalid_argument(format!(
-                            "source id {bad} is outside the vocabulary (size {})",
-                            c.vocab_size
-                        )));
-                    }
-                    ws.src.clear();
-                    ws.src.extend_from_slice(ids);
-                    if ws.src.last() != Some(&c.eos_id) {
-                        ws.src.push(c.eos_id);
-                    }
-                }
+                    order: candidates_of,
+                    candidates_of,
+                })
             }
-            if ws.src.len() > max_src {
-                if !opts.truncate {
-                    return Err(too_long(ws.src.len(), max_src));
-                }
-                ws.src.truncate(max_src - 1);
-                ws.src.push(c.eos_id);
+            _ => None,
+        };
+        if let (Some(sl), Some(chunk)) = (&shortlist, chunk) {
+            for i in 0..chunk.len() {
+                self.source_ids(ws, chunk, i, opts)?;
+                sl.add_candidates(&ws.src, &mut ws.candidates)?;
             }
-            if let Some(sl) = &shortlist {
+        }
+        for i in 0..source.len() {
+            self.source_ids(ws, source, i, opts)?;
+            if let (Some(sl), None) = (&shortlist, chunk) {
                 sl.add_candidates(&ws.src, &mut ws.candidates)?;
             }
             let max_new = opts.max_new_tokens(ws.src.len(), &self.limits);
@@ -730,6 +790,9 @@ enum Source<'a> {
         owner: &'a [usize],
         pieces: &'a [std::ops::Range<usize>],
         order: &'a [usize],
+        /// The pieces whose shortlist candidates the sentences are decoded over: `order`
+        /// itself, or the chunk that `order` was cut from to bound a batch's memory.
+        candidates_of: &'a [usize],
     },
     Ids(&'a [u32]),
 }
