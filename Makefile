@@ -253,7 +253,7 @@ OPUS_LIMIT ?= 50
 
 .PHONY: bench-opus bench-pool bench-threads
 bench-opus: build ## OPUS-MT-sized random model, 20 forced steps: mobilenmt vs CTranslate2 (1, 2 threads) and the floor
-	MULTI30K=$(MULTI30K) BENCH_VENV=$(BENCH_VENV) OPUS_OUT=$(OPUS_OUT) OPUS_LIMIT=$(OPUS_LIMIT) \
+	BENCH_VENV=$(BENCH_VENV) OPUS_OUT=$(OPUS_OUT) OPUS_LIMIT=$(OPUS_LIMIT) \
 		LIB=$(RELEASE)/libmobilenmt.a STATIC_LIBS="$(STATIC_LIBS)" bench/opus_sized.sh
 
 bench-threads: build ## Latency with 1 and 2 threads vs CTranslate2 intra_threads 1 and 2, interleaved rounds (after bench-opus)

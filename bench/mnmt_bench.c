@@ -176,6 +176,7 @@ int main(int argc, char **argv) {
     const char *model = NULL, *input = NULL, *output = NULL, *json = NULL, *name = "mobilenmt";
     unsigned long limit = 0, batch = 32;
     int latency_only = 0, batch_only = 0;
+    char throughput[64], batch_note[128];
     mnmt_options opts = mnmt_options_default();
     mnmt_load_options load_opts = mnmt_load_options_default();
     load_opts.num_threads = 1;
@@ -300,6 +301,12 @@ int main(int argc, char **argv) {
         perror(json);
         return 1;
     }
+    /* --latency-only ran no batch: a rate over an empty step would be meaningless, so the JSON
+     * says null (the report prints n/a) and the summary says it was skipped. */
+    if (latency_only)
+        snprintf(throughput, sizeof throughput, "null");
+    else
+        snprintf(throughput, sizeof throughput, "%.3f", (double)src.n / (batch_ms / 1e3));
     fprintf(f, "{\n  \"engine\": \"mobilenmt\",\n  \"name\": ");
     write_json_string(f, name);
     fprintf(f, ",\n  \"model\": ");
@@ -314,14 +321,14 @@ int main(int argc, char **argv) {
             ",\n  \"beam\": %u,\n  \"threads\": %u,\n  \"sentences\": %lu,\n"
             "  \"latency_sentences\": %lu,\n  \"model_bytes\": %lld,\n  \"load_ms\": %.3f,\n"
             "  \"batch_size\": %lu,\n  \"batch_seconds\": %.6f,\n  \"batch_cpu_seconds\": %.6f,\n"
-            "  \"throughput_sps\": %.3f,\n  \"batch_mismatches\": %lu,\n"
+            "  \"throughput_sps\": %s,\n  \"batch_mismatches\": %lu,\n"
             "  \"baseline_rss_kb\": 0,\n  \"rss_after_load_kb\": %ld,\n"
             "  \"peak_rss_batch1_kb\": %ld,\n  \"peak_rss_kb\": %ld,\n"
             "  \"rss_file_kb\": %ld,\n  \"rss_anon_kb\": %ld,\n  \"latencies_ms\": [",
             (unsigned)opts.beam_size, (unsigned)load_opts.num_threads, (unsigned long)src.n,
             (unsigned long)n_timed,
             stat(model, &st) == 0 ? (long long)st.st_size : -1LL, load_ms, batch,
-            batch_ms / 1e3, batch_cpu_ms / 1e3, (double)src.n / (batch_ms / 1e3),
+            batch_ms / 1e3, batch_cpu_ms / 1e3, throughput,
             (unsigned long)check.mismatches, rss_load_kb, rss_batch1_kb, rss_peak_kb,
             proc_status_kb("RssFile"), proc_status_kb("RssAnon"));
     for (i = 0; i < n_timed; i++) fprintf(f, "%s%.4f", i ? ", " : "", lat_ms[i]);
@@ -331,12 +338,17 @@ int main(int argc, char **argv) {
     fclose(f);
 
     for (i = 0; i < n_timed; i++) total_ms += lat_ms[i];
+    if (latency_only)
+        snprintf(batch_note, sizeof batch_note, "batch-%lu throughput skipped (--latency-only)",
+                 batch);
+    else
+        snprintf(batch_note, sizeof batch_note, "batch-%lu %.1f sent/s, %lu batch mismatches", batch,
+                 (double)src.n / (batch_ms / 1e3), (unsigned long)check.mismatches);
     fprintf(stderr,
-            "mnmt-bench %s beam %u: %lu sentences, batch-1 timed total %.1f ms, batch-%lu %.1f sent/s, "
-            "peak RSS %ld kB (batch 1: %ld kB), %lu batch mismatches\n",
-            name, (unsigned)opts.beam_size, (unsigned long)src.n,
-            total_ms, batch, (double)src.n / (batch_ms / 1e3),
-            rss_peak_kb, rss_batch1_kb, (unsigned long)check.mismatches);
+            "mnmt-bench %s beam %u: %lu sentences, batch-1 timed total %.1f ms, %s, "
+            "peak RSS %ld kB (batch 1: %ld kB)\n",
+            name, (unsigned)opts.beam_size, (unsigned long)src.n, total_ms, batch_note,
+            rss_peak_kb, rss_batch1_kb);
 
     for (i = 0; i < src.n; i++) {
         free(src.text[i]);

@@ -462,6 +462,39 @@ pub fn check_dequantize(isa: Isa) -> Result<(), String> {
             }
         }
     }
+    // A dense sweep through every range of the exponential inside the activations (Swish's
+    // `exp(-y)` overflows below y = -88.7, is subnormal above 87.3 and flushes to 0 above 104),
+    // one row, each value once with and once without a bias.
+    let n = 26_001;
+    let c: Vec<i32> = (0..n as i32).map(|i| (i - 13_000) * 10).collect();
+    let w_scales = vec![0.001f32; n];
+    let bias: Vec<f32> = (0..n).map(|i| (i % 7) as f32 * 0.001).collect();
+    for act in [Activation::Swish, Activation::Gelu, Activation::GeluTanh] {
+        for b in [&bias[..], &[][..]] {
+            let args = Dequantize {
+                m: 1,
+                n,
+                c: &c,
+                a_scales: &[1.0],
+                w_scales: &w_scales,
+                bias: b,
+                act,
+            };
+            let (mut want, mut got) = (vec![0.0f32; n], vec![0.0f32; n]);
+            scalar::dequantize(&args, &mut want);
+            (kern.dequantize)(&args, &mut got);
+            if let Some(i) = (0..n).find(|&i| !same_f32(got[i], want[i])) {
+                return Err(format!(
+                    "{} dequantize sweep ({act:?}, bias: {}): c = {}: {:e} != {:e}",
+                    kern.name,
+                    !b.is_empty(),
+                    c[i],
+                    got[i],
+                    want[i]
+                ));
+            }
+        }
+    }
     Ok(())
 }
 
