@@ -142,17 +142,8 @@ mod tests {
     use super::*;
     use crate::kernels;
 
-    /// Deterministic pseudo-random values in [-4, 4).
     fn values(n: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(2_654_435_761).max(1);
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 17;
-                s ^= s << 5;
-                (s % 80_000) as f32 / 10_000.0 - 4.0
-            })
-            .collect()
+        crate::nn::test_values(n, seed, 4)
     }
 
     /// Every kernel table this CPU has (including the AVX2 copy of the loops) attends to the

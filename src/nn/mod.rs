@@ -471,21 +471,27 @@ impl<'m> Net<'m> {
     }
 }
 
+/// Deterministic pseudo-random test values in [-`half`, `half`), four decimals (xorshift from
+/// `seed`), shared by this module's tests and attention's.
+#[cfg(test)]
+pub(crate) fn test_values(n: usize, seed: u32, half: u32) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(2_654_435_761).max(1);
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            (s % (20_000 * half)) as f32 / 10_000.0 - half as f32
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Deterministic pseudo-random values in [-1, 1).
     fn values(n: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(2_654_435_761).max(1);
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 17;
-                s ^= s << 5;
-                (s % 20_000) as f32 / 10_000.0 - 1.0
-            })
-            .collect()
+        test_values(n, seed, 1)
     }
 
     #[test]
